@@ -1,0 +1,209 @@
+"""``advise``: the command line over the client library.
+
+``advise data.jsonl`` starts an embedded server in this process (needs the ``server`` extra) and
+talks to it through the same client as ``--server HOST:PORT`` would. ``advise serve`` runs a server.
+Exit codes: 0 success, 2 invalid input, 1 any other failure, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from google.protobuf import json_format
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import errors
+from .client import AdvisorClient, options, recommendation_of
+from .v1 import advisor_pb2 as pb
+
+EXIT_INVALID = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+stderr = Console(stderr=True)
+
+_EMBEDDING = {
+    pb.EMBEDDING_CONTEXTUAL: "BERT-family encoder",
+    pb.EMBEDDING_STATIC: "static word vectors (GloVe-style)",
+    pb.EMBEDDING_RANDOM: "random embeddings",
+    pb.EMBEDDING_UNSPECIFIED: "no recommendation",
+}
+
+
+@contextlib.contextmanager
+def connect(server: str | None, data_dir: Path | None) -> Iterator[AdvisorClient]:
+    """A client of ``server``, or of an embedded server on a free loopback port."""
+    if server:
+        with AdvisorClient(server) as client:
+            client.wait_ready(timeout=10)
+            yield client
+        return
+    try:
+        from embedding_advisor_server.app import AdvisorServer
+        from embedding_advisor_server.settings import ServerSettings
+    except ImportError as exc:
+        raise errors.FailedPreconditionError(
+            "no --server given and the embedded server cannot start "
+            f"({exc}); install it with: pip install 'embedding-advisor[server]'"
+        ) from None
+    overrides = {"host": "127.0.0.1", "port": 0}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    with AdvisorServer(ServerSettings(**overrides)) as embedded, AdvisorClient(embedded.target) as client:
+        yield client
+
+
+def render(rec: pb.Recommendation, console: Console) -> None:
+    prof = rec.profile
+    task = pb.TaskType.Name(prof.task).removeprefix("TASK_TYPE_").lower().replace("_", " ")
+    console.print(
+        Panel(
+            f"[bold]{rec.headline}[/bold]",
+            title=f"Recommendation: {_EMBEDDING[rec.embedding]}",
+            border_style="green" if rec.anything_learned else "yellow",
+        )
+    )
+    console.print(
+        f"Dataset: {task}, {prof.num_train} train / {prof.num_test} test"
+        f"{' (split made by the advisor)' if prof.test_split_made else ''}, "
+        f"{len(prof.labels)} {'tags' if prof.task == pb.TASK_TYPE_TOKEN_TAGGING else 'labels'}, "
+        f"imbalance {prof.imbalance_ratio:.1f}x, {prof.length_words.mean:.1f} words per example "
+        f"(p95 {prof.length_words.p95:.0f}), {100 * prof.vectors_oov_rate:.1f}% OOV for {prof.vectors_name}."
+    )
+    table = Table(title=f"Pilots ({rec.metric}, 95% bootstrap interval)")
+    for col in ("arm", "score", "interval", "train", "held-out", "examples/s"):
+        table.add_column(col, justify="left" if col == "arm" else "right")
+    for p in rec.pilots:
+        table.add_row(
+            p.description,
+            f"{100 * p.score:.1f}",
+            f"{100 * p.interval.low:.1f}-{100 * p.interval.high:.1f}",
+            str(p.num_train),
+            str(p.num_eval),
+            f"{p.examples_per_second:,.0f}" if p.examples_per_second else "-",
+        )
+    console.print(table)
+    console.print("Why:")
+    for reason in rec.reasons:
+        console.print(f"  - {reason}")
+
+
+def run(
+    dataset: Path,
+    test: Path | None,
+    server: str | None,
+    as_json: bool,
+    quiet: bool,
+    data_dir: Path | None,
+    advice_options: pb.AdviceOptions,
+) -> int:
+    job_id: str | None = None
+    client_ref: list[AdvisorClient] = []
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=quiet,
+    )
+    try:
+        with progress:
+            bar = progress.add_task("starting the advisor", total=1.0)
+            with connect(server, data_dir) as client:
+                client_ref.append(client)
+
+                def started(job: pb.Job) -> None:
+                    nonlocal job_id
+                    job_id = job.job_id
+                    progress.update(bar, description=f"job {job.job_id[:8]} queued")
+
+                def moved(p: pb.Progress) -> None:
+                    progress.update(bar, completed=p.fraction, description=f"{p.stage}: {p.message}")
+
+                progress.update(bar, description=f"uploading {dataset.name}")
+                train = client.upload(dataset)
+                test_info = client.upload(test) if test else None
+                job = client.start_advice(
+                    train.dataset_id, test_info.dataset_id if test_info else None, advice_options
+                )
+                started(job)
+                rec = recommendation_of(client.wait(job.job_id, moved))
+    except errors.InvalidArgumentError as exc:
+        stderr.print(f"[red]error:[/red] {exc}", highlight=False)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        if job_id and client_ref:
+            with contextlib.suppress(errors.AdvisorError):
+                client_ref[0].cancel_job(job_id)
+        stderr.print("interrupted; the job was cancelled")
+        return EXIT_INTERRUPTED
+    except errors.AdvisorError as exc:
+        stderr.print(f"[red]error:[/red] {exc}", highlight=False)
+        return EXIT_FAILED
+    if as_json:
+        sys.stdout.write(
+            json_format.MessageToJson(
+                rec, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+            )
+            + "\n"
+        )
+    else:
+        render(rec, Console())
+    return 0
+
+
+@app.command(help="Advise on embeddings for a labelled JSONL dataset.")
+def advise(
+    dataset: Annotated[Path, typer.Argument(help="JSONL training data (or all the data, with no --test)")],
+    test: Annotated[Path | None, typer.Option(help="separate JSONL test file; without it the advisor makes a seeded split")] = None,
+    server: Annotated[str | None, typer.Option(envvar="ADVISOR_SERVER", help="HOST:PORT of an advisor service; without it an embedded one starts")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the recommendation as JSON on stdout")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    encoder: Annotated[str | None, typer.Option(help="Hugging Face model directory (on the server)")] = None,
+    vectors: Annotated[str | None, typer.Option(help="word-vector file, GloVe or word2vec format (on the server)")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="seed for splits and subsamples [default: 0]")] = None,
+    test_fraction: Annotated[float | None, typer.Option(min=0.01, max=0.89, help="held-out share when no --test [default: 0.2]")] = None,
+    max_train: Annotated[int | None, typer.Option(min=10, help="most training examples per pilot [default: server's, 2000]")] = None,
+    max_eval: Annotated[int | None, typer.Option(min=10, help="most held-out examples per pilot [default: server's, 1000]")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="embedded server's data folder [default: ~/.local/share/embedding-advisor]")] = None,
+) -> None:
+    advice_options = options(
+        encoder=encoder,
+        vectors=vectors,
+        seed=seed,
+        test_fraction=test_fraction,
+        max_train_examples=max_train,
+        max_eval_examples=max_eval,
+    )
+    for path in (dataset, test):
+        if path is not None and not path.is_file():
+            stderr.print(f"[red]error:[/red] no such file: {path}", highlight=False)
+            raise typer.Exit(EXIT_INVALID)
+    raise typer.Exit(run(dataset, test, server, as_json, quiet, data_dir, advice_options))
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["serve"]:
+        try:
+            from embedding_advisor_server.__main__ import main as serve
+        except ImportError as exc:
+            stderr.print(f"[red]error:[/red] the server is not installed ({exc}): pip install 'embedding-advisor[server]'")
+            sys.exit(EXIT_FAILED)
+        sys.exit(serve(sys.argv[2:]))
+    app()
+
+
+if __name__ == "__main__":
+    main()

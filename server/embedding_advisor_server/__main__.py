@@ -1,0 +1,39 @@
+"""``advise-server`` (also ``advise serve``): run the advisor service until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+from pydantic_settings import CliApp
+
+from .settings import ServerSettings
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = CliApp.run(ServerSettings, cli_args=sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from .app import AdvisorServer
+
+    server = AdvisorServer(settings)
+    stopping = threading.Event()
+
+    def on_signal(signum, frame) -> None:
+        logging.getLogger(__name__).info("signal %d: shutting down", signum)
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    port = server.start()
+    print(f"advise-server listening on {settings.host}:{port}", flush=True)
+    stopping.wait()
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Server lifecycle: build the gRPC server with its options, health and reflection; start; stop."""
+
+from __future__ import annotations
+
+import logging
+from concurrent import futures
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from embedding_advisor.v1 import advisor_pb2, advisor_pb2_grpc
+
+from .core.advise import Defaults
+from .core.service import AdvisorService
+from .interceptor import ErrorInterceptor
+from .servicer import AdvisorServicer
+from .settings import ServerSettings
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = advisor_pb2.DESCRIPTOR.services_by_name["AdvisorService"].full_name
+
+
+class AdvisorServer:
+    """The advisor service on a gRPC server. ``start()`` binds and returns the port."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        self.service = AdvisorService(
+            blob_dir=settings.blob_dir,
+            db_path=settings.job_db,
+            defaults=Defaults(
+                encoder=settings.encoder,
+                vectors=settings.vectors,
+                max_train_examples=settings.max_train_examples,
+                max_eval_examples=settings.max_eval_examples,
+            ),
+            max_workers=settings.workers,
+            max_upload_bytes=settings.max_upload_bytes,
+        )
+        # Watchers hold a thread each for as long as they watch: leave room beside the unary calls.
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="grpc"),
+            interceptors=[ErrorInterceptor()],
+            options=[
+                ("grpc.max_receive_message_length", settings.max_message_bytes),
+                ("grpc.max_send_message_length", settings.max_message_bytes),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        advisor_pb2_grpc.add_AdvisorServiceServicer_to_server(AdvisorServicer(self.service), self.server)
+        self.health = health.HealthServicer(experimental_non_blocking=True)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server
+        )
+        self.port: int | None = None
+
+    def start(self) -> int:
+        address = f"{self.settings.host}:{self.settings.port}"
+        self.port = self.server.add_insecure_port(address)
+        if not self.port:
+            raise OSError(f"cannot listen on {address}")
+        self.server.start()
+        for name in ("", SERVICE_NAME):
+            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("advisor listening on %s:%d (data in %s)", self.settings.host, self.port, self.settings.data_dir)
+        return self.port
+
+    @property
+    def target(self) -> str:
+        host = self.settings.host
+        if host in ("0.0.0.0", "[::]", "::"):
+            host = "127.0.0.1"
+        return f"{host}:{self.port}"
+
+    def stop(self, grace: float | None = None) -> None:
+        """Stop taking calls, end running jobs as interrupted, close the store."""
+        self.health.enter_graceful_shutdown()
+        grace = self.settings.grace_seconds if grace is None else grace
+        event = self.server.stop(grace)
+        self.service.close()
+        event.wait(grace + 1)
+
+    def wait(self) -> None:
+        self.server.wait_for_termination()
+
+    def __enter__(self) -> AdvisorServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""The advisor's library core: dataset -> profile -> pilots -> recommendation. Knows nothing of gRPC."""

@@ -1,0 +1,74 @@
+"""A content-addressed store of uploaded dataset files.
+
+A file is stored as ``<root>/<sha256>``. An upload is written to a temporary file in the same
+folder, hashed as it arrives, checked, and only then renamed into place: a failed or rejected
+upload leaves nothing behind, and uploading the same bytes twice stores one copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from embedding_advisor.errors import InvalidArgumentError, NotFoundError, ResourceExhaustedError
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size_bytes: int
+    already_stored: bool
+
+
+class BlobStore:
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = max_bytes
+
+    def path(self, sha256: str) -> Path:
+        if not _SHA256.match(sha256 or ""):
+            raise InvalidArgumentError(f"dataset id must be 64 lower-case hex digits, got {sha256!r}")
+        path = self.root / sha256
+        if not path.exists():
+            raise NotFoundError(f"no dataset {sha256} on this server; upload it first")
+        return path
+
+    def read(self, sha256: str) -> bytes:
+        return self.path(sha256).read_bytes()
+
+    def put(self, chunks: Iterable[bytes], check: Callable[[Path], object] | None = None) -> StoredBlob:
+        """Store the concatenated ``chunks``; ``check(tmp_path)`` may raise to reject them."""
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise ResourceExhaustedError(
+                            f"upload exceeds the server's limit of {self.max_bytes} bytes"
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            final = self.root / sha
+            if final.exists():
+                return StoredBlob(sha, size, already_stored=True)
+            if check is not None:
+                check(tmp)
+            os.replace(tmp, final)
+            return StoredBlob(sha, size, already_stored=False)
+        finally:
+            tmp.unlink(missing_ok=True)

@@ -1,0 +1,330 @@
+"""Advice jobs: a SQLite store that survives restarts, and a manager that runs jobs on worker threads.
+
+A job's row is written when it is queued, when it starts, as it progresses and when it ends (with
+its recommendation as JSON), each in its own transaction. When the service starts, any job still
+marked queued or running was cut off by the previous process: it is marked interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+from embedding_advisor.errors import AdvisorError, JobCancelledError, NotFoundError
+
+from .models import AdviceOptions, Job, JobState, Progress, Recommendation
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    dataset_id TEXT NOT NULL,
+    test_dataset_id TEXT,
+    options TEXT NOT NULL,
+    create_time TEXT NOT NULL,
+    start_time TEXT,
+    end_time TEXT,
+    progress TEXT,
+    error TEXT,
+    recommendation TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (create_time);
+"""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class JobStore:
+    """Jobs in one SQLite file. Thread-safe: one connection behind a lock, WAL journal."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _write(self, sql: str, args: tuple) -> int:
+        with self._lock, self._db:
+            return self._db.execute(sql, args).rowcount
+
+    def insert(self, job: Job) -> None:
+        self._write(
+            "INSERT INTO jobs (job_id, state, dataset_id, test_dataset_id, options, create_time) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                job.job_id,
+                job.state.value,
+                job.dataset_id,
+                job.test_dataset_id,
+                job.options.model_dump_json(),
+                job.create_time.isoformat(),
+            ),
+        )
+
+    def update(self, job_id: str, **fields) -> None:
+        encoded = {}
+        for key, value in fields.items():
+            if isinstance(value, JobState):
+                value = value.value
+            elif isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, Progress | Recommendation):
+                value = value.model_dump_json()
+            encoded[key] = value
+        cols = ", ".join(f"{k} = ?" for k in encoded)
+        self._write(f"UPDATE jobs SET {cols} WHERE job_id = ?", (*encoded.values(), job_id))
+
+    def finish_if_active(self, job_id: str, state: JobState, error: str | None) -> bool:
+        """Move a queued or running job to a final state; False if it had already ended."""
+        return bool(
+            self._write(
+                "UPDATE jobs SET state = ?, error = ?, end_time = ? "
+                "WHERE job_id = ? AND state IN ('queued', 'running')",
+                (state.value, error, _now().isoformat(), job_id),
+            )
+        )
+
+    def start_if_queued(self, job_id: str) -> bool:
+        """Move a queued job to running; False if it was cancelled meanwhile."""
+        return bool(
+            self._write(
+                "UPDATE jobs SET state = 'running', start_time = ? WHERE job_id = ? AND state = 'queued'",
+                (_now().isoformat(), job_id),
+            )
+        )
+
+    def mark_interrupted(self, reason: str) -> int:
+        return self._write(
+            "UPDATE jobs SET state = 'interrupted', error = ?, end_time = ? "
+            "WHERE state IN ('queued', 'running')",
+            (reason, _now().isoformat()),
+        )
+
+    @staticmethod
+    def _job(row: sqlite3.Row, with_recommendation: bool = True) -> Job:
+        data = dict(row)
+        return Job(
+            job_id=data["job_id"],
+            state=JobState(data["state"]),
+            dataset_id=data["dataset_id"],
+            test_dataset_id=data["test_dataset_id"],
+            options=AdviceOptions.model_validate_json(data["options"]),
+            create_time=datetime.fromisoformat(data["create_time"]),
+            start_time=datetime.fromisoformat(data["start_time"]) if data["start_time"] else None,
+            end_time=datetime.fromisoformat(data["end_time"]) if data["end_time"] else None,
+            progress=Progress.model_validate_json(data["progress"]) if data["progress"] else None,
+            error=data["error"],
+            recommendation=(
+                Recommendation.model_validate_json(data["recommendation"])
+                if with_recommendation and data.get("recommendation")
+                else None
+            ),
+        )
+
+    def get(self, job_id: str) -> Job:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no job {job_id!r}")
+        return self._job(row)
+
+    def list(self, limit: int) -> list[Job]:
+        cols = "job_id, state, dataset_id, test_dataset_id, options, create_time, start_time, end_time, progress, error"
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {cols} FROM jobs ORDER BY create_time DESC, rowid DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [self._job(r, with_recommendation=False) for r in rows]
+
+
+class JobControl:
+    """Handed to the work: ``report`` progress and ``check`` for cancellation."""
+
+    def __init__(self, job_id: str, publish: Callable[[str, Progress], None]) -> None:
+        self.job_id = job_id
+        self.cancelled = threading.Event()
+        self.cancel_reason = "cancelled by request"
+        self._publish = publish
+
+    def check(self) -> None:
+        if self.cancelled.is_set():
+            raise JobCancelledError(self.cancel_reason)
+
+    def report(self, stage: str, fraction: float, message: str = "") -> None:
+        self._publish(self.job_id, Progress(stage=stage, fraction=min(max(fraction, 0.0), 1.0), message=message))
+
+
+Work = Callable[[Job, JobControl], Recommendation]
+
+_END = object()
+
+
+class JobManager:
+    """Runs jobs on a thread pool and fans their progress out to watchers."""
+
+    def __init__(self, store: JobStore, work: Work, max_workers: int = 1) -> None:
+        self.store = store
+        self._work = work
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="advice")
+        self._lock = threading.Lock()
+        self._controls: dict[str, JobControl] = {}
+        self._watchers: dict[str, list[queue.Queue]] = {}
+        self._closing = False
+        n = store.mark_interrupted("the server stopped while this job was queued or running")
+        if n:
+            log.warning("marked %d job(s) from an earlier run as interrupted", n)
+
+    # -- submitting and running -------------------------------------------------------------
+    def submit(self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions) -> Job:
+        job = Job(
+            job_id=uuid.uuid4().hex,
+            state=JobState.QUEUED,
+            dataset_id=dataset_id,
+            test_dataset_id=test_dataset_id,
+            options=options,
+            create_time=_now(),
+            progress=Progress(stage="queued", fraction=0.0, message="waiting for a worker"),
+        )
+        self.store.insert(job)
+        self.store.update(job.job_id, progress=job.progress)
+        control = JobControl(job.job_id, self._publish)
+        with self._lock:
+            self._controls[job.job_id] = control
+        self._pool.submit(self._run, job.job_id, control)
+        return job
+
+    def _run(self, job_id: str, control: JobControl) -> None:
+        try:
+            if not self.store.start_if_queued(job_id):  # cancelled while queued
+                return
+            job = self.store.get(job_id)
+            control.report("start", 0.0, "started")
+            try:
+                recommendation = self._work(job, control)
+            except JobCancelledError as exc:
+                state = JobState.INTERRUPTED if self._closing else JobState.CANCELLED
+                self.store.finish_if_active(job_id, state, str(exc))
+            except AdvisorError as exc:
+                self.store.finish_if_active(job_id, JobState.FAILED, str(exc))
+            except Exception as exc:  # a bug or an unexpected failure: keep the service alive
+                log.exception("job %s failed", job_id)
+                self.store.finish_if_active(job_id, JobState.FAILED, f"internal error: {exc!r}")
+            else:
+                self.store.update(
+                    job_id,
+                    state=JobState.SUCCEEDED,
+                    end_time=_now(),
+                    recommendation=recommendation,
+                    progress=Progress(stage="done", fraction=1.0, message="recommendation ready"),
+                )
+        finally:
+            with self._lock:
+                self._controls.pop(job_id, None)
+                watchers = self._watchers.pop(job_id, [])
+            for q in watchers:
+                q.put(_END)
+
+    def _publish(self, job_id: str, progress: Progress) -> None:
+        self.store.update(job_id, progress=progress)
+        with self._lock:
+            watchers = list(self._watchers.get(job_id, []))
+        for q in watchers:
+            q.put(progress)
+
+    # -- reading and controlling --------------------------------------------------------------
+    def get(self, job_id: str) -> Job:
+        return self.store.get(job_id)
+
+    def list(self, limit: int = 50) -> list[Job]:
+        return self.store.list(limit)
+
+    def cancel(self, job_id: str, wait_seconds: float = 5.0) -> Job:
+        job = self.store.get(job_id)
+        if job.state.finished:
+            return job
+        with self._lock:
+            control = self._controls.get(job_id)
+        if job.state is JobState.QUEUED and self.store.finish_if_active(
+            job_id, JobState.CANCELLED, "cancelled by request before it started"
+        ):
+            self._end_watchers(job_id)
+            return self.store.get(job_id)
+        if control is not None:
+            control.cancelled.set()
+            for _ in self.watch(job_id, timeout=wait_seconds):
+                pass
+        return self.store.get(job_id)
+
+    def _end_watchers(self, job_id: str) -> None:
+        with self._lock:
+            watchers = self._watchers.pop(job_id, [])
+        for q in watchers:
+            q.put(_END)
+
+    def watch(
+        self, job_id: str, stop: threading.Event | None = None, timeout: float | None = None
+    ) -> Iterator[Progress | Job]:
+        """Yield the latest progress, then each new one, then the job once it has ended.
+
+        Stops early, yielding nothing more, when ``stop`` is set or ``timeout`` seconds pass.
+        """
+        q: queue.Queue = queue.Queue()
+        with self._lock:
+            self._watchers.setdefault(job_id, []).append(q)
+        try:
+            job = self.store.get(job_id)
+            if not job.state.finished:
+                if job.progress is not None:
+                    yield job.progress
+                deadline = None if timeout is None else _now().timestamp() + timeout
+                while True:
+                    if (stop is not None and stop.is_set()) or (
+                        deadline is not None and _now().timestamp() > deadline
+                    ):
+                        return
+                    try:
+                        item = q.get(timeout=0.2)
+                    except queue.Empty:
+                        if self.store.get(job_id).state.finished:
+                            break
+                        continue
+                    if item is _END:
+                        break
+                    yield item
+            yield self.store.get(job_id)
+        finally:
+            with self._lock:
+                watchers = self._watchers.get(job_id, [])
+                if q in watchers:
+                    watchers.remove(q)
+
+    def close(self, wait: bool = True) -> None:
+        """Stop running jobs (they end as interrupted) and the workers."""
+        self._closing = True
+        with self._lock:
+            controls = list(self._controls.values())
+        for control in controls:
+            control.cancel_reason = "the server shut down while this job was running"
+            control.cancelled.set()
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+        self.store.mark_interrupted("the server shut down before this job ran")

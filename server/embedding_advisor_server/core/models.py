@@ -1,0 +1,136 @@
+"""Domain objects of the core: plain pydantic models, serialised as JSON in the job store."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TaskType(str, enum.Enum):
+    TEXT_CLASSIFICATION = "text_classification"
+    TEXT_PAIR_CLASSIFICATION = "text_pair_classification"
+    TOKEN_TAGGING = "token_tagging"
+
+
+class Embedding(str, enum.Enum):
+    UNSPECIFIED = "unspecified"
+    CONTEXTUAL = "contextual"
+    STATIC = "static"
+    RANDOM = "random"
+
+
+class JobState(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def finished(self) -> bool:
+        return self not in (JobState.QUEUED, JobState.RUNNING)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AdviceOptions(_Model):
+    """What a caller may tune. ``None`` means the server's default."""
+
+    encoder: str | None = None
+    vectors: str | None = None
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    test_fraction: float = Field(0.2, gt=0.0, lt=0.9)
+    max_train_examples: int | None = Field(None, ge=10)
+    max_eval_examples: int | None = Field(None, ge=10)
+
+
+class DatasetInfo(_Model):
+    dataset_id: str
+    size_bytes: int
+    task: TaskType
+    num_examples: int
+    already_stored: bool = False
+
+
+class LabelCount(_Model):
+    label: str
+    train_count: int
+    test_count: int
+
+
+class LengthStats(_Model):
+    mean: float
+    median: float
+    p95: float
+    max: int
+
+
+class DatasetProfile(_Model):
+    task: TaskType
+    num_train: int
+    num_test: int
+    test_split_made: bool
+    labels: list[LabelCount]
+    imbalance_ratio: float
+    length_words: LengthStats
+    vectors_oov_rate: float
+    vectors_oov_type_rate: float
+    vectors_name: str
+
+
+class Interval(_Model):
+    low: float
+    high: float
+    level: float = 0.95
+
+
+class PilotResult(_Model):
+    arm: str
+    embedding: Embedding
+    description: str
+    score: float
+    interval: Interval
+    num_train: int
+    num_eval: int
+    featurize_seconds: float = 0.0
+    train_seconds: float = 0.0
+    examples_per_second: float = 0.0
+
+
+class Recommendation(_Model):
+    embedding: Embedding
+    headline: str
+    reasons: list[str]
+    metric: str
+    pilots: list[PilotResult]
+    profile: DatasetProfile
+    gap: float
+    gap_interval: Interval
+    encoder: str
+    vectors: str
+    anything_learned: bool
+
+
+class Progress(_Model):
+    stage: str
+    fraction: float = Field(ge=0.0, le=1.0)
+    message: str = ""
+
+
+class Job(_Model):
+    job_id: str
+    state: JobState
+    dataset_id: str
+    test_dataset_id: str | None = None
+    options: AdviceOptions
+    create_time: datetime
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    progress: Progress | None = None
+    error: str | None = None
+    recommendation: Recommendation | None = None

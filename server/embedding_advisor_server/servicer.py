@@ -1,0 +1,56 @@
+"""The gRPC servicer: converts protobuf <-> core models and calls the data plane; decides nothing."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+from embedding_advisor.v1 import advisor_pb2 as pb
+from embedding_advisor.v1 import advisor_pb2_grpc
+
+from .convert import from_proto, to_proto
+from .core import models
+from .core.service import AdvisorService
+
+
+def _options(request) -> models.AdviceOptions:
+    return from_proto(request.options, models.AdviceOptions, "options.")
+
+
+class AdvisorServicer(advisor_pb2_grpc.AdvisorServiceServicer):
+    def __init__(self, service: AdvisorService) -> None:
+        self.service = service
+
+    def UploadDataset(self, request_iterator, context):
+        messages = iter(request_iterator)
+        first = next(messages, pb.UploadDatasetRequest())
+        chunks = itertools.chain([first.chunk], (m.chunk for m in messages))
+        info = self.service.upload(chunks, first.filename)
+        return pb.UploadDatasetResponse(dataset=to_proto(info, pb.DatasetInfo))
+
+    def Profile(self, request, context):
+        profile = self.service.profile(request.dataset_id, request.test_dataset_id or None, _options(request))
+        return pb.ProfileResponse(profile=to_proto(profile, pb.DatasetProfile))
+
+    def StartAdvice(self, request, context):
+        job = self.service.start_advice(request.dataset_id, request.test_dataset_id or None, _options(request))
+        return pb.StartAdviceResponse(job=to_proto(job, pb.Job))
+
+    def WatchJob(self, request, context):
+        stop = threading.Event()
+        context.add_callback(stop.set)
+        for event in self.service.watch(request.job_id, stop):
+            if isinstance(event, models.Progress):
+                yield pb.WatchJobResponse(progress=to_proto(event, pb.Progress))
+            else:
+                yield pb.WatchJobResponse(job=to_proto(event, pb.Job))
+
+    def GetJob(self, request, context):
+        return pb.GetJobResponse(job=to_proto(self.service.get_job(request.job_id), pb.Job))
+
+    def ListJobs(self, request, context):
+        jobs = self.service.list_jobs(request.page_size or 50)
+        return pb.ListJobsResponse(jobs=[to_proto(j, pb.Job) for j in jobs])
+
+    def CancelJob(self, request, context):
+        return pb.CancelJobResponse(job=to_proto(self.service.cancel_job(request.job_id), pb.Job))
