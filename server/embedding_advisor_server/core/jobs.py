@@ -221,6 +221,8 @@ class JobManager:
             control.report("start", 0.0, "started")
             try:
                 recommendation = self._work(job, control)
+                if not isinstance(recommendation, Recommendation):
+                    raise TypeError(f"the work returned {type(recommendation).__name__}, not a Recommendation")
             except JobCancelledError as exc:
                 state = JobState.INTERRUPTED if self._closing else JobState.CANCELLED
                 self.store.finish_if_active(job_id, state, str(exc))

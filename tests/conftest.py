@@ -1,0 +1,80 @@
+"""Shared fixtures: a real advisor server on a free loopback port, real models, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "movie_reviews.jsonl"
+SHARED = Path(os.environ.get("ADVISOR_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
+
+
+def read_jsonl(path: Path, limit: int | None = None, seed: int | None = None) -> list[dict]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if seed is not None:
+        random.Random(seed).shuffle(rows)
+    return rows[:limit] if limit else rows
+
+
+def write_jsonl(path: Path, rows: list) -> Path:
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write((row if isinstance(row, str) else json.dumps(row)) + "\n")
+    return path
+
+
+def shared(name: str) -> Path:
+    folder = SHARED / name
+    if not folder.is_dir():
+        pytest.skip(f"shared dataset {name} not found under {SHARED}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    from embedding_advisor_server.app import AdvisorServer
+    from embedding_advisor_server.settings import ServerSettings
+
+    settings = ServerSettings(
+        host="127.0.0.1",
+        port=0,
+        data_dir=tmp_path_factory.mktemp("advisor-data"),
+        workers=1,
+        max_train_examples=400,
+        max_eval_examples=200,
+    )
+    srv = AdvisorServer(settings)
+    srv.start()
+    yield srv
+    srv.stop(grace=1)
+
+
+@pytest.fixture()
+def client(server):
+    from embedding_advisor import AdvisorClient
+
+    with AdvisorClient(server.target, timeout=300) as c:
+        yield c
+
+
+@pytest.fixture()
+def reviews(tmp_path) -> Path:
+    """300 real movie-review snippets from the shipped example."""
+    return write_jsonl(tmp_path / "reviews.jsonl", read_jsonl(EXAMPLE, 300))
+
+
+@pytest.fixture()
+def pairs(tmp_path) -> Path:
+    """240 real MRPC sentence pairs."""
+    return write_jsonl(tmp_path / "mrpc.jsonl", read_jsonl(shared("mrpc") / "train.jsonl", 240))
+
+
+@pytest.fixture()
+def tagging(tmp_path) -> Path:
+    """200 real WNUT-16 tweets with BIO tags."""
+    return write_jsonl(tmp_path / "wnut.jsonl", read_jsonl(shared("wnut16") / "train.jsonl", 200))
