@@ -15,7 +15,9 @@ SHARED = Path(os.environ.get("ADVISOR_SHARED_DATASETS", ROOT.parent / "shared" /
 
 
 def read_jsonl(path: Path, limit: int | None = None, seed: int | None = None) -> list[dict]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     if seed is not None:
         random.Random(seed).shuffle(rows)
     return rows[:limit] if limit else rows

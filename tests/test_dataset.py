@@ -39,7 +39,9 @@ def test_detects_the_three_formats():
 
 
 def test_blank_lines_bom_and_line_numbers():
-    data = b"\xef\xbb\xbf" + jsonl({"text": "a", "label": "x"}, "", "  ", {"text": "b", "label": "y"})
+    data = b"\xef\xbb\xbf" + jsonl(
+        {"text": "a", "label": "x"}, "", "  ", {"text": "b", "label": "y"}
+    )
     ds = parse_jsonl(data)
     assert ds.lines == [1, 4]
 
@@ -80,7 +82,10 @@ def test_bad_tagging_lines():
 
 
 def test_invalid_utf8_and_unknown_shape_and_empty():
-    assert "not valid UTF-8" in violations(jsonl({"text": "a", "label": "x"}).replace(b"a", b"\xff"))["d.jsonl:1"]
+    assert (
+        "not valid UTF-8"
+        in violations(jsonl({"text": "a", "label": "x"}).replace(b"a", b"\xff"))["d.jsonl:1"]
+    )
     assert "known shapes" in violations(jsonl({"sentence": "a", "y": 1}))["d.jsonl:1"]
     assert "no records" in violations(b"\n\n")["d.jsonl"]
 
@@ -100,7 +105,9 @@ def test_check_pairing():
     tiny = parse_jsonl(jsonl({"text": "a", "label": "x"}, {"text": "b", "label": "y"}), "train")
     with pytest.raises(InvalidDatasetError, match="at least 10"):
         check_pairing(tiny, None)
-    good = parse_jsonl(jsonl(*[{"text": f"t{i}", "label": "xy"[i % 2]} for i in range(20)]), "train")
+    good = parse_jsonl(
+        jsonl(*[{"text": f"t{i}", "label": "xy"[i % 2]} for i in range(20)]), "train"
+    )
     other = parse_jsonl(jsonl({"tokens": ["a"], "tags": ["B-X"]}), "test")
     with pytest.raises(InvalidDatasetError, match="test file test is token_tagging"):
         check_pairing(good, other)

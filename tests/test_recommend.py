@@ -23,14 +23,23 @@ def predictions(correct: int, seed: int) -> np.ndarray:
 
 
 def run(arm: str, embedding: Embedding, correct: int, seed: int, speed: float) -> ArmRun:
-    return ArmRun(arm, embedding, arm, accuracy(TRUTH, predictions(correct, seed)), 1000, N, 1.0, 0.1, speed)
+    return ArmRun(
+        arm, embedding, arm, accuracy(TRUTH, predictions(correct, seed)), 1000, N, 1.0, 0.1, speed
+    )
 
 
 def advise(encoder_correct: int, static_correct: int):
     profile = DatasetProfile(
-        task=TaskType.TEXT_CLASSIFICATION, num_train=1000, num_test=N, test_split_made=True, labels=[],
-        imbalance_ratio=1.0, length_words=LengthStats(mean=10, median=10, p95=20, max=30),
-        vectors_oov_rate=0.02, vectors_oov_type_rate=0.1, vectors_name="GloVe",
+        task=TaskType.TEXT_CLASSIFICATION,
+        num_train=1000,
+        num_test=N,
+        test_split_made=True,
+        labels=[],
+        imbalance_ratio=1.0,
+        length_words=LengthStats(mean=10, median=10, p95=20, max=30),
+        vectors_oov_rate=0.02,
+        vectors_oov_type_rate=0.1,
+        vectors_name="GloVe",
     )
     runs = [
         ArmRun(MAJORITY, Embedding.UNSPECIFIED, "majority", accuracy(TRUTH, ["pos"] * N), 1000, N),

@@ -58,7 +58,10 @@ def connect(server: str | None, data_dir: Path | None) -> Iterator[AdvisorClient
     overrides = {"host": "127.0.0.1", "port": 0}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
-    with AdvisorServer(ServerSettings(**overrides)) as embedded, AdvisorClient(embedded.target) as client:
+    with (
+        AdvisorServer(ServerSettings(**overrides)) as embedded,
+        AdvisorClient(embedded.target) as client,
+    ):
         yield client
 
 
@@ -130,7 +133,9 @@ def run(
                     progress.update(bar, description=f"job {job.job_id[:8]} queued")
 
                 def moved(p: pb.Progress) -> None:
-                    progress.update(bar, completed=p.fraction, description=f"{p.stage}: {p.message}")
+                    progress.update(
+                        bar, completed=p.fraction, description=f"{p.stage}: {p.message}"
+                    )
 
                 progress.update(bar, description=f"uploading {dataset.name}")
                 train = client.upload(dataset)
@@ -166,18 +171,51 @@ def run(
 
 @app.command(help="Advise on embeddings for a labelled JSONL dataset.")
 def advise(
-    dataset: Annotated[Path, typer.Argument(help="JSONL training data (or all the data, with no --test)")],
-    test: Annotated[Path | None, typer.Option(help="separate JSONL test file; without it the advisor makes a seeded split")] = None,
-    server: Annotated[str | None, typer.Option(envvar="ADVISOR_SERVER", help="HOST:PORT of an advisor service; without it an embedded one starts")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the recommendation as JSON on stdout")] = False,
+    dataset: Annotated[
+        Path, typer.Argument(help="JSONL training data (or all the data, with no --test)")
+    ],
+    test: Annotated[
+        Path | None,
+        typer.Option(help="separate JSONL test file; without it the advisor makes a seeded split"),
+    ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ADVISOR_SERVER",
+            help="HOST:PORT of an advisor service; without it an embedded one starts",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the recommendation as JSON on stdout")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
-    encoder: Annotated[str | None, typer.Option(help="Hugging Face model directory (on the server)")] = None,
-    vectors: Annotated[str | None, typer.Option(help="word-vector file, GloVe or word2vec format (on the server)")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="seed for splits and subsamples [default: 0]")] = None,
-    test_fraction: Annotated[float | None, typer.Option(min=0.01, max=0.89, help="held-out share when no --test [default: 0.2]")] = None,
-    max_train: Annotated[int | None, typer.Option(min=10, help="most training examples per pilot [default: server's, 2000]")] = None,
-    max_eval: Annotated[int | None, typer.Option(min=10, help="most held-out examples per pilot [default: server's, 1000]")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="embedded server's data folder [default: ~/.local/share/embedding-advisor]")] = None,
+    encoder: Annotated[
+        str | None, typer.Option(help="Hugging Face model directory (on the server)")
+    ] = None,
+    vectors: Annotated[
+        str | None, typer.Option(help="word-vector file, GloVe or word2vec format (on the server)")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="seed for splits and subsamples [default: 0]")
+    ] = None,
+    test_fraction: Annotated[
+        float | None,
+        typer.Option(min=0.01, max=0.89, help="held-out share when no --test [default: 0.2]"),
+    ] = None,
+    max_train: Annotated[
+        int | None,
+        typer.Option(min=10, help="most training examples per pilot [default: server's, 2000]"),
+    ] = None,
+    max_eval: Annotated[
+        int | None,
+        typer.Option(min=10, help="most held-out examples per pilot [default: server's, 1000]"),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="embedded server's data folder [default: ~/.local/share/embedding-advisor]"
+        ),
+    ] = None,
 ) -> None:
     advice_options = options(
         encoder=encoder,
@@ -199,7 +237,9 @@ def main() -> None:
         try:
             from embedding_advisor_server.__main__ import main as serve
         except ImportError as exc:
-            stderr.print(f"[red]error:[/red] the server is not installed ({exc}): pip install 'embedding-advisor[server]'")
+            stderr.print(
+                f"[red]error:[/red] the server is not installed ({exc}): pip install 'embedding-advisor[server]'"
+            )
             sys.exit(EXIT_FAILED)
         sys.exit(serve(sys.argv[2:]))
     app()

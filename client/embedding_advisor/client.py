@@ -45,7 +45,9 @@ def error_from_rpc(exc: grpc.RpcError) -> errors.AdvisorError:
             elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
                 bad = error_details_pb2.BadRequest()
                 detail.Unpack(bad)
-                violations = [errors.FieldViolation(v.field, v.description) for v in bad.field_violations]
+                violations = [
+                    errors.FieldViolation(v.field, v.description) for v in bad.field_violations
+                ]
     if reason in errors.ERROR_CLASSES:
         cls = errors.ERROR_CLASSES[reason]
     else:
@@ -90,7 +92,9 @@ def options(
 class AdvisorClient:
     """A connection to an advisor service at ``target`` (``host:port``)."""
 
-    def __init__(self, target: str, *, timeout: float | None = None, max_message_bytes: int = 16 * 1024**2) -> None:
+    def __init__(
+        self, target: str, *, timeout: float | None = None, max_message_bytes: int = 16 * 1024**2
+    ) -> None:
         self.target = target
         self.timeout = timeout
         self._channel = grpc.insecure_channel(
@@ -154,7 +158,10 @@ class AdvisorClient:
 
     @_translating
     def profile(
-        self, dataset_id: str, test_dataset_id: str | None = None, advice_options: pb.AdviceOptions | None = None
+        self,
+        dataset_id: str,
+        test_dataset_id: str | None = None,
+        advice_options: pb.AdviceOptions | None = None,
     ) -> pb.DatasetProfile:
         request = pb.ProfileRequest(
             dataset_id=dataset_id, test_dataset_id=test_dataset_id or "", options=advice_options
@@ -164,7 +171,10 @@ class AdvisorClient:
     # -- jobs -----------------------------------------------------------------------------------
     @_translating
     def start_advice(
-        self, dataset_id: str, test_dataset_id: str | None = None, advice_options: pb.AdviceOptions | None = None
+        self,
+        dataset_id: str,
+        test_dataset_id: str | None = None,
+        advice_options: pb.AdviceOptions | None = None,
     ) -> pb.Job:
         request = pb.StartAdviceRequest(
             dataset_id=dataset_id, test_dataset_id=test_dataset_id or "", options=advice_options
@@ -184,7 +194,9 @@ class AdvisorClient:
 
     @_translating
     def list_jobs(self, page_size: int = 50) -> list[pb.Job]:
-        return list(self._stub.ListJobs(pb.ListJobsRequest(page_size=page_size), timeout=self.timeout).jobs)
+        return list(
+            self._stub.ListJobs(pb.ListJobsRequest(page_size=page_size), timeout=self.timeout).jobs
+        )
 
     @_translating
     def cancel_job(self, job_id: str) -> pb.Job:

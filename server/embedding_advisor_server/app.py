@@ -49,7 +49,9 @@ class AdvisorServer:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        advisor_pb2_grpc.add_AdvisorServiceServicer_to_server(AdvisorServicer(self.service), self.server)
+        advisor_pb2_grpc.add_AdvisorServiceServicer_to_server(
+            AdvisorServicer(self.service), self.server
+        )
         self.health = health.HealthServicer(experimental_non_blocking=True)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
@@ -65,7 +67,12 @@ class AdvisorServer:
         self.server.start()
         for name in ("", SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        log.info("advisor listening on %s:%d (data in %s)", self.settings.host, self.port, self.settings.data_dir)
+        log.info(
+            "advisor listening on %s:%d (data in %s)",
+            self.settings.host,
+            self.port,
+            self.settings.data_dir,
+        )
         return self.port
 
     @property

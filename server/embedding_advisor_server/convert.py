@@ -36,7 +36,9 @@ def _walk(value, descriptor: Descriptor, to_proto: bool):
         items = item if isinstance(item, list) else [item]
         if field.type == FieldDescriptor.TYPE_ENUM:
             prefix = _prefix(field.enum_type.name)
-            conv = [prefix + v.upper() if to_proto else v.removeprefix(prefix).lower() for v in items]
+            conv = [
+                prefix + v.upper() if to_proto else v.removeprefix(prefix).lower() for v in items
+            ]
         elif field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type.full_name.startswith(
             "embedding_advisor."
         ):
@@ -59,9 +61,9 @@ def from_proto(message: Message, cls: type[M], field_prefix: str = "") -> M:
         return cls.model_validate(_walk(data, message.DESCRIPTOR, to_proto=False))
     except ValidationError as exc:
         violations = [
-            FieldViolation(
-                field_prefix + ".".join(str(p) for p in err["loc"]), err["msg"]
-            )
+            FieldViolation(field_prefix + ".".join(str(p) for p in err["loc"]), err["msg"])
             for err in exc.errors()
         ]
-        raise InvalidArgumentError(f"invalid {field_prefix.rstrip('.') or cls.__name__}", violations) from exc
+        raise InvalidArgumentError(
+            f"invalid {field_prefix.rstrip('.') or cls.__name__}", violations
+        ) from exc

@@ -29,11 +29,15 @@ class AdvisorServicer(advisor_pb2_grpc.AdvisorServiceServicer):
         return pb.UploadDatasetResponse(dataset=to_proto(info, pb.DatasetInfo))
 
     def Profile(self, request, context):
-        profile = self.service.profile(request.dataset_id, request.test_dataset_id or None, _options(request))
+        profile = self.service.profile(
+            request.dataset_id, request.test_dataset_id or None, _options(request)
+        )
         return pb.ProfileResponse(profile=to_proto(profile, pb.DatasetProfile))
 
     def StartAdvice(self, request, context):
-        job = self.service.start_advice(request.dataset_id, request.test_dataset_id or None, _options(request))
+        job = self.service.start_advice(
+            request.dataset_id, request.test_dataset_id or None, _options(request)
+        )
         return pb.StartAdviceResponse(job=to_proto(job, pb.Job))
 
     def WatchJob(self, request, context):

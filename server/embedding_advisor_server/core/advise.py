@@ -34,7 +34,9 @@ class Splits:
     test_split_made: bool
 
 
-def load_splits(blobs: BlobStore, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions) -> Splits:
+def load_splits(
+    blobs: BlobStore, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
+) -> Splits:
     """Read the uploaded file(s), check them together, and make the seeded split when needed."""
     data = parse_jsonl(blobs.read(dataset_id), source="train")
     test = parse_jsonl(blobs.read(test_dataset_id), source="test") if test_dataset_id else None
@@ -82,14 +84,20 @@ def advise(
     metric = choose_metric(
         splits.train.is_tagging, len(splits.train.label_counts()), prof.imbalance_ratio
     )
-    train = sample(splits.train, options.max_train_examples or defaults.max_train_examples, options.seed)
-    held_out = sample(splits.test, options.max_eval_examples or defaults.max_eval_examples, options.seed)
+    train = sample(
+        splits.train, options.max_train_examples or defaults.max_train_examples, options.seed
+    )
+    held_out = sample(
+        splits.test, options.max_eval_examples or defaults.max_eval_examples, options.seed
+    )
     control.check()
 
     def report(fraction: float, message: str) -> None:
         control.report("pilot", 0.15 + 0.8 * fraction, message)
 
-    runs = run_pilots(train, held_out, encoder, vectors, metric, options.seed, control.check, report)
+    runs = run_pilots(
+        train, held_out, encoder, vectors, metric, options.seed, control.check, report
+    )
     control.report("recommend", 0.97, "weighing the evidence")
     weights = bootstrap_weights(len(held_out), BOOTSTRAP_ROUNDS, options.seed)
     return recommend(prof, runs, metric, weights, encoder.name, vectors.name)

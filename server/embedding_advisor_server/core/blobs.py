@@ -35,7 +35,9 @@ class BlobStore:
 
     def path(self, sha256: str) -> Path:
         if not _SHA256.match(sha256 or ""):
-            raise InvalidArgumentError(f"dataset id must be 64 lower-case hex digits, got {sha256!r}")
+            raise InvalidArgumentError(
+                f"dataset id must be 64 lower-case hex digits, got {sha256!r}"
+            )
         path = self.root / sha256
         if not path.exists():
             raise NotFoundError(f"no dataset {sha256} on this server; upload it first")
@@ -44,7 +46,9 @@ class BlobStore:
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
 
-    def put(self, chunks: Iterable[bytes], check: Callable[[Path], object] | None = None) -> StoredBlob:
+    def put(
+        self, chunks: Iterable[bytes], check: Callable[[Path], object] | None = None
+    ) -> StoredBlob:
         """Store the concatenated ``chunks``; ``check(tmp_path)`` may raise to reject them."""
         digest = hashlib.sha256()
         size = 0

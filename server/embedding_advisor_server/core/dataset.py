@@ -81,7 +81,9 @@ class _Collector:
 
     def add(self, line: int | None, field: str | None, description: str) -> None:
         if len(self.violations) < MAX_VIOLATIONS:
-            self.violations.append(FieldViolation(dataset_field(self.source, line, field), description))
+            self.violations.append(
+                FieldViolation(dataset_field(self.source, line, field), description)
+            )
         else:
             self.extra += 1
 
@@ -127,7 +129,9 @@ def _text(record: dict, field: str, line: int, col: _Collector) -> str | None:
     return value
 
 
-def _tagging(record: dict, line: int, col: _Collector) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+def _tagging(
+    record: dict, line: int, col: _Collector
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     ok = True
     for field in ("tokens", "tags"):
         if field not in record:
@@ -215,14 +219,20 @@ def check_pairing(train: Dataset, test: Dataset | None) -> None:
     """Check that a training set (and its test set) can be used for advice."""
     col = _Collector(train.source)
     if len(train) < MIN_TRAIN_EXAMPLES:
-        col.add(None, None, f"has {len(train)} examples; the advisor needs at least {MIN_TRAIN_EXAMPLES}")
+        col.add(
+            None,
+            None,
+            f"has {len(train)} examples; the advisor needs at least {MIN_TRAIN_EXAMPLES}",
+        )
     counts = train.label_counts()
     field = "tags" if train.is_tagging else "label"
     if train.is_tagging:
         if not any(tag != "O" for tag in counts):
             col.add(None, field, "has no entity tags (every tag is O)")
     elif len(counts) < 2:
-        col.add(None, field, f"has a single label ({next(iter(counts))!r}); at least two are needed")
+        col.add(
+            None, field, f"has a single label ({next(iter(counts))!r}); at least two are needed"
+        )
     if test is not None and test.task is not train.task:
         col.add(
             None,
@@ -241,7 +251,11 @@ def split(dataset: Dataset, test_fraction: float, seed: int) -> tuple[Dataset, D
     if not dataset.is_tagging:
         counts = Counter(dataset.targets)
         n_test = max(1, round(len(dataset) * test_fraction))
-        if min(counts.values()) >= 2 and n_test >= len(counts) and len(dataset) - n_test >= len(counts):
+        if (
+            min(counts.values()) >= 2
+            and n_test >= len(counts)
+            and len(dataset) - n_test >= len(counts)
+        ):
             stratify = dataset.targets
     train_idx, test_idx = train_test_split(
         indices, test_size=test_fraction, random_state=seed, stratify=stratify

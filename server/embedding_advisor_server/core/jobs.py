@@ -171,7 +171,10 @@ class JobControl:
             raise JobCancelledError(self.cancel_reason)
 
     def report(self, stage: str, fraction: float, message: str = "") -> None:
-        self._publish(self.job_id, Progress(stage=stage, fraction=min(max(fraction, 0.0), 1.0), message=message))
+        self._publish(
+            self.job_id,
+            Progress(stage=stage, fraction=min(max(fraction, 0.0), 1.0), message=message),
+        )
 
 
 Work = Callable[[Job, JobControl], Recommendation]
@@ -222,7 +225,9 @@ class JobManager:
             try:
                 recommendation = self._work(job, control)
                 if not isinstance(recommendation, Recommendation):
-                    raise TypeError(f"the work returned {type(recommendation).__name__}, not a Recommendation")
+                    raise TypeError(
+                        f"the work returned {type(recommendation).__name__}, not a Recommendation"
+                    )
             except JobCancelledError as exc:
                 state = JobState.INTERRUPTED if self._closing else JobState.CANCELLED
                 self.store.finish_if_active(job_id, state, str(exc))

@@ -51,7 +51,9 @@ def _mean_vectors(vectors: StaticVectors, tokens: Sequence[str]) -> np.ndarray:
 def static_sentence_features(vectors: StaticVectors, dataset: Dataset) -> np.ndarray:
     from .text import tokenize
 
-    sides = [[_mean_vectors(vectors, tokenize(text)) for text in example] for example in dataset.inputs]
+    sides = [
+        [_mean_vectors(vectors, tokenize(text)) for text in example] for example in dataset.inputs
+    ]
     if len(dataset.inputs[0]) == 1:
         return np.asarray([s[0] for s in sides], dtype=np.float32)
     u = np.asarray([s[0] for s in sides], dtype=np.float32)
@@ -209,9 +211,8 @@ def run_pilots(
             return encoder.word_features(d.inputs, check, on_batch)
         return encoder.sentence_features(d.inputs, check, on_batch)
 
-    encoder_desc = (
-        f"Frozen {encoder.name}, "
-        + ("first word-piece vector per word" if train.is_tagging else "mean-pooled")
+    encoder_desc = f"Frozen {encoder.name}, " + (
+        "first word-piece vector per word" if train.is_tagging else "mean-pooled"
     )
     runs.append(
         _run_arm(

@@ -26,7 +26,11 @@ def profile_dataset(
 ) -> DatasetProfile:
     train_counts, test_counts = train.label_counts(), test.label_counts()
     labels = [
-        LabelCount(label=label, train_count=train_counts.get(label, 0), test_count=test_counts.get(label, 0))
+        LabelCount(
+            label=label,
+            train_count=train_counts.get(label, 0),
+            test_count=test_counts.get(label, 0),
+        )
         for label, _ in (train_counts + test_counts).most_common()
     ]
     present = [c for c in train_counts.values() if c > 0]

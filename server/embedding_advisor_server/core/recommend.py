@@ -54,11 +54,15 @@ def recommend(
     gap = p_enc.score - p_static.score
     gap_low, gap_high = interval(gap_samples)
     best = enc if p_enc.score >= p_static.score else static
-    lift_low, _ = interval(best.evaluation.resampled(weights) - majority.evaluation.resampled(weights))
+    lift_low, _ = interval(
+        best.evaluation.resampled(weights) - majority.evaluation.resampled(weights)
+    )
     learned = lift_low > 0
 
     speedup = (
-        p_static.examples_per_second / p_enc.examples_per_second if p_enc.examples_per_second else 0.0
+        p_static.examples_per_second / p_enc.examples_per_second
+        if p_enc.examples_per_second
+        else 0.0
     )
     n_note = (
         f"Pilots trained on {p_enc.num_train} of {profile.num_train} training examples and scored "
@@ -78,9 +82,7 @@ def recommend(
         f"Static-vector features ran at {p_static.examples_per_second:,.0f} examples/s vs "
         f"{p_enc.examples_per_second:,.0f} for the encoder ({speedup:,.0f}x cheaper) on this machine."
     )
-    oov = (
-        f"{_pts(profile.vectors_oov_rate)}% of word occurrences are missing from {vectors_name}."
-    )
+    oov = f"{_pts(profile.vectors_oov_rate)}% of word occurrences are missing from {vectors_name}."
 
     if not learned:
         embedding = Embedding.UNSPECIFIED

@@ -60,7 +60,9 @@ class Encoder:
         transformers.utils.logging.disable_progress_bar()
         transformers.utils.logging.set_verbosity_error()
         if not path.is_dir() or not (path / "config.json").exists():
-            raise _bad_option("encoder", f"{path} is not a Hugging Face model directory (no config.json)")
+            raise _bad_option(
+                "encoder", f"{path} is not a Hugging Face model directory (no config.json)"
+            )
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path)
             self.model = AutoModel.from_pretrained(path)
@@ -189,7 +191,9 @@ class StaticVectors:
         words = pq.read_table(indexes[0]).column(0).to_pylist()
         matrix = np.load(embs[0], mmap_mode="r")
         if len(words) != matrix.shape[0]:
-            raise _bad_option("vectors", f"{root}: {len(words)} words but {matrix.shape[0]} vectors")
+            raise _bad_option(
+                "vectors", f"{root}: {len(words)} words but {matrix.shape[0]} vectors"
+            )
         name = "GloVe 6B 50d (bundled)" if root == default_vectors_path() else root.name
         return cls(name, words, np.asarray(matrix))
 

@@ -46,10 +46,16 @@ class AdvisorService:
             already_stored=blob.already_stored,
         )
 
-    def profile(self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions) -> DatasetProfile:
-        return profile(self.blobs, self.resources, self.defaults, dataset_id, test_dataset_id, options)
+    def profile(
+        self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
+    ) -> DatasetProfile:
+        return profile(
+            self.blobs, self.resources, self.defaults, dataset_id, test_dataset_id, options
+        )
 
-    def start_advice(self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions) -> Job:
+    def start_advice(
+        self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
+    ) -> Job:
         # Fail fast on a missing dataset or model path rather than in the job.
         self.blobs.path(dataset_id)
         if test_dataset_id:
@@ -59,7 +65,13 @@ class AdvisorService:
 
     def _advise(self, job: Job, control: JobControl) -> Recommendation:
         return advise(
-            self.blobs, self.resources, self.defaults, job.dataset_id, job.test_dataset_id, job.options, control
+            self.blobs,
+            self.resources,
+            self.defaults,
+            job.dataset_id,
+            job.test_dataset_id,
+            job.options,
+            control,
         )
 
     def watch(self, job_id: str, stop: threading.Event | None = None) -> Iterator[Progress | Job]:

@@ -1,0 +1,33 @@
+# Setup and checks. `make install` then `make test`; see README.md.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test lint proto bench clean
+
+# torch first, from the CPU build these machines carry: a plain `torch` requirement on a machine
+# without it would pull the CUDA build (several GB). Then the project with the server and dev
+# extras (editable; the build compiles proto/ into client/embedding_advisor/v1/), then buf.
+install:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[server,dev]"
+	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: skipping buf (proto lint)"; fi
+
+test:
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check client server tests benchmarks hatch_build.py
+	node_modules/.bin/buf lint proto
+
+# Regenerate the protobuf modules after editing proto/ (the editable install does it too).
+proto:
+	$(BIN)/python -c "from pathlib import Path; from hatch_build import compile_protos; compile_protos(Path('.'))"
+
+bench:
+	$(BIN)/python benchmarks/advise_walltime.py
+
+clean:
+	rm -rf $(VENV) node_modules build dist client/embedding_advisor/v1/*_pb2*

@@ -1,0 +1,83 @@
+"""The ``advise`` command as a user runs it: a subprocess, exit codes, stdout and stderr."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import tomllib
+
+from conftest import ROOT, write_jsonl
+
+ADVISE = [sys.executable, "-m", "embedding_advisor.cli"]
+
+
+def advise(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*ADVISE, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_embedded_json(reviews, tmp_path):
+    result = advise(str(reviews), "--json", "--max-train", "120", "--data-dir", str(tmp_path / "d"))
+    assert result.returncode == 0, result.stderr
+    rec = json.loads(result.stdout)  # stdout holds the JSON and nothing else
+    assert rec["embedding"] in {"EMBEDDING_CONTEXTUAL", "EMBEDDING_STATIC", "EMBEDDING_UNSPECIFIED"}
+    assert {p["arm"] for p in rec["pilots"]} == {
+        "majority",
+        "static_mean_logreg",
+        "encoder_frozen_logreg",
+    }
+    assert rec["profile"]["num_train"] == 240 and rec["metric"] == "accuracy"
+    assert (tmp_path / "d" / "jobs.sqlite3").exists()  # the embedded server kept its job
+
+
+def test_remote_server_human_summary(server, reviews):
+    result = advise(str(reviews), "--server", server.target, "--max-train", "100", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    assert "Recommendation" in result.stdout and "Pilots (accuracy" in result.stdout
+    assert "Why:" in result.stdout
+
+
+def test_invalid_dataset_exits_2_naming_line_and_field(server, tmp_path):
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"text": "ok", "label": "a"}, {"text": "no label"}])
+    result = advise(str(bad), "--server", server.target)
+    assert result.returncode == 2
+    assert "bad.jsonl:2:label: is missing" in result.stderr.replace("\n", " ")
+
+
+def test_missing_file_and_bad_option_exit_2(server, tmp_path):
+    assert advise(str(tmp_path / "nope.jsonl"), "--server", server.target).returncode == 2
+    result = advise(str(tmp_path / "nope.jsonl"), "--test-fraction", "3")
+    assert result.returncode == 2 and "test-fraction" in result.stderr
+
+
+def test_unreachable_server_exits_1(reviews):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = advise(str(reviews), "--server", f"127.0.0.1:{port}", timeout=60)
+    assert result.returncode == 1
+    assert "did not answer" in result.stderr
+
+
+def test_server_help_lists_settings():
+    result = subprocess.run(
+        [*ADVISE, "serve", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    for flag in ("--port", "--data-dir", "--db-path", "--workers", "--encoder", "--vectors"):
+        assert flag in result.stdout
+
+
+def test_client_imports_without_torch():
+    code = (
+        "import sys, embedding_advisor, embedding_advisor.cli, embedding_advisor.client\n"
+        "heavy = {'torch', 'transformers', 'sklearn', 'gensim', 'onnxruntime', 'numpy'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    base = " ".join(project["dependencies"]).lower()
+    assert "torch" not in base and "transformers" not in base
+    assert any(d.startswith("torch") for d in project["optional-dependencies"]["server-base"])
