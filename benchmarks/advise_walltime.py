@@ -1,0 +1,87 @@
+"""Wall time of one advice run, end to end through the client and an embedded server.
+
+Prints, per dataset: examples, wall seconds (upload + profile + pilots + recommendation), the
+encoder's featurisation throughput, the advised embedding and the pilot scores; writes the same
+to benchmarks/results/advise_walltime.json. Datasets: the shipped example, and the shared
+datasets named on the command line (default: a short-text, a pair and a tagging set).
+
+    .venv/bin/python benchmarks/advise_walltime.py [NAME ...]
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from embedding_advisor import AdvisorClient
+from embedding_advisor.v1 import advisor_pb2 as pb
+from embedding_advisor_server.app import AdvisorServer
+from embedding_advisor_server.settings import ServerSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "datasets"
+RESULTS = ROOT / "benchmarks" / "results" / "advise_walltime.json"
+
+
+def main(names: list[str]) -> None:
+    targets = [("example/movie_reviews", ROOT / "examples" / "movie_reviews.jsonl", None)]
+    for name in names or ["tweets_sentiment", "mrpc", "wnut16"]:
+        folder = SHARED / name
+        if folder.is_dir():
+            targets.append((name, folder / "train.jsonl", folder / "test.jsonl"))
+        else:
+            print(f"skipping {name}: not found under {SHARED}")
+    rows = []
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = ServerSettings(host="127.0.0.1", port=0, data_dir=Path(data_dir))
+        with AdvisorServer(settings) as server, AdvisorClient(server.target) as client:
+            for name, train, test in targets:
+                t0 = time.perf_counter()
+                rec = client.advise(train, test_path=test)
+                wall = time.perf_counter() - t0
+                pilots = {p.arm: p for p in rec.pilots}
+                enc = pilots["encoder_frozen_logreg"]
+                row = {
+                    "dataset": name,
+                    "train_examples": rec.profile.num_train,
+                    "test_examples": rec.profile.num_test,
+                    "pilot_train": enc.num_train,
+                    "pilot_eval": enc.num_eval,
+                    "wall_seconds": round(wall, 2),
+                    "encoder_examples_per_second": round(enc.examples_per_second, 1),
+                    "static_examples_per_second": round(pilots["static_mean_logreg"].examples_per_second, 1),
+                    "metric": rec.metric,
+                    "scores": {arm: round(p.score, 4) for arm, p in pilots.items()},
+                    "advice": pb.Embedding.Name(rec.embedding),
+                }
+                rows.append(row)
+                print(
+                    f"{name:24s} {row['train_examples']:>6} train  {wall:7.1f}s  "
+                    f"encoder {row['encoder_examples_per_second']:7.1f} ex/s  "
+                    f"{rec.metric} " + " ".join(f"{a}={s:.3f}" for a, s in row["scores"].items())
+                    + f"  -> {row['advice']}"
+                )
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak_mib:.0f} MiB")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+                "peak_rss_mib": round(peak_mib),
+                "runs": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
