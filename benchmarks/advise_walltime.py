@@ -54,7 +54,9 @@ def main(names: list[str]) -> None:
                     "pilot_eval": enc.num_eval,
                     "wall_seconds": round(wall, 2),
                     "encoder_examples_per_second": round(enc.examples_per_second, 1),
-                    "static_examples_per_second": round(pilots["static_mean_logreg"].examples_per_second, 1),
+                    "static_examples_per_second": round(
+                        pilots["static_mean_logreg"].examples_per_second, 1
+                    ),
                     "metric": rec.metric,
                     "scores": {arm: round(p.score, 4) for arm, p in pilots.items()},
                     "advice": pb.Embedding.Name(rec.embedding),
@@ -63,7 +65,8 @@ def main(names: list[str]) -> None:
                 print(
                     f"{name:24s} {row['train_examples']:>6} train  {wall:7.1f}s  "
                     f"encoder {row['encoder_examples_per_second']:7.1f} ex/s  "
-                    f"{rec.metric} " + " ".join(f"{a}={s:.3f}" for a, s in row["scores"].items())
+                    f"{rec.metric} "
+                    + " ".join(f"{a}={s:.3f}" for a, s in row["scores"].items())
                     + f"  -> {row['advice']}"
                 )
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -72,7 +75,10 @@ def main(names: list[str]) -> None:
     RESULTS.write_text(
         json.dumps(
             {
-                "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+                "machine": {
+                    "cpus": __import__("os").cpu_count(),
+                    "python": platform.python_version(),
+                },
                 "peak_rss_mib": round(peak_mib),
                 "runs": rows,
             },

@@ -173,6 +173,12 @@ def test_cancel_a_running_job(client, tmp_path):
 def test_errors_come_back_as_advisor_errors(client, reviews):
     with pytest.raises(NotFoundError):
         client.get_job("no-such-job")
+    with pytest.raises(
+        NotFoundError
+    ):  # raised inside a server stream, through the same interceptor
+        list(client.watch("no-such-job"))
+    with pytest.raises(NotFoundError):
+        client.cancel_job("no-such-job")
     with pytest.raises(NotFoundError):
         client.start_advice("0" * 64)
     with pytest.raises(InvalidArgumentError):

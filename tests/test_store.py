@@ -123,3 +123,25 @@ def test_list_is_newest_first_and_unknown_job_is_not_found(tmp_path):
     with pytest.raises(NotFoundError):
         manager.get("nope")
     manager.close()
+
+
+def test_a_late_watcher_gets_every_event_so_far(tmp_path):
+    reported, release = threading.Event(), threading.Event()
+
+    def work(job, control):
+        for i in range(3):
+            control.report("pilot", i / 10, f"step {i}")
+        reported.set()
+        while not release.wait(0.02):
+            control.check()
+        return None
+
+    manager = JobManager(JobStore(tmp_path / "j.db"), work)
+    job = manager.submit("d" * 64, None, AdviceOptions())
+    assert reported.wait(5)
+    events = manager.watch(job.job_id)
+    seen = [next(events).message for _ in range(5)]
+    assert seen == ["waiting for a worker", "started", "step 0", "step 1", "step 2"]
+    assert manager.cancel(job.job_id).state is JobState.CANCELLED
+    assert next(events).state is JobState.CANCELLED  # the watcher sees the end
+    manager.close()

@@ -34,70 +34,71 @@ class Splits:
     test_split_made: bool
 
 
-def load_splits(
-    blobs: BlobStore, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
-) -> Splits:
-    """Read the uploaded file(s), check them together, and make the seeded split when needed."""
-    data = parse_jsonl(blobs.read(dataset_id), source="train")
-    test = parse_jsonl(blobs.read(test_dataset_id), source="test") if test_dataset_id else None
-    check_pairing(data, test)
-    if test is not None:
-        return Splits(data, test, test_split_made=False)
-    train, test = split(data, options.test_fraction, options.seed)
-    return Splits(train, test, test_split_made=True)
+class Pipeline:
+    """Runs the stages over uploaded datasets, with the server's defaults and model cache."""
 
+    def __init__(self, blobs: BlobStore, resources: ResourceCache, defaults: Defaults) -> None:
+        self.blobs = blobs
+        self.resources = resources
+        self.defaults = defaults
 
-def profile(
-    blobs: BlobStore,
-    resources: ResourceCache,
-    defaults: Defaults,
-    dataset_id: str,
-    test_dataset_id: str | None,
-    options: AdviceOptions,
-) -> DatasetProfile:
-    splits = load_splits(blobs, dataset_id, test_dataset_id, options)
-    vectors = resources.vectors(options.vectors or defaults.vectors)
-    return profile_dataset(splits.train, splits.test, vectors, splits.test_split_made)
+    def load_splits(
+        self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
+    ) -> Splits:
+        """Read the uploaded file(s), check them together, and make the seeded split when needed."""
+        data = parse_jsonl(self.blobs.read(dataset_id), source="train")
+        test = (
+            parse_jsonl(self.blobs.read(test_dataset_id), source="test")
+            if test_dataset_id
+            else None
+        )
+        check_pairing(data, test)
+        if test is not None:
+            return Splits(data, test, test_split_made=False)
+        train, test = split(data, options.test_fraction, options.seed)
+        return Splits(train, test, test_split_made=True)
 
+    def profile(
+        self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
+    ) -> DatasetProfile:
+        splits = self.load_splits(dataset_id, test_dataset_id, options)
+        vectors = self.resources.vectors(options.vectors or self.defaults.vectors)
+        return profile_dataset(splits.train, splits.test, vectors, splits.test_split_made)
 
-def advise(
-    blobs: BlobStore,
-    resources: ResourceCache,
-    defaults: Defaults,
-    dataset_id: str,
-    test_dataset_id: str | None,
-    options: AdviceOptions,
-    control: JobControl,
-) -> Recommendation:
-    control.report("load", 0.01, "reading the dataset")
-    splits = load_splits(blobs, dataset_id, test_dataset_id, options)
-    control.check()
-    control.report("load", 0.03, "loading the static vectors")
-    vectors = resources.vectors(options.vectors or defaults.vectors)
-    control.check()
-    control.report("load", 0.06, "loading the encoder")
-    encoder = resources.encoder(options.encoder or defaults.encoder)
-    control.check()
+    def advise(
+        self,
+        dataset_id: str,
+        test_dataset_id: str | None,
+        options: AdviceOptions,
+        control: JobControl,
+    ) -> Recommendation:
+        control.report("load", 0.01, "reading the dataset")
+        splits = self.load_splits(dataset_id, test_dataset_id, options)
+        control.check()
+        control.report("load", 0.03, "loading the static vectors")
+        vectors = self.resources.vectors(options.vectors or self.defaults.vectors)
+        control.check()
+        control.report("load", 0.06, "loading the encoder")
+        encoder = self.resources.encoder(options.encoder or self.defaults.encoder)
+        control.check()
 
-    control.report("profile", 0.12, "profiling")
-    prof = profile_dataset(splits.train, splits.test, vectors, splits.test_split_made)
-    metric = choose_metric(
-        splits.train.is_tagging, len(splits.train.label_counts()), prof.imbalance_ratio
-    )
-    train = sample(
-        splits.train, options.max_train_examples or defaults.max_train_examples, options.seed
-    )
-    held_out = sample(
-        splits.test, options.max_eval_examples or defaults.max_eval_examples, options.seed
-    )
-    control.check()
+        control.report("profile", 0.12, "profiling")
+        prof = profile_dataset(splits.train, splits.test, vectors, splits.test_split_made)
+        metric = choose_metric(
+            splits.train.is_tagging, len(splits.train.label_counts()), prof.imbalance_ratio
+        )
+        max_train = options.max_train_examples or self.defaults.max_train_examples
+        max_eval = options.max_eval_examples or self.defaults.max_eval_examples
+        train = sample(splits.train, max_train, options.seed)
+        held_out = sample(splits.test, max_eval, options.seed)
+        control.check()
 
-    def report(fraction: float, message: str) -> None:
-        control.report("pilot", 0.15 + 0.8 * fraction, message)
+        def report(fraction: float, message: str) -> None:
+            control.report("pilot", 0.15 + 0.8 * fraction, message)
 
-    runs = run_pilots(
-        train, held_out, encoder, vectors, metric, options.seed, control.check, report
-    )
-    control.report("recommend", 0.97, "weighing the evidence")
-    weights = bootstrap_weights(len(held_out), BOOTSTRAP_ROUNDS, options.seed)
-    return recommend(prof, runs, metric, weights, encoder.name, vectors.name)
+        runs = run_pilots(
+            train, held_out, encoder, vectors, metric, options.seed, control.check, report
+        )
+        control.report("recommend", 0.97, "weighing the evidence")
+        weights = bootstrap_weights(len(held_out), BOOTSTRAP_ROUNDS, options.seed)
+        return recommend(prof, runs, metric, weights, encoder.name, vectors.name)

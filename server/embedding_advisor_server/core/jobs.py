@@ -192,6 +192,7 @@ class JobManager:
         self._lock = threading.Lock()
         self._controls: dict[str, JobControl] = {}
         self._watchers: dict[str, list[queue.Queue]] = {}
+        self._history: dict[str, list[Progress]] = {}  # progress of unfinished jobs, for late watchers
         self._closing = False
         n = store.mark_interrupted("the server stopped while this job was queued or running")
         if n:
@@ -209,7 +210,7 @@ class JobManager:
             progress=Progress(stage="queued", fraction=0.0, message="waiting for a worker"),
         )
         self.store.insert(job)
-        self.store.update(job.job_id, progress=job.progress)
+        self._publish(job.job_id, job.progress)
         control = JobControl(job.job_id, self._publish)
         with self._lock:
             self._controls[job.job_id] = control
@@ -247,13 +248,12 @@ class JobManager:
         finally:
             with self._lock:
                 self._controls.pop(job_id, None)
-                watchers = self._watchers.pop(job_id, [])
-            for q in watchers:
-                q.put(_END)
+            self._end_watchers(job_id)
 
     def _publish(self, job_id: str, progress: Progress) -> None:
         self.store.update(job_id, progress=progress)
         with self._lock:
+            self._history.setdefault(job_id, []).append(progress)
             watchers = list(self._watchers.get(job_id, []))
         for q in watchers:
             q.put(progress)
@@ -284,6 +284,7 @@ class JobManager:
 
     def _end_watchers(self, job_id: str) -> None:
         with self._lock:
+            self._history.pop(job_id, None)
             watchers = self._watchers.pop(job_id, [])
         for q in watchers:
             q.put(_END)
@@ -291,18 +292,19 @@ class JobManager:
     def watch(
         self, job_id: str, stop: threading.Event | None = None, timeout: float | None = None
     ) -> Iterator[Progress | Job]:
-        """Yield the latest progress, then each new one, then the job once it has ended.
+        """Yield every progress event of the job so far, then each new one, then the job once it
+        has ended (a finished job: only the job).
 
         Stops early, yielding nothing more, when ``stop`` is set or ``timeout`` seconds pass.
         """
         q: queue.Queue = queue.Queue()
-        with self._lock:
+        with self._lock:  # snapshot and subscribe at once: no event lost or repeated
             self._watchers.setdefault(job_id, []).append(q)
+            past = list(self._history.get(job_id, []))
         try:
             job = self.store.get(job_id)
             if not job.state.finished:
-                if job.progress is not None:
-                    yield job.progress
+                yield from past
                 deadline = None if timeout is None else _now().timestamp() + timeout
                 while True:
                     if (stop is not None and stop.is_set()) or (

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .advise import Defaults, advise, profile
+from .advise import Defaults, Pipeline
 from .blobs import BlobStore
 from .dataset import parse_jsonl
 from .jobs import JobControl, JobManager, JobStore
@@ -26,6 +26,7 @@ class AdvisorService:
         self.defaults = defaults or Defaults()
         self.blobs = BlobStore(blob_dir, max_upload_bytes)
         self.resources = ResourceCache()
+        self.pipeline = Pipeline(self.blobs, self.resources, self.defaults)
         self.jobs = JobManager(JobStore(db_path), self._advise, max_workers=max_workers)
 
     def upload(self, chunks: Iterable[bytes], filename: str = "") -> DatasetInfo:
@@ -49,9 +50,7 @@ class AdvisorService:
     def profile(
         self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
     ) -> DatasetProfile:
-        return profile(
-            self.blobs, self.resources, self.defaults, dataset_id, test_dataset_id, options
-        )
+        return self.pipeline.profile(dataset_id, test_dataset_id, options)
 
     def start_advice(
         self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
@@ -64,15 +63,7 @@ class AdvisorService:
         return self.jobs.submit(dataset_id, test_dataset_id, options)
 
     def _advise(self, job: Job, control: JobControl) -> Recommendation:
-        return advise(
-            self.blobs,
-            self.resources,
-            self.defaults,
-            job.dataset_id,
-            job.test_dataset_id,
-            job.options,
-            control,
-        )
+        return self.pipeline.advise(job.dataset_id, job.test_dataset_id, job.options, control)
 
     def watch(self, job_id: str, stop: threading.Event | None = None) -> Iterator[Progress | Job]:
         return self.jobs.watch(job_id, stop)
