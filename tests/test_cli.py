@@ -81,3 +81,49 @@ def test_client_imports_without_torch():
     base = " ".join(project["dependencies"]).lower()
     assert "torch" not in base and "transformers" not in base
     assert any(d.startswith("torch") for d in project["optional-dependencies"]["server-base"])
+
+
+def test_ctrl_c_cancels_the_job_and_exits_130(server, client, tmp_path):
+    import signal
+    import time
+
+    from conftest import EXAMPLE, read_jsonl
+    from embedding_advisor.v1 import advisor_pb2 as pb
+
+    data = write_jsonl(tmp_path / "long.jsonl", read_jsonl(EXAMPLE))
+    proc = subprocess.Popen(
+        [*ADVISE, str(data), "--server", server.target, "--max-train", "1600", "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    job = None
+    while time.monotonic() < deadline and job is None:
+        running = [j for j in client.list_jobs(5) if j.state == pb.JOB_STATE_RUNNING]
+        job = running[0] if running and running[0].progress.stage == "pilot" else None
+        time.sleep(0.2)
+    assert job is not None, "the job never started"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "cancelled" in err
+    assert client.get_job(job.job_id).state == pb.JOB_STATE_CANCELLED
+
+
+def test_server_settings_from_environment_and_flags(tmp_path, monkeypatch):
+    from pydantic_settings import CliApp
+
+    from embedding_advisor_server.settings import ServerSettings
+
+    monkeypatch.setenv("ADVISOR_PORT", "6000")
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ADVISOR_MAX_TRAIN_EXAMPLES", "123")
+    from_env = ServerSettings()
+    assert from_env.port == 6000 and from_env.job_db == tmp_path / "jobs.sqlite3"
+    assert from_env.max_train_examples == 123
+    flags = CliApp.run(
+        ServerSettings, cli_args=["--port", "7000", "--db-path", str(tmp_path / "x.db")]
+    )
+    assert flags.port == 7000 and flags.job_db == tmp_path / "x.db"
+    assert flags.max_train_examples == 123  # the environment still fills what flags leave

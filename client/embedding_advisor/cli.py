@@ -109,8 +109,6 @@ def run(
     data_dir: Path | None,
     advice_options: pb.AdviceOptions,
 ) -> int:
-    job_id: str | None = None
-    client_ref: list[AdvisorClient] = []
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -121,39 +119,39 @@ def run(
         transient=True,
         disable=quiet,
     )
+    bar = progress.add_task("starting the advisor", total=1.0)
+
+    def moved(p: pb.Progress) -> None:
+        progress.update(bar, completed=p.fraction, description=f"{p.stage}: {p.message}")
+
     try:
-        with progress:
-            bar = progress.add_task("starting the advisor", total=1.0)
-            with connect(server, data_dir) as client:
-                client_ref.append(client)
-
-                def started(job: pb.Job) -> None:
-                    nonlocal job_id
-                    job_id = job.job_id
-                    progress.update(bar, description=f"job {job.job_id[:8]} queued")
-
-                def moved(p: pb.Progress) -> None:
-                    progress.update(
-                        bar, completed=p.fraction, description=f"{p.stage}: {p.message}"
-                    )
-
+        with progress, connect(server, data_dir) as client:
+            job_id = None
+            try:
                 progress.update(bar, description=f"uploading {dataset.name}")
                 train = client.upload(dataset)
                 test_info = client.upload(test) if test else None
                 job = client.start_advice(
                     train.dataset_id, test_info.dataset_id if test_info else None, advice_options
                 )
-                started(job)
-                rec = recommendation_of(client.wait(job.job_id, moved))
+                job_id = job.job_id
+                progress.update(bar, description=f"job {job_id[:8]} queued")
+                rec = recommendation_of(client.wait(job_id, moved))
+            except KeyboardInterrupt:
+                # Still connected (an embedded server still up): stop the job, don't orphan it.
+                if job_id is not None:
+                    with contextlib.suppress(errors.AdvisorError):
+                        client.cancel_job(job_id)
+                    stderr.print(f"interrupted; job {job_id} was cancelled")
+                else:
+                    stderr.print("interrupted")
+                return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        return EXIT_INTERRUPTED
     except errors.InvalidArgumentError as exc:
         stderr.print(f"[red]error:[/red] {exc}", highlight=False)
         return EXIT_INVALID
-    except KeyboardInterrupt:
-        if job_id and client_ref:
-            with contextlib.suppress(errors.AdvisorError):
-                client_ref[0].cancel_job(job_id)
-        stderr.print("interrupted; the job was cancelled")
-        return EXIT_INTERRUPTED
     except errors.AdvisorError as exc:
         stderr.print(f"[red]error:[/red] {exc}", highlight=False)
         return EXIT_FAILED
