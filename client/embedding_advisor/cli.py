@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from google.protobuf import json_format
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -37,6 +38,10 @@ _EMBEDDING = {
     pb.EMBEDDING_RANDOM: "random embeddings",
     pb.EMBEDDING_UNSPECIFIED: "no recommendation",
 }
+
+
+def error(message: object) -> None:
+    stderr.print(f"[red]error:[/red] {escape(str(message))}", highlight=False)
 
 
 @contextlib.contextmanager
@@ -150,10 +155,10 @@ def run(
         stderr.print("interrupted")
         return EXIT_INTERRUPTED
     except errors.InvalidArgumentError as exc:
-        stderr.print(f"[red]error:[/red] {exc}", highlight=False)
+        error(exc)
         return EXIT_INVALID
     except errors.AdvisorError as exc:
-        stderr.print(f"[red]error:[/red] {exc}", highlight=False)
+        error(exc)
         return EXIT_FAILED
     if as_json:
         sys.stdout.write(
@@ -225,7 +230,7 @@ def advise(
     )
     for path in (dataset, test):
         if path is not None and not path.is_file():
-            stderr.print(f"[red]error:[/red] no such file: {path}", highlight=False)
+            error(f"no such file: {path}")
             raise typer.Exit(EXIT_INVALID)
     raise typer.Exit(run(dataset, test, server, as_json, quiet, data_dir, advice_options))
 
@@ -235,9 +240,7 @@ def main() -> None:
         try:
             from embedding_advisor_server.__main__ import main as serve
         except ImportError as exc:
-            stderr.print(
-                f"[red]error:[/red] the server is not installed ({exc}): pip install 'embedding-advisor[server]'"
-            )
+            error(f"the server is not installed ({exc}): pip install 'embedding-advisor[server]'")
             sys.exit(EXIT_FAILED)
         sys.exit(serve(sys.argv[2:]))
     app()
