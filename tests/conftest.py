@@ -15,9 +15,8 @@ SHARED = Path(os.environ.get("ADVISOR_SHARED_DATASETS", ROOT.parent / "shared" /
 
 
 def read_jsonl(path: Path, limit: int | None = None, seed: int | None = None) -> list[dict]:
-    rows = [
-        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
+    text = path.read_text(encoding="utf-8")  # split on \n only: texts may hold U+2028 and the like
+    rows = [json.loads(line) for line in text.split("\n") if line.strip()]
     if seed is not None:
         random.Random(seed).shuffle(rows)
     return rows[:limit] if limit else rows

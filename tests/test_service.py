@@ -97,6 +97,9 @@ def test_profile(client, reviews):
     assert counts == expected
     assert 10 < prof.length_words.mean < 40 and prof.length_words.max >= prof.length_words.p95
     assert 0 < prof.vectors_oov_rate < 0.05  # edited English prose: GloVe knows nearly every word
+    assert 0 < prof.ambiguity_mean <= 1.0  # two labels: a word's label entropy is at most 1 bit
+    assert 0 < prof.test_unseen_rate < 0.5 and 0 < prof.unseen_prevalence_mean <= 1.0
+    assert 1.0 <= prof.encoder_pieces_per_word < 1.5
 
 
 def test_advise_text_classification_end_to_end(client, reviews):

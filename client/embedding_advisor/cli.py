@@ -87,6 +87,11 @@ def render(rec: pb.Recommendation, console: Console) -> None:
         f"imbalance {prof.imbalance_ratio:.1f}x, {prof.length_words.mean:.1f} words per example "
         f"(p95 {prof.length_words.p95:.0f}), {100 * prof.vectors_oov_rate:.1f}% OOV for {prof.vectors_name}."
     )
+    console.print(
+        f"Held-out vs train: ambiguity {prof.ambiguity_mean:.2f}, unseen-word prevalence "
+        f"{prof.unseen_prevalence_mean:.2f}, {100 * prof.test_unseen_rate:.1f}% of words unseen; "
+        f"encoder splits a word into {prof.encoder_pieces_per_word:.2f} pieces on average."
+    )
     table = Table(title=f"Pilots ({rec.metric}, 95% bootstrap interval)")
     for col in ("arm", "score", "interval", "train", "held-out", "examples/s"):
         table.add_column(col, justify="left" if col == "arm" else "right")

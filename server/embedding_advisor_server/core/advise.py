@@ -63,7 +63,10 @@ class Pipeline:
     ) -> DatasetProfile:
         splits = self.load_splits(dataset_id, test_dataset_id, options)
         vectors = self.resources.vectors(options.vectors or self.defaults.vectors)
-        return profile_dataset(splits.train, splits.test, vectors, splits.test_split_made)
+        tokenizer = self.resources.tokenizer(options.encoder or self.defaults.encoder)
+        return profile_dataset(
+            splits.train, splits.test, vectors, splits.test_split_made, tokenizer
+        )
 
     def advise(
         self,
@@ -83,7 +86,9 @@ class Pipeline:
         control.check()
 
         control.report("profile", 0.12, "profiling")
-        prof = profile_dataset(splits.train, splits.test, vectors, splits.test_split_made)
+        prof = profile_dataset(
+            splits.train, splits.test, vectors, splits.test_split_made, encoder.tokenizer
+        )
         metric = choose_metric(
             splits.train.is_tagging, len(splits.train.label_counts()), prof.imbalance_ratio
         )

@@ -192,7 +192,9 @@ class JobManager:
         self._lock = threading.Lock()
         self._controls: dict[str, JobControl] = {}
         self._watchers: dict[str, list[queue.Queue]] = {}
-        self._history: dict[str, list[Progress]] = {}  # progress of unfinished jobs, for late watchers
+        self._history: dict[
+            str, list[Progress]
+        ] = {}  # progress of unfinished jobs, for late watchers
         self._closing = False
         n = store.mark_interrupted("the server stopped while this job was queued or running")
         if n:

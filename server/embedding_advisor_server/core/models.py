@@ -81,6 +81,10 @@ class DatasetProfile(_Model):
     vectors_oov_rate: float
     vectors_oov_type_rate: float
     vectors_name: str
+    ambiguity_mean: float = 0.0
+    unseen_prevalence_mean: float = 0.0
+    test_unseen_rate: float = 0.0
+    encoder_pieces_per_word: float = 0.0
 
 
 class Interval(_Model):

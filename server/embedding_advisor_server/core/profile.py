@@ -6,6 +6,7 @@ from collections import Counter
 
 import numpy as np
 
+from . import linguistic
 from .dataset import Dataset, words
 from .models import DatasetProfile, LabelCount, LengthStats
 from .resources import StaticVectors
@@ -22,7 +23,7 @@ def length_stats(lengths: list[int]) -> LengthStats:
 
 
 def profile_dataset(
-    train: Dataset, test: Dataset, vectors: StaticVectors, test_split_made: bool
+    train: Dataset, test: Dataset, vectors: StaticVectors, test_split_made: bool, tokenizer=None
 ) -> DatasetProfile:
     train_counts, test_counts = train.label_counts(), test.label_counts()
     labels = [
@@ -34,7 +35,8 @@ def profile_dataset(
         for label, _ in (train_counts + test_counts).most_common()
     ]
     present = [c for c in train_counts.values() if c > 0]
-    all_words = words(train.inputs, train.task) + words(test.inputs, test.task)
+    train_words, test_words = words(train.inputs, train.task), words(test.inputs, test.task)
+    all_words = train_words + test_words
     occurrences = Counter(w for ws in all_words for w in ws)
     missing = {w for w in occurrences if vectors.lookup(w) < 0}
     total = sum(occurrences.values())
@@ -49,4 +51,12 @@ def profile_dataset(
         vectors_oov_rate=sum(occurrences[w] for w in missing) / total if total else 0.0,
         vectors_oov_type_rate=len(missing) / len(occurrences) if occurrences else 0.0,
         vectors_name=vectors.name,
+        ambiguity_mean=float(
+            linguistic.ambiguity(train_words, train.targets, test_words, train.is_tagging).mean()
+        ),
+        unseen_prevalence_mean=float(linguistic.unseen_prevalence(train_words, test_words).mean()),
+        test_unseen_rate=linguistic.unseen_rate(train_words, test_words),
+        encoder_pieces_per_word=(
+            linguistic.pieces_per_word(tokenizer, all_words) if tokenizer is not None else 0.0
+        ),
     )

@@ -229,6 +229,24 @@ class ResourceCache:
         p = Path(path).expanduser().resolve() if path else default_encoder_path()
         return self._get(("encoder", str(p)), lambda: Encoder(p))
 
+    def tokenizer(self, path: str | None):
+        """The encoder's tokenizer alone (cheap), or the loaded encoder's."""
+        p = Path(path).expanduser().resolve() if path else default_encoder_path()
+        with self._lock:
+            loaded = self._items.get(("encoder", str(p)))
+        if loaded is not None:
+            return loaded.tokenizer
+
+        def load():
+            from transformers import AutoTokenizer
+
+            try:
+                return AutoTokenizer.from_pretrained(p)
+            except Exception as exc:
+                raise _bad_option("encoder", f"cannot load a tokenizer from {p}: {exc}") from exc
+
+        return self._get(("tokenizer", str(p)), load)
+
     def vectors(self, path: str | None) -> StaticVectors:
         p = Path(path).expanduser().resolve() if path else default_vectors_path()
         return self._get(("vectors", str(p)), lambda: StaticVectors.load(p))
