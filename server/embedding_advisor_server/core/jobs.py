@@ -192,9 +192,8 @@ class JobManager:
         self._lock = threading.Lock()
         self._controls: dict[str, JobControl] = {}
         self._watchers: dict[str, list[queue.Queue]] = {}
-        self._history: dict[
-            str, list[Progress]
-        ] = {}  # progress of unfinished jobs, for late watchers
+        # Progress of unfinished jobs, replayed to late watchers.
+        self._history: dict[str, list[Progress]] = {}
         self._closing = False
         n = store.mark_interrupted("the server stopped while this job was queued or running")
         if n:

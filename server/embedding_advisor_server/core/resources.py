@@ -198,6 +198,10 @@ class StaticVectors:
         return cls(name, words, np.asarray(matrix))
 
 
+def _resolve(path: str | None, default: Callable[[], Path]) -> Path:
+    return Path(path).expanduser().resolve() if path else default()
+
+
 class ResourceCache:
     """Keeps the last few loaded encoders and vector sets; loading each path once at a time."""
 
@@ -226,12 +230,12 @@ class ResourceCache:
             return value
 
     def encoder(self, path: str | None) -> Encoder:
-        p = Path(path).expanduser().resolve() if path else default_encoder_path()
+        p = _resolve(path, default_encoder_path)
         return self._get(("encoder", str(p)), lambda: Encoder(p))
 
     def tokenizer(self, path: str | None):
         """The encoder's tokenizer alone (cheap), or the loaded encoder's."""
-        p = Path(path).expanduser().resolve() if path else default_encoder_path()
+        p = _resolve(path, default_encoder_path)
         with self._lock:
             loaded = self._items.get(("encoder", str(p)))
         if loaded is not None:
@@ -248,5 +252,5 @@ class ResourceCache:
         return self._get(("tokenizer", str(p)), load)
 
     def vectors(self, path: str | None) -> StaticVectors:
-        p = Path(path).expanduser().resolve() if path else default_vectors_path()
+        p = _resolve(path, default_vectors_path)
         return self._get(("vectors", str(p)), lambda: StaticVectors.load(p))
