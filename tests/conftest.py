@@ -14,6 +14,15 @@ EXAMPLE = ROOT / "examples" / "movie_reviews.jsonl"
 SHARED = Path(os.environ.get("ADVISOR_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cache_dir(tmp_path_factory) -> Path:
+    """One cache (the warmed-up MLM head) for every server of the session, subprocesses included:
+    the first profile pays the warm-up, as on a fresh install, and nothing lands in ~/.cache."""
+    folder = tmp_path_factory.mktemp("advisor-cache")
+    os.environ["ADVISOR_CACHE_DIR"] = str(folder)
+    return folder
+
+
 def read_jsonl(path: Path, limit: int | None = None, seed: int | None = None) -> list[dict]:
     text = path.read_text(encoding="utf-8")  # split on \n only: texts may hold U+2028 and the like
     rows = [json.loads(line) for line in text.split("\n") if line.strip()]

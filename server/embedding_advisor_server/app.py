@@ -38,6 +38,7 @@ class AdvisorServer:
             ),
             max_workers=settings.workers,
             max_upload_bytes=settings.max_upload_bytes,
+            cache_dir=settings.cache_dir,
         )
         # Watchers hold a thread each for as long as they watch: leave room beside the unary calls.
         self.server = grpc.server(

@@ -5,6 +5,7 @@ message and no field is listed twice.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TypeVar
 
@@ -21,6 +22,13 @@ P = TypeVar("P", bound=Message)
 
 def _prefix(enum_name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", enum_name).upper() + "_"
+
+
+def _json_float(value):
+    """Proto JSON spells non-finite numbers as strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return value
 
 
 def _walk(value, descriptor: Descriptor, to_proto: bool):
@@ -43,6 +51,8 @@ def _walk(value, descriptor: Descriptor, to_proto: bool):
             "embedding_advisor."
         ):
             conv = [_walk(v, field.message_type, to_proto) for v in items]
+        elif to_proto and field.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+            conv = [_json_float(v) for v in items]
         else:
             conv = items
         out[key] = conv if isinstance(item, list) else conv[0]

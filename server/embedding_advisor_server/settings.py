@@ -14,6 +14,11 @@ def default_data_dir() -> Path:
     return Path(base) / "embedding-advisor"
 
 
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "embedding-advisor"
+
+
 class ServerSettings(BaseSettings):
     """Settings of ``advise-server`` (and of the CLI's embedded server)."""
 
@@ -25,6 +30,10 @@ class ServerSettings(BaseSettings):
     port: int = Field(50051, ge=0, le=65535, description="port to listen on; 0 picks a free one")
     data_dir: Path = Field(
         default_factory=default_data_dir, description="where datasets and the job database live"
+    )
+    cache_dir: Path = Field(
+        default_factory=default_cache_dir,
+        description="derived model parts kept between runs (the encoder's warmed-up MLM head)",
     )
     db_path: Path | None = Field(
         None, description="the SQLite job database (default DATA_DIR/jobs.sqlite3)"

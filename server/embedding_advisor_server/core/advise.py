@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .blobs import BlobStore
 from .dataset import Dataset, check_pairing, parse_jsonl, sample, split
 from .jobs import JobControl
 from .metrics import bootstrap_weights, choose_metric
+from .mlm import MLMUnavailable
 from .models import AdviceOptions, DatasetProfile, Recommendation
 from .pilots import run_pilots
-from .profile import profile_dataset
+from .profile import ProfileTools, profile_dataset
 from .recommend import recommend
 from .resources import ResourceCache
 
@@ -62,10 +64,41 @@ class Pipeline:
         self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
     ) -> DatasetProfile:
         splits = self.load_splits(dataset_id, test_dataset_id, options)
-        vectors = self.resources.vectors(options.vectors or self.defaults.vectors)
-        tokenizer = self.resources.tokenizer(options.encoder or self.defaults.encoder)
+        return self._profile(
+            splits, options, self.resources.tokenizer(options.encoder or self.defaults.encoder)
+        )
+
+    def _profile(
+        self,
+        splits: Splits,
+        options: AdviceOptions,
+        tokenizer,
+        report: Callable[[float, str], None] = lambda fraction, message: None,
+        check: Callable[[], None] = lambda: None,
+    ) -> DatasetProfile:
+        encoder = options.encoder or self.defaults.encoder
+        tools = ProfileTools(
+            vectors=self.resources.vectors(options.vectors or self.defaults.vectors),
+            tokenizer=tokenizer,
+        )
+        if not splits.train.is_tagging:
+            report(0.0, "loading the dependency parser")
+            tools.parser = self.resources.parser()
+        check()
+        try:
+            tools.mlm = self.resources.mlm(encoder, lambda message: report(0.5, message))
+        except MLMUnavailable as exc:
+            tools.mlm_note = str(exc)
+        check()
         return profile_dataset(
-            splits.train, splits.test, vectors, splits.test_split_made, tokenizer
+            splits.train,
+            splits.test,
+            tools,
+            splits.test_split_made,
+            seed=options.seed,
+            max_held_out=options.max_eval_examples or self.defaults.max_eval_examples,
+            report=report,
+            check=check,
         )
 
     def advise(
@@ -85,10 +118,10 @@ class Pipeline:
         encoder = self.resources.encoder(options.encoder or self.defaults.encoder)
         control.check()
 
-        control.report("profile", 0.12, "profiling")
-        prof = profile_dataset(
-            splits.train, splits.test, vectors, splits.test_split_made, encoder.tokenizer
-        )
+        def profile_report(fraction: float, message: str) -> None:
+            control.report("profile", 0.08 + 0.07 * fraction, message)
+
+        prof = self._profile(splits, options, encoder.tokenizer, profile_report, control.check)
         metric = choose_metric(
             splits.train.is_tagging, len(splits.train.label_counts()), prof.imbalance_ratio
         )

@@ -30,8 +30,12 @@ def _lower(examples: Words) -> list[list[str]]:
 
 def word_label_entropy(train_words: Words, train_labels: Sequence[str]) -> dict[str, float]:
     """Entropy in bits of each training word's label distribution."""
+    return _entropy(_lower(train_words), train_labels)
+
+
+def _entropy(lowered: list[list[str]], labels: Sequence[str]) -> dict[str, float]:
     by_word: dict[str, Counter] = defaultdict(Counter)
-    for ws, label in zip(_lower(train_words), train_labels, strict=True):
+    for ws, label in zip(lowered, labels, strict=True):
         for w in ws:
             by_word[w][label] += 1
     out = {}
@@ -43,45 +47,67 @@ def word_label_entropy(train_words: Words, train_labels: Sequence[str]) -> dict[
 
 def token_label_variety(train_tokens: Words, train_tags: Sequence[Sequence[str]]) -> dict[str, int]:
     """Number of distinct tags each training token takes."""
+    return _variety(_lower(train_tokens), train_tags)
+
+
+def _variety(lowered: list[list[str]], tags_seq: Sequence[Sequence[str]]) -> dict[str, int]:
     tags_of: dict[str, set] = defaultdict(set)
-    for ws, tags in zip(_lower(train_tokens), train_tags, strict=True):
+    for ws, tags in zip(lowered, tags_seq, strict=True):
         for w, tag in zip(ws, tags, strict=True):
             tags_of[w].add(tag)
     return {w: len(t) for w, t in tags_of.items()}
 
 
-def _mean_known(examples: Words, values: dict) -> np.ndarray:
-    out = np.zeros(len(examples))
-    for i, ws in enumerate(_lower(examples)):
-        known = [values[w] for w in ws if w in values]
-        out[i] = float(np.mean(known)) if known else 0.0
-    return out
+class TrainStats:
+    """The training split's word statistics, computed once (one lower-casing, one count)."""
+
+    def __init__(
+        self, train_words: Words, train_targets: Sequence | None = None, tagging: bool = False
+    ) -> None:
+        lowered = _lower(train_words)
+        self.counts = Counter(w for ws in lowered for w in ws)
+        self.label_values: dict = {}
+        if train_targets is not None:
+            self.label_values = (
+                _variety(lowered, train_targets) if tagging else _entropy(lowered, train_targets)
+            )
+
+    def ambiguity(self, examples: Words) -> np.ndarray:
+        """Per-example mean label entropy (tagging: distinct tags) over the known words."""
+        out = np.zeros(len(examples))
+        for i, ws in enumerate(_lower(examples)):
+            known = [self.label_values[w] for w in ws if w in self.label_values]
+            out[i] = float(np.mean(known)) if known else 0.0
+        return out
+
+    def unseen_prevalence(self, examples: Words) -> np.ndarray:
+        """Per-example mean of 1 / training count over the example's words (unseen: 1)."""
+        out = np.zeros(len(examples))
+        for i, ws in enumerate(_lower(examples)):
+            out[i] = float(np.mean([1.0 / max(self.counts[w], 1) for w in ws])) if ws else 0.0
+        return out
+
+    def unseen_rate(self, examples: Words) -> float:
+        """Share of the word occurrences in ``examples`` never seen in training."""
+        flat = [w for ws in _lower(examples) for w in ws]
+        return sum(w not in self.counts for w in flat) / len(flat) if flat else 0.0
 
 
 def ambiguity(
     train_words: Words, train_targets: Sequence, examples: Words, tagging: bool
 ) -> np.ndarray:
     """Per-example ambiguity of ``examples`` against the training split (see the module doc)."""
-    if tagging:
-        return _mean_known(examples, token_label_variety(train_words, train_targets))
-    return _mean_known(examples, word_label_entropy(train_words, train_targets))
+    return TrainStats(train_words, train_targets, tagging).ambiguity(examples)
 
 
 def unseen_prevalence(train_words: Words, examples: Words) -> np.ndarray:
     """Per-example mean of 1 / training count over the example's words (unseen: 1)."""
-    counts = Counter(w for ws in _lower(train_words) for w in ws)
-    out = np.zeros(len(examples))
-    for i, ws in enumerate(_lower(examples)):
-        out[i] = float(np.mean([1.0 / max(counts[w], 1) for w in ws])) if ws else 0.0
-    return out
+    return TrainStats(train_words).unseen_prevalence(examples)
 
 
 def unseen_rate(train_words: Words, examples: Words) -> float:
     """Share of the word occurrences in ``examples`` never seen in training."""
-    seen = {w for ws in _lower(train_words) for w in ws}
-    total = sum(len(ws) for ws in examples)
-    missing = sum(w not in seen for ws in _lower(examples) for w in ws)
-    return missing / total if total else 0.0
+    return TrainStats(train_words).unseen_rate(examples)
 
 
 def pieces_per_word(tokenizer, examples: Words, max_words: int = 50_000) -> float:

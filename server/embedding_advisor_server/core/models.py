@@ -35,7 +35,9 @@ class JobState(str, enum.Enum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN marks a per-example value that is not defined (no entity, no dependency arc); it must
+    # survive the job store's JSON.
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="constants")
 
 
 class AdviceOptions(_Model):
@@ -70,6 +72,30 @@ class LengthStats(_Model):
     max: int
 
 
+class ExampleMetrics(_Model):
+    """The Arora et al. metrics per held-out example, as columns aligned with ``lines``."""
+
+    split: str  # "test": the held-out split the values describe
+    lines: list[int]  # 1-based line of each example in its file
+    complexity: list[float]
+    ambiguity: list[float]
+    unseen_prevalence: list[float]
+
+
+class DomainShift(_Model):
+    reference: str
+    unigram_overlap: float
+    unigram_overlap_ceiling: float
+    unigram_similarity: float
+    overlap_top_k: int
+    overlap_tokens: int
+    mlm_loss: float = 0.0
+    reference_mlm_loss: float = 0.0
+    mlm_head: str = ""  # "pretrained", "warmed up", or "" when unavailable
+    mlm_examples: int = 0
+    mlm_note: str = ""
+
+
 class DatasetProfile(_Model):
     task: TaskType
     num_train: int
@@ -85,6 +111,15 @@ class DatasetProfile(_Model):
     unseen_prevalence_mean: float = 0.0
     test_unseen_rate: float = 0.0
     encoder_pieces_per_word: float = 0.0
+    complexity_mean: float = 0.0
+    complexity_measure: str = ""
+    parser: str = ""
+    held_out_profiled: int = 0
+    train_profiled: int = 0
+    length_pieces: LengthStats | None = None
+    encoder_truncated_rate: float = 0.0
+    domain: DomainShift | None = None
+    examples: ExampleMetrics | None = None
 
 
 class Interval(_Model):

@@ -1,19 +1,38 @@
-"""Quick dataset statistics: size, labels, lengths and the static vectors' OOV rate."""
+"""The dataset profile: size and shape, the three Arora et al. metrics, unseen words, domain shift.
+
+What is measured on what (every sample seeded with the request's seed, every size reported):
+- labels, imbalance and split sizes: the full splits;
+- word lengths, OOV against the static vectors, word-piece fragmentation, held-out unseen rate and
+  unigram overlap: up to ``max_train`` training and as many test examples;
+- per-example complexity, ambiguity and unseen-word prevalence: the held-out sample the pilots
+  score (``max_held_out``), against the statistics of the profiled training examples;
+- masked-LM loss: ``MLM_EXAMPLES`` training examples.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from . import linguistic
-from .dataset import Dataset, words
-from .models import DatasetProfile, LabelCount, LengthStats
+from . import complexity, domain
+from .dataset import Dataset, sample, words
+from .linguistic import TrainStats, pieces_per_word
+from .models import DatasetProfile, DomainShift, ExampleMetrics, LabelCount, LengthStats
+from .reference import REFERENCE_NAME
 from .resources import StaticVectors
+
+MLM_EXAMPLES = 200
+DEFAULT_MAX_TRAIN = 100_000
+Report = Callable[[float, str], None]
 
 
 def length_stats(lengths: list[int]) -> LengthStats:
     arr = np.asarray(lengths, dtype=float)
+    if arr.size == 0:
+        return LengthStats(mean=0.0, median=0.0, p95=0.0, max=0)
     return LengthStats(
         mean=float(arr.mean()),
         median=float(np.median(arr)),
@@ -22,11 +41,20 @@ def length_stats(lengths: list[int]) -> LengthStats:
     )
 
 
-def profile_dataset(
-    train: Dataset, test: Dataset, vectors: StaticVectors, test_split_made: bool, tokenizer=None
-) -> DatasetProfile:
+@dataclass
+class ProfileTools:
+    """What the profile needs beyond the data; each part is optional."""
+
+    vectors: StaticVectors
+    tokenizer: object | None = None
+    parser: complexity.Parser | None = None
+    mlm: object | None = None  # an mlm.MLMProbe
+    mlm_note: str = ""
+
+
+def _label_counts(train: Dataset, test: Dataset) -> list[LabelCount]:
     train_counts, test_counts = train.label_counts(), test.label_counts()
-    labels = [
+    return [
         LabelCount(
             label=label,
             train_count=train_counts.get(label, 0),
@@ -34,29 +62,124 @@ def profile_dataset(
         )
         for label, _ in (train_counts + test_counts).most_common()
     ]
-    present = [c for c in train_counts.values() if c > 0]
-    train_words, test_words = words(train.inputs, train.task), words(test.inputs, test.task)
+
+
+def _piece_lengths(tokenizer, data: Dataset) -> tuple[LengthStats, float]:
+    if data.is_tagging:
+        enc = tokenizer([list(t) for t in data.inputs], is_split_into_words=True)
+    else:
+        firsts = [x[0] for x in data.inputs]
+        seconds = [x[1] for x in data.inputs] if len(data.inputs[0]) > 1 else None
+        enc = tokenizer(firsts, seconds)
+    lengths = [len(ids) for ids in enc["input_ids"]]
+    limit = getattr(tokenizer, "model_max_length", 512)
+    limit = limit if limit and limit < 100_000 else 512
+    return length_stats(lengths), float(np.mean([n > limit for n in lengths]))
+
+
+def _texts(data: Dataset) -> list[tuple[str, ...]]:
+    return [(" ".join(x),) for x in data.inputs] if data.is_tagging else list(data.inputs)
+
+
+def profile_dataset(
+    train: Dataset,
+    test: Dataset,
+    tools: ProfileTools,
+    test_split_made: bool,
+    seed: int = 0,
+    max_held_out: int = 1000,
+    max_train: int = DEFAULT_MAX_TRAIN,
+    report: Report = lambda fraction, message: None,
+    check: Callable[[], None] = lambda: None,
+) -> DatasetProfile:
+    tagging = train.is_tagging
+    train_p, test_p = sample(train, max_train, seed), sample(test, max_train, seed)
+    held = sample(test, max_held_out, seed)
+    report(0.05, "counting words")
+    train_words, test_words = words(train_p.inputs, train.task), words(test_p.inputs, test.task)
+    held_words = words(held.inputs, test.task)
     all_words = train_words + test_words
     occurrences = Counter(w for ws in all_words for w in ws)
-    missing = {w for w in occurrences if vectors.lookup(w) < 0}
+    missing = {w for w in occurrences if tools.vectors.lookup(w) < 0}
     total = sum(occurrences.values())
+    stats = TrainStats(train_words, train_p.targets, tagging)
+    ambiguity = stats.ambiguity(held_words)
+    prevalence = stats.unseen_prevalence(held_words)
+    check()
+
+    if tagging:
+        measure, parser_name = "entity span length", ""
+        per_example = complexity.entity_span_length(held.targets)
+        spans = [n for s in complexity.entity_spans(held.targets) for n in s]
+        complexity_mean = float(np.mean(spans)) if spans else 0.0
+    elif tools.parser is not None:
+        report(0.2, f"parsing {len(held)} held-out examples")
+        measure, parser_name = "dependency distance", tools.parser.name
+        per_example = tools.parser.dependency_distance(held.inputs, check)
+        complexity_mean = complexity.nanmean(per_example)
+    else:
+        measure, parser_name = "", ""
+        per_example = np.full(len(held), np.nan)
+        complexity_mean = 0.0
+    check()
+
+    pieces, truncated, fragmentation = None, 0.0, 0.0
+    if tools.tokenizer is not None:
+        pieces, truncated = _piece_lengths(tools.tokenizer, held)
+        fragmentation = pieces_per_word(tools.tokenizer, all_words)
+
+    report(0.6, "measuring domain shift")
+    overlap = domain.unigram_overlap(domain.content_words(all_words), seed=seed)
+    shift = DomainShift(
+        reference=REFERENCE_NAME,
+        unigram_overlap=overlap.overlap,
+        unigram_overlap_ceiling=overlap.ceiling,
+        unigram_similarity=overlap.similarity,
+        overlap_top_k=overlap.top_k,
+        overlap_tokens=overlap.tokens_compared,
+        mlm_note=tools.mlm_note,
+    )
+    if tools.mlm is not None:
+        loss = tools.mlm.loss(_texts(sample(train_p, MLM_EXAMPLES, seed)), seed, check)
+        ref = tools.mlm.reference_loss
+        shift = shift.model_copy(
+            update=dict(
+                mlm_loss=loss.mean,
+                reference_mlm_loss=ref.mean,
+                mlm_head="pretrained" if tools.mlm.pretrained_head else "warmed up",
+                mlm_examples=loss.examples,
+            )
+        )
+    present = [c for c in train.label_counts().values() if c > 0]
+    report(1.0, "profile done")
     return DatasetProfile(
         task=train.task,
         num_train=len(train),
         num_test=len(test),
         test_split_made=test_split_made,
-        labels=labels,
+        labels=_label_counts(train, test),
         imbalance_ratio=float(max(present) / min(present)),
         length_words=length_stats([len(ws) for ws in all_words]),
         vectors_oov_rate=sum(occurrences[w] for w in missing) / total if total else 0.0,
         vectors_oov_type_rate=len(missing) / len(occurrences) if occurrences else 0.0,
-        vectors_name=vectors.name,
-        ambiguity_mean=float(
-            linguistic.ambiguity(train_words, train.targets, test_words, train.is_tagging).mean()
-        ),
-        unseen_prevalence_mean=float(linguistic.unseen_prevalence(train_words, test_words).mean()),
-        test_unseen_rate=linguistic.unseen_rate(train_words, test_words),
-        encoder_pieces_per_word=(
-            linguistic.pieces_per_word(tokenizer, all_words) if tokenizer is not None else 0.0
+        vectors_name=tools.vectors.name,
+        ambiguity_mean=float(ambiguity.mean()) if len(ambiguity) else 0.0,
+        unseen_prevalence_mean=float(prevalence.mean()) if len(prevalence) else 0.0,
+        test_unseen_rate=stats.unseen_rate(test_words),
+        encoder_pieces_per_word=fragmentation,
+        complexity_mean=complexity_mean,
+        complexity_measure=measure,
+        parser=parser_name,
+        held_out_profiled=len(held),
+        train_profiled=len(train_p),
+        length_pieces=pieces,
+        encoder_truncated_rate=truncated,
+        domain=shift,
+        examples=ExampleMetrics(
+            split=test.source,
+            lines=list(held.lines),
+            complexity=[float(v) for v in per_example],
+            ambiguity=[float(v) for v in ambiguity],
+            unseen_prevalence=[float(v) for v in prevalence],
         ),
     )

@@ -205,8 +205,9 @@ def _resolve(path: str | None, default: Callable[[], Path]) -> Path:
 class ResourceCache:
     """Keeps the last few loaded encoders and vector sets; loading each path once at a time."""
 
-    def __init__(self, max_items: int = 2) -> None:
+    def __init__(self, max_items: int = 2, cache_dir: Path | None = None) -> None:
         self.max_items = max_items
+        self.cache_dir = cache_dir
         self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[tuple[str, str], threading.Lock] = {}
@@ -254,3 +255,25 @@ class ResourceCache:
     def vectors(self, path: str | None) -> StaticVectors:
         p = _resolve(path, default_vectors_path)
         return self._get(("vectors", str(p)), lambda: StaticVectors.load(p))
+
+    def parser(self):
+        """The spaCy dependency parser of the profiler."""
+        from .complexity import PARSER_PACKAGE, Parser
+
+        def load():
+            try:
+                return Parser()
+            except OSError as exc:  # the pipeline package is missing or broken
+                raise RuntimeError(
+                    f"cannot load the spaCy pipeline {PARSER_PACKAGE!r} (part of the [server] "
+                    f"extra): {exc}"
+                ) from exc
+
+        return self._get(("parser", PARSER_PACKAGE), load)
+
+    def mlm(self, path: str | None, report=None):
+        """The encoder's masked-LM probe (warms a head up once when the encoder has none)."""
+        from .mlm import MLMProbe
+
+        p = _resolve(path, default_encoder_path)
+        return self._get(("mlm", str(p)), lambda: MLMProbe(p, self.cache_dir, report))

@@ -22,10 +22,11 @@ class AdvisorService:
         defaults: Defaults | None = None,
         max_workers: int = 1,
         max_upload_bytes: int = 2 * 1024**3,
+        cache_dir: Path | None = None,
     ) -> None:
         self.defaults = defaults or Defaults()
         self.blobs = BlobStore(blob_dir, max_upload_bytes)
-        self.resources = ResourceCache()
+        self.resources = ResourceCache(cache_dir=cache_dir)
         self.pipeline = Pipeline(self.blobs, self.resources, self.defaults)
         self.jobs = JobManager(JobStore(db_path), self._advise, max_workers=max_workers)
 
