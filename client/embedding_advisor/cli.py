@@ -70,6 +70,36 @@ def connect(server: str | None, data_dir: Path | None) -> Iterator[AdvisorClient
         yield client
 
 
+def _complexity(prof: pb.DatasetProfile) -> str:
+    if prof.complexity_measure == "entity span length":
+        return f"{prof.complexity_mean:.2f} tokens per entity"
+    if prof.complexity_measure:
+        return f"dependency distance {prof.complexity_mean:.2f}"
+    return "complexity not measured"
+
+
+def _truncated(prof: pb.DatasetProfile) -> str:
+    if prof.encoder_truncated_rate <= 0:
+        return ""
+    return f", {100 * prof.encoder_truncated_rate:.1f}% of examples longer than the encoder's input"
+
+
+def _domain(d: pb.DomainShift) -> str:
+    text = (
+        f"Domain vs {d.reference}: top-{d.overlap_top_k:,} unigram overlap "
+        f"{100 * d.unigram_overlap:.0f}% (the reference with itself: "
+        f"{100 * d.unigram_overlap_ceiling:.0f}%, similarity {d.unigram_similarity:.2f})"
+    )
+    if d.mlm_head:
+        text += (
+            f"; masked-LM loss {d.mlm_loss:.2f} vs {d.reference_mlm_loss:.2f} on the reference "
+            f"({d.mlm_head} head)"
+        )
+    elif d.mlm_note:
+        text += f"; no masked-LM loss: {d.mlm_note}"
+    return escape(text) + "."
+
+
 def render(rec: pb.Recommendation, console: Console) -> None:
     prof = rec.profile
     task = pb.TaskType.Name(prof.task).removeprefix("TASK_TYPE_").lower().replace("_", " ")
@@ -88,10 +118,14 @@ def render(rec: pb.Recommendation, console: Console) -> None:
         f"(p95 {prof.length_words.p95:.0f}), {100 * prof.vectors_oov_rate:.1f}% OOV for {prof.vectors_name}."
     )
     console.print(
-        f"Held-out vs train: ambiguity {prof.ambiguity_mean:.2f}, unseen-word prevalence "
+        f"Held-out vs train ({prof.held_out_profiled} held-out examples profiled): "
+        f"{_complexity(prof)}, ambiguity {prof.ambiguity_mean:.2f}, unseen-word prevalence "
         f"{prof.unseen_prevalence_mean:.2f}, {100 * prof.test_unseen_rate:.1f}% of words unseen; "
-        f"encoder splits a word into {prof.encoder_pieces_per_word:.2f} pieces on average."
+        f"encoder splits a word into {prof.encoder_pieces_per_word:.2f} pieces on average"
+        f"{_truncated(prof)}."
     )
+    if prof.HasField("domain"):
+        console.print(_domain(prof.domain))
     table = Table(title=f"Pilots ({rec.metric}, 95% bootstrap interval)")
     for col in ("arm", "score", "interval", "train", "held-out", "examples/s"):
         table.add_column(col, justify="left" if col == "arm" else "right")

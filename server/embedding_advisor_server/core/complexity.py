@@ -32,9 +32,8 @@ class Parser:
 
         self.nlp = spacy.load(package, exclude=_SKIPPED_PIPES)
         meta = self.nlp.meta
-        self.name = (
-            f"{meta.get('name', package)} {meta.get('version', '')} (spaCy {spacy.__version__})"
-        )
+        name = f"{meta['lang']}_{meta['name']}" if "lang" in meta and "name" in meta else package
+        self.name = f"{name} {meta.get('version', '')} (spaCy {spacy.__version__})"
         self.batch_size = batch_size
 
     def dependency_distance(

@@ -13,6 +13,7 @@ field; at most ``MAX_VIOLATIONS`` are listed, so that a broken file gives a read
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -244,31 +245,32 @@ def check_pairing(train: Dataset, test: Dataset | None) -> None:
 
 def split(dataset: Dataset, test_fraction: float, seed: int) -> tuple[Dataset, Dataset]:
     """A seeded split; stratified by label for classification when every label has two examples."""
-    from sklearn.model_selection import train_test_split
-
-    indices = np.arange(len(dataset))
-    stratify = None
-    if not dataset.is_tagging:
-        counts = Counter(dataset.targets)
-        n_test = max(1, round(len(dataset) * test_fraction))
-        if (
-            min(counts.values()) >= 2
-            and n_test >= len(counts)
-            and len(dataset) - n_test >= len(counts)
-        ):
-            stratify = dataset.targets
-    train_idx, test_idx = train_test_split(
-        indices, test_size=test_fraction, random_state=seed, stratify=stratify
-    )
-    return dataset.subset(sorted(train_idx)), dataset.subset(sorted(test_idx))
+    n_test = math.ceil(len(dataset) * test_fraction)  # as scikit-learn rounds a fraction
+    return _split(dataset, len(dataset) - n_test, seed)
 
 
 def sample(dataset: Dataset, n: int | None, seed: int) -> Dataset:
-    """A seeded subsample of at most ``n`` examples, stratified by label where possible."""
+    """A seeded subsample of exactly ``min(n, len)`` examples, stratified by label where possible."""
     if n is None or len(dataset) <= n:
         return dataset
-    kept, _ = split(dataset, test_fraction=1.0 - n / len(dataset), seed=seed)
+    kept, _ = _split(dataset, n, seed)
     return kept
+
+
+def _split(dataset: Dataset, n_train: int, seed: int) -> tuple[Dataset, Dataset]:
+    from sklearn.model_selection import train_test_split
+
+    indices = np.arange(len(dataset))
+    n_test = len(dataset) - n_train
+    stratify = None
+    if not dataset.is_tagging:
+        counts = Counter(dataset.targets)
+        if min(counts.values()) >= 2 and n_test >= len(counts) and n_train >= len(counts):
+            stratify = dataset.targets
+    train_idx, test_idx = train_test_split(
+        indices, train_size=n_train, test_size=n_test, random_state=seed, stratify=stratify
+    )
+    return dataset.subset(sorted(train_idx)), dataset.subset(sorted(test_idx))
 
 
 def words(inputs: Sequence[tuple[str, ...]], task: TaskType) -> list[list[str]]:
