@@ -19,7 +19,7 @@ test:
 	$(BIN)/python -m pytest
 
 lint:
-	$(BIN)/ruff check client server tests benchmarks hatch_build.py
+	$(BIN)/ruff check client server tests benchmarks scripts hatch_build.py
 	node_modules/.bin/buf lint proto
 
 # Regenerate the protobuf modules after editing proto/ (the editable install does it too).
@@ -28,6 +28,7 @@ proto:
 
 bench:
 	$(BIN)/python benchmarks/advise_walltime.py
+	$(BIN)/python benchmarks/profile_speed.py
 
 clean:
 	rm -rf $(VENV) node_modules build dist client/embedding_advisor/v1/*_pb2*

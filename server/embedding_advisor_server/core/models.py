@@ -75,7 +75,7 @@ class LengthStats(_Model):
 class ExampleMetrics(_Model):
     """The Arora et al. metrics per held-out example, as columns aligned with ``lines``."""
 
-    split: str  # "test": the held-out split the values describe
+    split: str  # the file ``lines`` refer to: "train" (held out by the advisor's split) or "test"
     lines: list[int]  # 1-based line of each example in its file
     complexity: list[float]
     ambiguity: list[float]

@@ -125,10 +125,11 @@ def profile_dataset(
 
     pieces, truncated, fragmentation = None, 0.0, 0.0
     if tools.tokenizer is not None:
+        report(0.45, "counting encoder word pieces")
         pieces, truncated = _piece_lengths(tools.tokenizer, held)
         fragmentation = pieces_per_word(tools.tokenizer, all_words)
 
-    report(0.6, "measuring domain shift")
+    report(0.55, "unigram overlap with the reference sample")
     overlap = domain.unigram_overlap(domain.content_words(all_words), seed=seed)
     shift = DomainShift(
         reference=REFERENCE_NAME,
@@ -140,6 +141,7 @@ def profile_dataset(
         mlm_note=tools.mlm_note,
     )
     if tools.mlm is not None:
+        report(0.7, f"masked-LM loss on {min(len(train_p), MLM_EXAMPLES)} examples")
         loss = tools.mlm.loss(_texts(sample(train_p, MLM_EXAMPLES, seed)), seed, check)
         ref = tools.mlm.reference_loss
         shift = shift.model_copy(
