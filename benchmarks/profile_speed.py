@@ -71,7 +71,9 @@ def one_run(name: str, cache_dir: str) -> dict:
     warm = time.perf_counter() - t1
     # Each progress report starts a stage; a stage lasts until the next report.
     ends = [when for when, _ in marks[1:]] + [t1 + warm]
-    stages = {message: round(end - when, 2) for (when, message), end in zip(marks, ends)}
+    stages = {
+        message: round(end - when, 2) for (when, message), end in zip(marks, ends, strict=True)
+    }
 
     words = sum(len(x[0].split()) for x in data.inputs)
     t2 = time.perf_counter()

@@ -118,6 +118,17 @@ def test_mlm_probe_uses_a_pretrained_head_as_is(tmp_path):
     assert probe.reference_loss.mean == pytest.approx(math.log(tokenizer.vocab_size), abs=0.5)
 
 
+def test_mlm_probe_says_why_an_encoder_has_no_masked_lm_form(tmp_path):
+    from transformers import AutoTokenizer, GPT2Config, GPT2Model
+
+    from embedding_advisor_server.core.mlm import MLMUnavailable
+
+    GPT2Model(GPT2Config(n_layer=1, n_embd=32, n_head=2)).save_pretrained(tmp_path)
+    AutoTokenizer.from_pretrained(default_encoder_path()).save_pretrained(tmp_path)
+    with pytest.raises(MLMUnavailable, match="no masked-LM form"):
+        MLMProbe(tmp_path, cache_dir=tmp_path / "cache")
+
+
 def _dataset(rows: list[dict], name: str):
     return parse_jsonl("\n".join(json.dumps(r) for r in rows).encode(), name)
 

@@ -221,9 +221,10 @@ class MLMProbe:
         with torch.inference_mode():
             for enc, mask, targets in self._masked(inputs, seed):
                 check()
-                hidden = self.model.base_model(**enc).last_hidden_state[mask]
-                logits = self.head(hidden) if self.head is not None else None
-                if logits is None:  # a pretrained head we cannot call apart: full forward
+                if self.head is not None:
+                    hidden = self.model.base_model(**enc).last_hidden_state[mask]
+                    logits = self.head(hidden)
+                else:  # a pretrained head we cannot call apart: full forward
                     logits = self.model(**enc).logits[mask]
                 total += float(torch.nn.functional.cross_entropy(logits, targets, reduction="sum"))
                 pieces += int(len(targets))
