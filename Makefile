@@ -29,6 +29,7 @@ proto:
 bench:
 	$(BIN)/python benchmarks/advise_walltime.py
 	$(BIN)/python benchmarks/profile_speed.py
+	$(BIN)/python benchmarks/ort_throughput.py
 
 clean:
 	rm -rf $(VENV) node_modules build dist client/embedding_advisor/v1/*_pb2*

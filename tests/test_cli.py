@@ -33,10 +33,14 @@ def test_embedded_json(reviews, tmp_path):
 
 
 def test_remote_server_human_summary(server, reviews):
-    result = advise(str(reviews), "--server", server.target, "--max-train", "100", "--seed", "3")
+    result = advise(
+        *[str(reviews), "--server", server.target, "--max-train", "100", "--seed", "3"],
+        *["--backend", "torch"],
+    )
     assert result.returncode == 0, result.stderr
     assert "Recommendation" in result.stdout and "Pilots (accuracy" in result.stdout
-    assert "Why:" in result.stdout
+    assert "Why:" in result.stdout and "torch eager" in result.stdout
+    assert "dependency distance" in result.stdout and "masked-LM loss" in result.stdout
 
 
 def test_invalid_dataset_exits_2_naming_line_and_field(server, tmp_path):
@@ -50,6 +54,8 @@ def test_missing_file_and_bad_option_exit_2(server, tmp_path):
     assert advise(str(tmp_path / "nope.jsonl"), "--server", server.target).returncode == 2
     result = advise(str(tmp_path / "nope.jsonl"), "--test-fraction", "3")
     assert result.returncode == 2 and "test-fraction" in result.stderr
+    result = advise(str(tmp_path / "nope.jsonl"), "--backend", "tensorrt")
+    assert result.returncode == 2 and "backend" in result.stderr
 
 
 def test_unreachable_server_exits_1(reviews):

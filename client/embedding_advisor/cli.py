@@ -8,6 +8,7 @@ Exit codes: 0 success, 2 invalid input, 1 any other failure, 130 interrupted.
 from __future__ import annotations
 
 import contextlib
+import enum
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,6 +69,12 @@ def connect(server: str | None, data_dir: Path | None) -> Iterator[AdvisorClient
         AdvisorClient(embedded.target) as client,
     ):
         yield client
+
+
+class Backend(str, enum.Enum):
+    onnx_fp32 = "onnx-fp32"
+    onnx_int8 = "onnx-int8"
+    torch = "torch"
 
 
 def _complexity(prof: pb.DatasetProfile) -> str:
@@ -252,6 +259,10 @@ def advise(
         int | None,
         typer.Option(min=10, help="most held-out examples per pilot [default: server's, 1000]"),
     ] = None,
+    backend: Annotated[
+        Backend | None,
+        typer.Option(help="frozen-encoder runtime [default: server's, onnx-fp32]"),
+    ] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option(
@@ -266,6 +277,7 @@ def advise(
         test_fraction=test_fraction,
         max_train_examples=max_train,
         max_eval_examples=max_eval,
+        feature_backend=backend.value if backend else None,
     )
     for path in (dataset, test):
         if path is not None and not path.is_file():

@@ -77,9 +77,20 @@ def options(
     test_fraction: float | None = None,
     max_train_examples: int | None = None,
     max_eval_examples: int | None = None,
+    feature_backend: str | None = None,
 ) -> pb.AdviceOptions:
-    """Build ``AdviceOptions``; ``None`` leaves the server's default."""
+    """Build ``AdviceOptions``; ``None`` leaves the server's default. ``feature_backend``:
+    ``onnx-fp32``, ``onnx-int8`` or ``torch``."""
+    backend = pb.FEATURE_BACKEND_UNSPECIFIED
+    if feature_backend:
+        name = "FEATURE_BACKEND_" + feature_backend.upper().replace("-", "_")
+        if name not in pb.FeatureBackend.keys():
+            raise ValueError(
+                f"feature_backend must be onnx-fp32, onnx-int8 or torch, not {feature_backend!r}"
+            )
+        backend = pb.FeatureBackend.Value(name)
     return pb.AdviceOptions(
+        feature_backend=backend,
         encoder=encoder or "",
         vectors=vectors or "",
         seed=seed,

@@ -8,14 +8,12 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .core.models import FeatureBackend
+from .core.resources import default_cache_dir
+
 
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "embedding-advisor"
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "embedding-advisor"
 
 
@@ -48,6 +46,10 @@ class ServerSettings(BaseSettings):
     )
     max_eval_examples: int = Field(
         1000, ge=10, description="default cap on a pilot's held-out examples"
+    )
+    feature_backend: FeatureBackend = Field(
+        FeatureBackend.ONNX_FP32,
+        description="default runtime of frozen-encoder features: onnx_fp32, onnx_int8 or torch",
     )
     max_upload_bytes: int = Field(2 * 1024**3, ge=1, description="largest dataset accepted")
     max_message_bytes: int = Field(

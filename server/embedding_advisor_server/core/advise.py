@@ -10,7 +10,7 @@ from .dataset import Dataset, check_pairing, parse_jsonl, sample, split
 from .jobs import JobControl
 from .metrics import bootstrap_weights, choose_metric
 from .mlm import MLMUnavailable
-from .models import AdviceOptions, DatasetProfile, Recommendation
+from .models import AdviceOptions, DatasetProfile, FeatureBackend, Recommendation
 from .pilots import run_pilots
 from .profile import ProfileTools, profile_dataset
 from .recommend import recommend
@@ -27,6 +27,7 @@ class Defaults:
     vectors: str | None = None
     max_train_examples: int = 2000
     max_eval_examples: int = 1000
+    feature_backend: FeatureBackend = FeatureBackend.ONNX_FP32
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,13 @@ class Pipeline:
         control.report("load", 0.03, "loading the static vectors")
         vectors = self.resources.vectors(options.vectors or self.defaults.vectors)
         control.check()
-        control.report("load", 0.06, "loading the encoder")
-        encoder = self.resources.encoder(options.encoder or self.defaults.encoder)
+        backend = options.feature_backend
+        if backend is FeatureBackend.UNSPECIFIED:
+            backend = self.defaults.feature_backend
+        control.report("load", 0.06, f"loading the encoder ({backend.value})")
+        encoder = self.resources.frozen_encoder(
+            options.encoder or self.defaults.encoder, backend.value
+        )
         control.check()
 
         def profile_report(fraction: float, message: str) -> None:

@@ -21,6 +21,13 @@ class Embedding(str, enum.Enum):
     RANDOM = "random"
 
 
+class FeatureBackend(str, enum.Enum):
+    UNSPECIFIED = "unspecified"
+    ONNX_FP32 = "onnx_fp32"
+    ONNX_INT8 = "onnx_int8"
+    TORCH = "torch"
+
+
 class JobState(str, enum.Enum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -49,6 +56,7 @@ class AdviceOptions(_Model):
     test_fraction: float = Field(0.2, gt=0.0, lt=0.9)
     max_train_examples: int | None = Field(None, ge=10)
     max_eval_examples: int | None = Field(None, ge=10)
+    feature_backend: FeatureBackend = FeatureBackend.UNSPECIFIED
 
 
 class DatasetInfo(_Model):

@@ -211,7 +211,7 @@ def run_pilots(
             return encoder.word_features(d.inputs, check, on_batch)
         return encoder.sentence_features(d.inputs, check, on_batch)
 
-    encoder_desc = f"Frozen {encoder.name}, " + (
+    encoder_desc = f"Frozen {encoder.name} ({encoder.backend}), " + (
         "first word-piece vector per word" if train.is_tagging else "mean-pooled"
     )
     runs.append(

@@ -7,6 +7,7 @@ word-vector file (GloVe text, word2vec text or binary, or gensim ``.kv``) instea
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -21,12 +22,20 @@ from embedding_advisor.errors import FieldViolation, InvalidArgumentError
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+log = logging.getLogger(__name__)
+
 Check = Callable[[], None]
 OnBatch = Callable[[int, int], None]
 
 
 def _bad_option(field: str, message: str) -> InvalidArgumentError:
     return InvalidArgumentError(message, [FieldViolation(f"options.{field}", message)])
+
+
+def default_cache_dir() -> Path:
+    """Derived model files (ONNX exports, the warmed-up MLM head) kept between runs."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "embedding-advisor"
 
 
 def default_encoder_path() -> Path:
@@ -74,6 +83,7 @@ class Encoder:
         self.dim = int(self.model.config.hidden_size)
         self.max_length = min(max_length, getattr(self.tokenizer, "model_max_length", max_length))
         self.batch_size = batch_size
+        self.backend = "torch eager"
         self._torch = torch
 
     def _batches(self, lengths: Sequence[int]) -> list[np.ndarray]:
@@ -81,63 +91,62 @@ class Encoder:
         order = np.argsort(lengths, kind="stable")
         return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
 
+    def hidden(self, enc: dict[str, np.ndarray]) -> np.ndarray:
+        """Last hidden states (batch, pieces, dim) of one tokenised batch: torch eager here."""
+        torch = self._torch
+        with torch.inference_mode():
+            feed = {k: torch.from_numpy(v) for k, v in enc.items()}
+            return self.model(**feed).last_hidden_state.numpy()
+
+    def _encode(self, *args, **kwargs) -> dict[str, np.ndarray]:
+        enc = self.tokenizer(
+            *args,
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="np",
+            **kwargs,
+        )
+        return enc
+
     def sentence_features(
         self, inputs: Sequence[tuple[str, ...]], check: Check, on_batch: OnBatch | None = None
     ) -> np.ndarray:
         """Mean-pooled last hidden states; a pair is encoded jointly as ``[CLS] a [SEP] b [SEP]``."""
-        torch = self._torch
         out = np.zeros((len(inputs), self.dim), dtype=np.float32)
         batches = self._batches([sum(len(t) for t in x) for x in inputs])
-        with torch.inference_mode():
-            for done, idx in enumerate(batches, start=1):
-                check()
-                firsts = [inputs[i][0] for i in idx]
-                seconds = [inputs[i][1] for i in idx] if len(inputs[idx[0]]) > 1 else None
-                enc = self.tokenizer(
-                    firsts,
-                    seconds,
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                )
-                hidden = self.model(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-                out[idx] = pooled.numpy()
-                if on_batch:
-                    on_batch(done, len(batches))
+        for done, idx in enumerate(batches, start=1):
+            check()
+            firsts = [inputs[i][0] for i in idx]
+            seconds = [inputs[i][1] for i in idx] if len(inputs[idx[0]]) > 1 else None
+            enc = self._encode(firsts, seconds)
+            hidden = self.hidden(dict(enc))
+            mask = enc["attention_mask"][..., None].astype(hidden.dtype)
+            out[idx] = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1.0)
+            if on_batch:
+                on_batch(done, len(batches))
         return out
 
     def word_features(
         self, tokens: Sequence[Sequence[str]], check: Check, on_batch: OnBatch | None = None
     ) -> list[np.ndarray]:
         """One contextual vector per given word: its first word piece. Truncated words get zeros."""
-        torch = self._torch
         if not getattr(self.tokenizer, "is_fast", False):
             raise _bad_option("encoder", "token tagging needs a fast tokenizer (tokenizer.json)")
         out = [np.zeros((len(t), self.dim), dtype=np.float32) for t in tokens]
         batches = self._batches([len(t) for t in tokens])
-        with torch.inference_mode():
-            for done, idx in enumerate(batches, start=1):
-                check()
-                enc = self.tokenizer(
-                    [list(tokens[i]) for i in idx],
-                    is_split_into_words=True,
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                )
-                hidden = self.model(**enc).last_hidden_state.numpy()
-                for row, i in enumerate(idx):
-                    seen: set[int] = set()
-                    for pos, word in enumerate(enc.word_ids(row)):
-                        if word is not None and word not in seen:
-                            seen.add(word)
-                            out[i][word] = hidden[row, pos]
-                if on_batch:
-                    on_batch(done, len(batches))
+        for done, idx in enumerate(batches, start=1):
+            check()
+            enc = self._encode([list(tokens[i]) for i in idx], is_split_into_words=True)
+            hidden = self.hidden(dict(enc))
+            for row, i in enumerate(idx):
+                seen: set[int] = set()
+                for pos, word in enumerate(enc.word_ids(row)):
+                    if word is not None and word not in seen:
+                        seen.add(word)
+                        out[i][word] = hidden[row, pos]
+            if on_batch:
+                on_batch(done, len(batches))
         return out
 
 
@@ -207,7 +216,7 @@ class ResourceCache:
 
     def __init__(self, max_items: int = 2, cache_dir: Path | None = None) -> None:
         self.max_items = max_items
-        self.cache_dir = cache_dir
+        self.cache_dir = cache_dir or default_cache_dir()
         self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[tuple[str, str], threading.Lock] = {}
@@ -234,11 +243,38 @@ class ResourceCache:
         p = _resolve(path, default_encoder_path)
         return self._get(("encoder", str(p)), lambda: Encoder(p))
 
+    def frozen_encoder(self, path: str | None, backend: str) -> Encoder:
+        """The encoder with its forward pass on ``backend`` (``onnx_fp32``, ``onnx_int8``,
+        ``torch``). An architecture ONNX export fails on falls back to torch, with a warning."""
+        if backend == "torch":
+            return self.encoder(path)
+        p = _resolve(path, default_encoder_path)
+
+        def load() -> Encoder:
+            from .onnx_encoder import OnnxEncoder
+
+            try:
+                return OnnxEncoder(p, self.cache_dir, quantize=backend == "onnx_int8")
+            except InvalidArgumentError:
+                raise
+            except Exception as exc:
+                log.warning("ONNX export of %s failed (%s); using torch eager", p, exc)
+                return Encoder(p)
+
+        return self._get(("encoder", f"{p}|{backend}"), load)
+
     def tokenizer(self, path: str | None):
-        """The encoder's tokenizer alone (cheap), or the loaded encoder's."""
+        """The encoder's tokenizer alone (cheap), or a loaded encoder's."""
         p = _resolve(path, default_encoder_path)
         with self._lock:
-            loaded = self._items.get(("encoder", str(p)))
+            loaded = next(
+                (
+                    v
+                    for k, v in self._items.items()
+                    if k[0] == "encoder" and k[1].split("|")[0] == str(p)
+                ),
+                None,
+            )
         if loaded is not None:
             return loaded.tokenizer
 
