@@ -90,5 +90,5 @@ def test_advice_names_the_backend_it_used(client, reviews):
 
 
 def test_bad_backend_name_is_refused_by_the_client():
-    with pytest.raises(ValueError, match="onnx-fp32, onnx-int8 or torch"):
+    with pytest.raises(ValueError, match="onnx-fp32, onnx-int8, torch"):
         options(feature_backend="tensorrt")

@@ -77,6 +77,12 @@ class Backend(str, enum.Enum):
     torch = "torch"
 
 
+class BudgetName(str, enum.Enum):
+    quick = "quick"
+    standard = "standard"
+    thorough = "thorough"
+
+
 def _complexity(prof: pb.DatasetProfile) -> str:
     if prof.complexity_measure == "entity span length":
         return f"{prof.complexity_mean:.2f} tokens per entity"
@@ -107,6 +113,12 @@ def _domain(d: pb.DomainShift) -> str:
     return escape(text) + "."
 
 
+def _extrapolated(e: pb.Extrapolation) -> str:
+    if not e.fitted:
+        return "-"
+    return f"{100 * e.score:.1f} ({100 * e.interval.low:.0f}-{100 * e.interval.high:.0f})"
+
+
 def render(rec: pb.Recommendation, console: Console) -> None:
     prof = rec.profile
     task = pb.TaskType.Name(prof.task).removeprefix("TASK_TYPE_").lower().replace("_", " ")
@@ -133,19 +145,27 @@ def render(rec: pb.Recommendation, console: Console) -> None:
     )
     if prof.HasField("domain"):
         console.print(_domain(prof.domain))
-    table = Table(title=f"Pilots ({rec.metric}, 95% bootstrap interval)")
-    for col in ("arm", "score", "interval", "train", "held-out", "examples/s"):
+    first = rec.pilots[0] if rec.pilots else pb.PilotResult()
+    table = Table(
+        title=f"Pilots: {rec.metric} with 95% bootstrap intervals, trained on {first.num_train}, "
+        f"scored on {first.num_eval} held-out examples"
+    )
+    sizes = max((p.curve for p in rec.pilots), key=len, default=[])
+    curve = "curve at " + "/".join(str(c.size) for c in sizes) if sizes else "curve"
+    for col in ("arm", "score", "interval", curve, f"fit at {prof.num_train}", "examples/s"):
         table.add_column(col, justify="left" if col == "arm" else "right")
     for p in rec.pilots:
         table.add_row(
             p.description,
             f"{100 * p.score:.1f}",
             f"{100 * p.interval.low:.1f}-{100 * p.interval.high:.1f}",
-            str(p.num_train),
-            str(p.num_eval),
+            " ".join(f"{100 * c.score:.0f}" for c in p.curve) or "-",
+            _extrapolated(p.at_full_size) if p.HasField("at_full_size") else "-",
             f"{p.examples_per_second:,.0f}" if p.examples_per_second else "-",
         )
     console.print(table)
+    for note in rec.pilot_notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
     console.print("Why:")
     for reason in rec.reasons:
         console.print(f"  - {reason}")
@@ -263,6 +283,18 @@ def advise(
         Backend | None,
         typer.Option(help="frozen-encoder runtime [default: server's, onnx-fp32]"),
     ] = None,
+    budget: Annotated[
+        BudgetName | None,
+        typer.Option(help="pilot effort: learning-curve sizes and seeds [default: standard]"),
+    ] = None,
+    budget_seconds: Annotated[
+        float | None,
+        typer.Option(min=1, help="wall-clock limit on the pilots; they shrink and skip to fit"),
+    ] = None,
+    target_size: Annotated[
+        int | None,
+        typer.Option(min=1, help="also extrapolate the learning curves to this training size"),
+    ] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option(
@@ -278,6 +310,9 @@ def advise(
         max_train_examples=max_train,
         max_eval_examples=max_eval,
         feature_backend=backend.value if backend else None,
+        budget=budget.value if budget else None,
+        budget_seconds=budget_seconds,
+        target_size=target_size,
     )
     for path in (dataset, test):
         if path is not None and not path.is_file():

@@ -69,6 +69,18 @@ def _translating(method):
     return wrapper
 
 
+def _enum(enum, prefix: str, field: str, value: str | None) -> int:
+    if not value:
+        return 0
+    name = prefix + value.upper().replace("-", "_")
+    if name not in enum.keys():
+        choices = ", ".join(
+            k.removeprefix(prefix).lower().replace("_", "-") for k in enum.keys()[1:]
+        )
+        raise ValueError(f"{field} must be one of {choices}, not {value!r}")
+    return enum.Value(name)
+
+
 def options(
     *,
     encoder: str | None = None,
@@ -78,19 +90,20 @@ def options(
     max_train_examples: int | None = None,
     max_eval_examples: int | None = None,
     feature_backend: str | None = None,
+    budget: str | None = None,
+    budget_seconds: float | None = None,
+    target_size: int | None = None,
 ) -> pb.AdviceOptions:
     """Build ``AdviceOptions``; ``None`` leaves the server's default. ``feature_backend``:
-    ``onnx-fp32``, ``onnx-int8`` or ``torch``."""
-    backend = pb.FEATURE_BACKEND_UNSPECIFIED
-    if feature_backend:
-        name = "FEATURE_BACKEND_" + feature_backend.upper().replace("-", "_")
-        if name not in pb.FeatureBackend.keys():
-            raise ValueError(
-                f"feature_backend must be onnx-fp32, onnx-int8 or torch, not {feature_backend!r}"
-            )
-        backend = pb.FeatureBackend.Value(name)
+    ``onnx-fp32``, ``onnx-int8`` or ``torch``; ``budget``: ``quick``, ``standard`` or
+    ``thorough``."""
     return pb.AdviceOptions(
-        feature_backend=backend,
+        feature_backend=_enum(
+            pb.FeatureBackend, "FEATURE_BACKEND_", "feature_backend", feature_backend
+        ),
+        budget=_enum(pb.Budget, "BUDGET_", "budget", budget),
+        budget_seconds=budget_seconds or 0.0,
+        target_size=target_size or 0,
         encoder=encoder or "",
         vectors=vectors or "",
         seed=seed,

@@ -11,10 +11,10 @@ from .jobs import JobControl
 from .metrics import bootstrap_weights, choose_metric
 from .mlm import MLMUnavailable
 from .models import AdviceOptions, DatasetProfile, FeatureBackend, Recommendation
-from .pilots import run_pilots
 from .profile import ProfileTools, profile_dataset
 from .recommend import recommend
 from .resources import ResourceCache
+from .runner import Plan, run_pilots
 
 BOOTSTRAP_ROUNDS = 1000
 
@@ -140,9 +140,28 @@ class Pipeline:
         def report(fraction: float, message: str) -> None:
             control.report("pilot", 0.15 + 0.8 * fraction, message)
 
-        runs = run_pilots(
-            train, held_out, encoder, vectors, metric, options.seed, control.check, report
+        outcome = run_pilots(
+            train,
+            held_out,
+            encoder,
+            vectors,
+            metric,
+            options.seed,
+            control.check,
+            report,
+            Plan.of(options.budget, options.budget_seconds),
         )
         control.report("recommend", 0.97, "weighing the evidence")
         weights = bootstrap_weights(len(held_out), BOOTSTRAP_ROUNDS, options.seed)
-        return recommend(prof, runs, metric, weights, encoder.name, vectors.name)
+        return recommend(
+            prof,
+            outcome.runs,
+            metric,
+            weights,
+            encoder.name,
+            vectors.name,
+            target_size=options.target_size,
+            held_out_lines=list(held_out.lines),
+            notes=outcome.notes,
+            seed=options.seed,
+        )

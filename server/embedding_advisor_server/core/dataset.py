@@ -257,7 +257,19 @@ def sample(dataset: Dataset, n: int | None, seed: int) -> Dataset:
     return kept
 
 
+def sample_indices(dataset: Dataset, n: int, seed: int) -> np.ndarray:
+    """Positions of ``sample(dataset, n, seed)``'s examples in ``dataset``, ascending."""
+    if len(dataset) <= n:
+        return np.arange(len(dataset))
+    return _split_indices(dataset, n, seed)[0]
+
+
 def _split(dataset: Dataset, n_train: int, seed: int) -> tuple[Dataset, Dataset]:
+    train_idx, test_idx = _split_indices(dataset, n_train, seed)
+    return dataset.subset(train_idx), dataset.subset(test_idx)
+
+
+def _split_indices(dataset: Dataset, n_train: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.model_selection import train_test_split
 
     indices = np.arange(len(dataset))
@@ -270,7 +282,7 @@ def _split(dataset: Dataset, n_train: int, seed: int) -> tuple[Dataset, Dataset]
     train_idx, test_idx = train_test_split(
         indices, train_size=n_train, test_size=n_test, random_state=seed, stratify=stratify
     )
-    return dataset.subset(sorted(train_idx)), dataset.subset(sorted(test_idx))
+    return np.sort(train_idx), np.sort(test_idx)
 
 
 def words(inputs: Sequence[tuple[str, ...]], task: TaskType) -> list[list[str]]:

@@ -28,6 +28,13 @@ class FeatureBackend(str, enum.Enum):
     TORCH = "torch"
 
 
+class Budget(str, enum.Enum):
+    UNSPECIFIED = "unspecified"
+    QUICK = "quick"
+    STANDARD = "standard"
+    THOROUGH = "thorough"
+
+
 class JobState(str, enum.Enum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -57,6 +64,9 @@ class AdviceOptions(_Model):
     max_train_examples: int | None = Field(None, ge=10)
     max_eval_examples: int | None = Field(None, ge=10)
     feature_backend: FeatureBackend = FeatureBackend.UNSPECIFIED
+    budget: Budget = Budget.UNSPECIFIED
+    budget_seconds: float = Field(0.0, ge=0.0)
+    target_size: int = Field(0, ge=0)
 
 
 class DatasetInfo(_Model):
@@ -136,6 +146,20 @@ class Interval(_Model):
     level: float = 0.95
 
 
+class CurvePoint(_Model):
+    size: int
+    score: float
+    interval: Interval
+    seeds: int
+
+
+class Extrapolation(_Model):
+    size: int
+    score: float
+    interval: Interval
+    fitted: bool
+
+
 class PilotResult(_Model):
     arm: str
     embedding: Embedding
@@ -147,6 +171,24 @@ class PilotResult(_Model):
     featurize_seconds: float = 0.0
     train_seconds: float = 0.0
     examples_per_second: float = 0.0
+    curve: list[CurvePoint] = []
+    at_full_size: Extrapolation | None = None
+    at_target_size: Extrapolation | None = None
+    peak_memory_mib: float = 0.0
+
+
+class BucketGap(_Model):
+    gap: float
+    interval: Interval
+    examples: int
+
+
+class BucketedGap(_Model):
+    profile_metric: str
+    versus: str
+    median: float
+    low: BucketGap
+    high: BucketGap
 
 
 class Recommendation(_Model):
@@ -161,6 +203,8 @@ class Recommendation(_Model):
     encoder: str
     vectors: str
     anything_learned: bool
+    bucketed_gaps: list[BucketedGap] = []
+    pilot_notes: list[str] = []
 
 
 class Progress(_Model):

@@ -1,31 +1,42 @@
-"""The first pilot: frozen-encoder features vs mean static vectors, same head, same held-out split.
+"""The pilots' arms: how each turns examples into features, and the head fitted on them.
 
-Each arm turns examples into features, fits a logistic-regression head on the (sub-sampled)
-training split and predicts the held-out split. Sentence tasks use one vector per example (a pair:
-the encoder reads both sides jointly; static vectors combine the sides as ``[u, v, |u-v|, u*v]``).
-Token tagging uses one vector per word and scores entity-level F1. The majority-class baseline is
-scored alongside, so that "nothing learned" can be said.
+Arms: frozen encoder (contextual), static vectors (GloVe by default) and random vectors of the
+static vectors' dimension (the floor, as in Arora et al. 2020), each with the same head family
+(logistic regression, C by 3-fold CV), plus the majority-class baseline. Sentence tasks use one
+vector per example (a pair: the encoder reads both sides jointly; static and random vectors
+combine the sides as ``[u, v, |u-v|, u*v]``). Token tagging uses one vector per word and scores
+entity-level F1. The runner (``runner.py``) trains each arm at several sizes and seeds.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .dataset import Dataset, words
-from .metrics import MACRO_F1, Evaluation, evaluate
+from .metrics import Evaluation, evaluate
 from .models import Embedding
-from .resources import Check, Encoder, StaticVectors
+from .resources import StaticVectors
 
 Report = Callable[[float, str], None]  # (fraction of this stage, message)
 
 MAJORITY = "majority"
 STATIC_MEAN = "static_mean_logreg"
+RANDOM_MEAN = "random_mean_logreg"
 ENCODER_FROZEN = "encoder_frozen_logreg"
+
+
+@dataclass
+class CurveRun:
+    """One training of an arm's head: ``size`` examples drawn with ``seed``."""
+
+    size: int
+    seed: int
+    evaluation: Evaluation
+    train_seconds: float
 
 
 @dataclass
@@ -33,12 +44,22 @@ class ArmRun:
     arm: str
     embedding: Embedding
     description: str
-    evaluation: Evaluation
+    evaluation: Evaluation  # the head trained on the whole pilot pool (seed 0)
     num_train: int
     num_eval: int
     featurize_seconds: float = 0.0
     train_seconds: float = 0.0
     examples_per_second: float = 0.0
+    curve: list[CurveRun] = field(default_factory=list)
+    peak_memory_mib: float = 0.0
+
+
+def random_vectors(datasets: Sequence[Dataset], dim: int, seed: int) -> StaticVectors:
+    """One fixed random Gaussian vector per distinct word (lower case) of ``datasets``."""
+    vocab = sorted({w.lower() for d in datasets for ws in words(d.inputs, d.task) for w in ws})
+    rng = np.random.default_rng(seed)
+    matrix = rng.standard_normal((len(vocab), dim)).astype(np.float32) / np.sqrt(dim)
+    return StaticVectors(f"random {dim}d vectors", vocab, matrix)
 
 
 def _mean_vectors(vectors: StaticVectors, tokens: Sequence[str]) -> np.ndarray:
@@ -101,50 +122,23 @@ def _fit_predict(
     return head.predict(x_eval), "logistic regression (C=1)"
 
 
-def _split_rows(flat: np.ndarray, lengths: Sequence[int]) -> list[list[str]]:
-    out, start = [], 0
-    for n in lengths:
-        out.append(list(flat[start : start + n]))
-        start += n
-    return out
-
-
-def _run_arm(
-    arm: str,
-    embedding: Embedding,
-    description: str,
-    featurize: Callable[[Dataset], object],
-    train: Dataset,
-    held_out: Dataset,
-    metric: str,
-    seed: int,
-) -> ArmRun:
-    t0 = time.perf_counter()
-    f_train, f_eval = featurize(train), featurize(held_out)
-    featurize_seconds = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    if train.is_tagging:
-        x_train = np.concatenate(f_train)
-        y_train = [tag for tags in train.targets for tag in tags]
-        flat, head = _fit_predict(x_train, y_train, np.concatenate(f_eval), seed, None)
-        predictions = _split_rows(flat, [len(t) for t in held_out.targets])
-    else:
-        scoring = "f1_macro" if metric == MACRO_F1 else "accuracy"
-        predicted, head = _fit_predict(f_train, train.targets, f_eval, seed, scoring)
-        predictions = list(predicted)
-    train_seconds = time.perf_counter() - t0
-    n = len(train) + len(held_out)
-    return ArmRun(
-        arm=arm,
-        embedding=embedding,
-        description=f"{description}, {head}",
-        evaluation=evaluate(metric, held_out.targets, predictions),
-        num_train=len(train),
-        num_eval=len(held_out),
-        featurize_seconds=featurize_seconds,
-        train_seconds=train_seconds,
-        examples_per_second=n / featurize_seconds if featurize_seconds > 0 else 0.0,
-    )
+def fit_predict(
+    x_train, y_train: Sequence, x_eval, tagging: bool, metric_scoring: str | None, seed: int
+) -> tuple[list, str]:
+    """Fit the head on ``x_train`` and predict ``x_eval``; for tagging both are lists of
+    per-sentence arrays and ``y_train`` their tag sequences."""
+    if tagging:
+        flat_y = [tag for tags in y_train for tag in tags]
+        flat, head = _fit_predict(
+            np.concatenate(x_train), flat_y, np.concatenate(x_eval), seed, None
+        )
+        out, start = [], 0
+        for sentence in x_eval:
+            out.append(list(flat[start : start + len(sentence)]))
+            start += len(sentence)
+        return out, head
+    predicted, head = _fit_predict(x_train, y_train, x_eval, seed, metric_scoring)
+    return list(predicted), head
 
 
 def majority_baseline(train: Dataset, held_out: Dataset, metric: str) -> ArmRun:
@@ -163,68 +157,3 @@ def majority_baseline(train: Dataset, held_out: Dataset, metric: str) -> ArmRun:
         num_train=len(train),
         num_eval=len(held_out),
     )
-
-
-def run_pilots(
-    train: Dataset,
-    held_out: Dataset,
-    encoder: Encoder,
-    vectors: StaticVectors,
-    metric: str,
-    seed: int,
-    check: Check,
-    report: Report,
-) -> list[ArmRun]:
-    """Majority baseline, mean static vectors + logistic regression, frozen encoder + logistic regression."""
-    runs = [majority_baseline(train, held_out, metric)]
-    check()
-    report(0.05, f"{vectors.name}: features and head")
-    if train.is_tagging:
-        static = static_word_features
-        static_desc = f"{vectors.name} word vectors, per word"
-    else:
-        static = static_sentence_features
-        static_desc = f"Mean of {vectors.name} word vectors"
-    runs.append(
-        _run_arm(
-            STATIC_MEAN,
-            Embedding.STATIC,
-            static_desc,
-            lambda d: static(vectors, d),
-            train,
-            held_out,
-            metric,
-            seed,
-        )
-    )
-    check()
-    n_all = len(train) + len(held_out)
-
-    def featurize_encoder(d: Dataset):
-        offset, part = (0, "train") if d is train else (len(train), "held-out")
-
-        def on_batch(done: int, total: int) -> None:
-            seen = offset + len(d) * done / total
-            report(0.1 + 0.85 * seen / n_all, f"{encoder.name}: encoding the {part} examples")
-
-        if d.is_tagging:
-            return encoder.word_features(d.inputs, check, on_batch)
-        return encoder.sentence_features(d.inputs, check, on_batch)
-
-    encoder_desc = f"Frozen {encoder.name} ({encoder.backend}), " + (
-        "first word-piece vector per word" if train.is_tagging else "mean-pooled"
-    )
-    runs.append(
-        _run_arm(
-            ENCODER_FROZEN,
-            Embedding.CONTEXTUAL,
-            encoder_desc,
-            featurize_encoder,
-            train,
-            held_out,
-            metric,
-            seed,
-        )
-    )
-    report(1.0, "pilots done")
-    return runs

@@ -12,18 +12,36 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import evidence
 from .metrics import interval
-from .models import DatasetProfile, Embedding, Interval, PilotResult, Recommendation
-from .pilots import ENCODER_FROZEN, MAJORITY, STATIC_MEAN, ArmRun
+from .models import (
+    BucketedGap,
+    DatasetProfile,
+    Embedding,
+    Interval,
+    PilotResult,
+    Recommendation,
+)
+from .pilots import ENCODER_FROZEN, MAJORITY, RANDOM_MEAN, STATIC_MEAN, ArmRun
 
 
 def _pts(x: float) -> str:
     return f"{100 * x:.1f}"
 
 
-def _pilot_result(run: ArmRun, weights: np.ndarray) -> PilotResult:
+def _pilot_result(
+    run: ArmRun, weights: np.ndarray, full_size: int = 0, target_size: int = 0
+) -> PilotResult:
     low, high = interval(run.evaluation.resampled(weights))
+    targets = [n for n in (full_size, target_size) if n]
+    curve_weights = weights[: evidence.CURVE_ROUNDS]
+    fitted = evidence.extrapolations(run, curve_weights, targets) if targets else []
+    at = dict(zip(targets, fitted, strict=False))
     return PilotResult(
+        curve=evidence.curve_points(run, weights) if run.curve else [],
+        at_full_size=at.get(full_size) if full_size else None,
+        at_target_size=at.get(target_size) if target_size else None,
+        peak_memory_mib=run.peak_memory_mib,
         arm=run.arm,
         embedding=run.embedding,
         description=run.description,
@@ -44,9 +62,17 @@ def recommend(
     weights: np.ndarray,
     encoder_name: str,
     vectors_name: str,
+    *,
+    target_size: int = 0,
+    held_out_lines: list[int] | None = None,
+    notes: list[str] | None = None,
+    seed: int = 0,
 ) -> Recommendation:
     by_arm = {r.arm: r for r in runs}
-    pilots = {r.arm: _pilot_result(r, weights) for r in runs}
+    pilots = {
+        r.arm: _pilot_result(r, weights, profile.num_train if r.curve else 0, target_size)
+        for r in runs
+    }
     enc, static, majority = by_arm[ENCODER_FROZEN], by_arm[STATIC_MEAN], by_arm[MAJORITY]
     p_enc, p_static, p_major = pilots[ENCODER_FROZEN], pilots[STATIC_MEAN], pilots[MAJORITY]
 
@@ -116,7 +142,15 @@ def recommend(
             "the margin in their favour is conservative."
         )
     reasons += [oov, n_note]
+    extra = _extrapolation_reason(pilots, profile.num_train, p_enc.num_train)
+    if extra:
+        reasons.append(extra)
+    others = [by_arm[a] for a in (STATIC_MEAN, RANDOM_MEAN) if a in by_arm]
+    gaps = evidence.bucketed_gaps(profile.examples, held_out_lines or [], enc, others, seed)
+    reasons.extend(_bucket_reasons(gaps))
     return Recommendation(
+        bucketed_gaps=gaps,
+        pilot_notes=list(notes or []),
         embedding=embedding,
         headline=headline,
         reasons=reasons,
@@ -129,3 +163,38 @@ def recommend(
         vectors=vectors_name,
         anything_learned=learned,
     )
+
+
+def _extrapolation_reason(pilots: dict[str, PilotResult], full: int, pool: int) -> str:
+    enc, static = pilots.get(ENCODER_FROZEN), pilots.get(STATIC_MEAN)
+    if full <= pool or not enc or not static or not enc.at_full_size or not static.at_full_size:
+        return ""
+    e, g = enc.at_full_size, static.at_full_size
+    if not (e.fitted and g.fitted):
+        return ""
+    return (
+        f"Extrapolated to all {full} training examples, the fitted learning curves put the encoder "
+        f"at {_pts(e.score)} [{_pts(e.interval.low)}, {_pts(e.interval.high)}] and the static "
+        f"vectors at {_pts(g.score)} [{_pts(g.interval.low)}, {_pts(g.interval.high)}]."
+    )
+
+
+_METRIC_WORDS = {
+    "complexity": ("structurally simpler", "more complex"),
+    "ambiguity": ("less ambiguous", "more ambiguous"),
+    "unseen_prevalence": ("more familiar-worded", "rarer-worded"),
+}
+
+
+def _bucket_reasons(gaps: list[BucketedGap]) -> list[str]:
+    """One sentence for the static comparison: where the encoder's gap differs most by half."""
+    static = [g for g in gaps if g.versus == STATIC_MEAN]
+    if not static:
+        return []
+    widest = max(static, key=lambda g: abs(g.high.gap - g.low.gap))
+    low_words, high_words = _METRIC_WORDS[widest.profile_metric]
+    return [
+        f"The encoder's gap over the static vectors is {widest.high.gap * 100:+.1f} points on the "
+        f"{high_words} half of the held-out examples and {widest.low.gap * 100:+.1f} on the "
+        f"{low_words} half (split at the median {widest.profile_metric.replace('_', ' ')})."
+    ]

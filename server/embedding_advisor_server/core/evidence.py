@@ -1,0 +1,98 @@
+"""Pilot runs -> the evidence the advice cites: learning-curve points, extrapolations, and the gaps
+on the halves of each per-example profile metric (Arora et al. 2020's median split)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .curves import extrapolate
+from .metrics import Evaluation, bootstrap_weights, interval
+from .models import BucketedGap, BucketGap, CurvePoint, ExampleMetrics, Extrapolation, Interval
+from .pilots import ArmRun
+
+CURVE_ROUNDS = 200
+PROFILE_METRICS = ("complexity", "ambiguity", "unseen_prevalence")
+
+
+def curve_points(run: ArmRun, weights: np.ndarray) -> list[CurvePoint]:
+    """Mean score per size over its seeds; the interval resamples held-out examples and seeds."""
+    out = []
+    for size in sorted({r.size for r in run.curve}):
+        evals = [r.evaluation for r in run.curve if r.size == size]
+        samples = np.mean([e.resampled(weights) for e in evals], axis=0)
+        low, high = interval(samples)
+        out.append(
+            CurvePoint(
+                size=size,
+                score=float(np.mean([e.score() for e in evals])),
+                interval=Interval(low=low, high=high),
+                seeds=len(evals),
+            )
+        )
+    return out
+
+
+def extrapolations(run: ArmRun, weights: np.ndarray, sizes: list[int]) -> list[Extrapolation]:
+    if not run.curve:
+        return []
+    fitted = extrapolate(
+        [r.size for r in run.curve], [r.evaluation for r in run.curve], sizes, weights
+    )
+    return [
+        Extrapolation(
+            size=e.size, score=e.score, interval=Interval(low=e.low, high=e.high), fitted=e.fitted
+        )
+        for e in fitted
+    ]
+
+
+def _subset(e: Evaluation, idx: np.ndarray) -> Evaluation:
+    return Evaluation(e.stats[idx], e.reduce)
+
+
+def _gap(a: Evaluation, b: Evaluation, idx: np.ndarray, seed: int) -> BucketGap:
+    sa, sb = _subset(a, idx), _subset(b, idx)
+    w = bootstrap_weights(len(idx), CURVE_ROUNDS, seed)
+    low, high = interval(sa.resampled(w) - sb.resampled(w))
+    return BucketGap(
+        gap=sa.score() - sb.score(), interval=Interval(low=low, high=high), examples=len(idx)
+    )
+
+
+def bucketed_gaps(
+    examples: ExampleMetrics | None,
+    lines: list[int],
+    contextual: ArmRun,
+    others: list[ArmRun],
+    seed: int,
+) -> list[BucketedGap]:
+    """Gaps on the low (<= median) and high halves of each metric. ``lines`` are the held-out
+    examples' lines in the order the runs scored them; examples with no value are left out."""
+    if examples is None or not examples.lines:
+        return []
+    position = {line: i for i, line in enumerate(examples.lines)}
+    order = [position.get(line) for line in lines]
+    if any(i is None for i in order):
+        return []  # the profile describes other examples: nothing to split
+    out = []
+    for name in PROFILE_METRICS:
+        values = np.asarray(getattr(examples, name), dtype=float)[order]
+        defined = np.flatnonzero(~np.isnan(values))
+        if len(defined) < 4:
+            continue
+        median = float(np.median(values[defined]))
+        low = defined[values[defined] <= median]
+        high = defined[values[defined] > median]
+        if len(low) < 2 or len(high) < 2:
+            continue
+        for other in others:
+            out.append(
+                BucketedGap(
+                    profile_metric=name,
+                    versus=other.arm,
+                    median=median,
+                    low=_gap(contextual.evaluation, other.evaluation, low, seed),
+                    high=_gap(contextual.evaluation, other.evaluation, high, seed),
+                )
+            )
+    return out

@@ -1,0 +1,227 @@
+"""The pilot runner: every arm at several training sizes and seeds, inside a budget.
+
+Order of work, so that a budget in seconds can be kept:
+1. the encoder featurises the held-out examples (needed anyway): this measures its speed;
+2. with a deadline, the training pool shrinks to what the encoder can featurise in time (the same
+   pool serves every arm, so the comparison stays fair), and the note says so;
+3. static and random features, then the encoder's pool features, each computed once;
+4. per arm, the head is trained at each learning-curve size (geometric, up to the pool) and seed;
+   the largest size with seed 0 is the arm's headline run and always runs; other points are
+   skipped once the deadline has passed, and the notes list them.
+Progress is reported per arm and size; ``check`` (cancel) is called between every step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .cost import PeakMemory
+from .dataset import Dataset, sample_indices
+from .metrics import MACRO_F1, evaluate
+from .models import Budget, Embedding
+from .pilots import (
+    ENCODER_FROZEN,
+    RANDOM_MEAN,
+    STATIC_MEAN,
+    ArmRun,
+    CurveRun,
+    fit_predict,
+    majority_baseline,
+    random_vectors,
+    static_sentence_features,
+    static_word_features,
+)
+from .resources import Encoder, StaticVectors
+
+Report = Callable[[float, str], None]
+Check = Callable[[], None]
+MIN_CURVE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much the pilots do: learning-curve points, seeds below the largest size, deadline."""
+
+    points: int
+    seeds: int
+    seconds: float = 0.0  # 0: no deadline
+
+    @classmethod
+    def of(cls, budget: Budget, seconds: float = 0.0) -> Plan:
+        points, seeds = PRESETS[budget if budget is not Budget.UNSPECIFIED else Budget.STANDARD]
+        return cls(points, seeds, seconds)
+
+
+PRESETS = {Budget.QUICK: (3, 1), Budget.STANDARD: (4, 2), Budget.THOROUGH: (5, 3)}
+
+
+def curve_sizes(pool: int, points: int, min_size: int = MIN_CURVE_SIZE) -> list[int]:
+    """Halving sizes from the pool down, at most ``points``, none below ``min_size``."""
+    sizes = [pool]
+    while len(sizes) < points and sizes[-1] // 2 >= min(min_size, pool):
+        sizes.append(sizes[-1] // 2)
+    return sorted(set(sizes))
+
+
+@dataclass
+class Outcome:
+    runs: list[ArmRun]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Arm:
+    name: str
+    embedding: Embedding
+    description: str
+    train_x: object = None
+    eval_x: object = None
+    featurize_seconds: float = 0.0
+    peak_mib: float = 0.0
+    runs: list[CurveRun] = field(default_factory=list)
+    head: str = ""
+
+
+def run_pilots(
+    train: Dataset,
+    held_out: Dataset,
+    encoder: Encoder,
+    vectors: StaticVectors,
+    metric: str,
+    seed: int,
+    check: Check,
+    report: Report,
+    plan: Plan | None = None,
+) -> Outcome:
+    plan = plan or Plan.of(Budget.STANDARD)
+    start = time.monotonic()
+    deadline = start + plan.seconds if plan.seconds else None
+    notes: list[str] = []
+    tagging = train.is_tagging
+
+    def encode(d: Dataset, part: str, lo: float, hi: float):
+        def on_batch(done: int, total: int) -> None:
+            report(lo + (hi - lo) * done / total, f"{encoder.name}: encoding the {part} examples")
+
+        if tagging:
+            return encoder.word_features(d.inputs, check, on_batch)
+        return encoder.sentence_features(d.inputs, check, on_batch)
+
+    enc = _Arm(
+        ENCODER_FROZEN,
+        Embedding.CONTEXTUAL,
+        f"Frozen {encoder.name} ({encoder.backend}), "
+        + ("first word-piece vector per word" if tagging else "mean-pooled"),
+    )
+    with PeakMemory() as mem:
+        t0 = time.perf_counter()
+        enc.eval_x = encode(held_out, "held-out", 0.02, 0.12)
+        eval_seconds = time.perf_counter() - t0
+    enc.peak_mib = mem.added_mib
+
+    pool = train
+    if deadline is not None:
+        rate = len(held_out) / max(eval_seconds, 1e-6)
+        # Keep a third of what is left for the heads and the other arms.
+        affordable = int(rate * max(0.0, deadline - time.monotonic()) * 2 / 3)
+        if affordable < len(train):
+            n = max(min(MIN_CURVE_SIZE, len(train)), affordable)
+            pool = train.subset(sample_indices(train, n, seed))
+            notes.append(
+                f"Pilots trained on {n} of {len(train)} examples to fit the "
+                f"{plan.seconds:g}-second budget (the encoder encodes ~{rate:.0f} examples/s)."
+            )
+    check()
+
+    static_features = static_word_features if tagging else static_sentence_features
+    static = _Arm(
+        STATIC_MEAN,
+        Embedding.STATIC,
+        f"{vectors.name} word vectors, per word"
+        if tagging
+        else f"Mean of {vectors.name} word vectors",
+    )
+    rand_vectors = random_vectors([pool, held_out], vectors.dim, seed)
+    rand = _Arm(
+        RANDOM_MEAN,
+        Embedding.RANDOM,
+        f"{rand_vectors.name.capitalize()}, per word"
+        if tagging
+        else f"Mean of {rand_vectors.name} (the floor)",
+    )
+    report(0.13, f"{vectors.name} and random vectors: features")
+    for arm, vecs in ((static, vectors), (rand, rand_vectors)):
+        with PeakMemory() as mem:
+            t0 = time.perf_counter()
+            arm.train_x = static_features(vecs, pool)
+            arm.eval_x = static_features(vecs, held_out)
+            arm.featurize_seconds = time.perf_counter() - t0
+        arm.peak_mib = mem.added_mib
+        check()
+
+    with PeakMemory() as mem:
+        t0 = time.perf_counter()
+        enc.train_x = encode(pool, "train", 0.15, 0.6)
+        enc.featurize_seconds = eval_seconds + time.perf_counter() - t0
+    enc.peak_mib = max(enc.peak_mib, mem.added_mib)
+    check()
+
+    sizes = curve_sizes(len(pool), plan.points)
+    runs = [majority_baseline(pool, held_out, metric)]
+    arms = [static, rand, enc]
+    scoring = None if tagging else ("f1_macro" if metric == MACRO_F1 else "accuracy")
+    steps = [(arm, size, s) for arm in arms for size in sizes for s in _seeds(size, sizes, plan)]
+    skipped: dict[str, int] = {}
+    for i, (arm, size, s) in enumerate(steps):
+        headline = size == sizes[-1] and s == 0
+        if not headline and deadline is not None and time.monotonic() > deadline:
+            skipped[arm.name] = skipped.get(arm.name, 0) + 1
+            continue
+        check()
+        report(0.6 + 0.38 * i / len(steps), f"{arm.name}: {size} examples, seed {seed + s}")
+        idx = sample_indices(pool, size, seed + s)
+        x = [arm.train_x[j] for j in idx] if tagging else arm.train_x[idx]
+        y = [pool.targets[j] for j in idx]
+        with PeakMemory() as mem:
+            t0 = time.perf_counter()
+            predictions, head = fit_predict(x, y, arm.eval_x, tagging, scoring, seed + s)
+            seconds = time.perf_counter() - t0
+        arm.peak_mib = max(arm.peak_mib, mem.added_mib)
+        evaluation = evaluate(metric, held_out.targets, predictions)
+        arm.runs.append(CurveRun(size, seed + s, evaluation, seconds))
+        if headline:
+            arm.head = head
+    for arm in arms:
+        curve = sorted(arm.runs, key=lambda r: (r.size, r.seed))
+        top = next(r for r in curve if r.size == sizes[-1] and r.seed == seed)
+        n = len(pool) + len(held_out)
+        runs.append(
+            ArmRun(
+                arm=arm.name,
+                embedding=arm.embedding,
+                description=f"{arm.description}, {arm.head}",
+                evaluation=top.evaluation,
+                num_train=len(pool),
+                num_eval=len(held_out),
+                featurize_seconds=arm.featurize_seconds,
+                train_seconds=top.train_seconds,
+                examples_per_second=n / arm.featurize_seconds if arm.featurize_seconds else 0.0,
+                curve=curve,
+                peak_memory_mib=arm.peak_mib,
+            )
+        )
+    if skipped:
+        notes.append(
+            "Skipped to stay within the budget: "
+            + ", ".join(f"{n} learning-curve runs of {arm}" for arm, n in skipped.items())
+            + "."
+        )
+    report(1.0, "pilots done")
+    return Outcome(runs, notes)
+
+
+def _seeds(size: int, sizes: list[int], plan: Plan) -> range:
+    """Seed offsets at ``size``: one at the largest size (the pool), ``plan.seeds`` below it."""
+    return range(1 if size == sizes[-1] else plan.seeds)

@@ -1,0 +1,124 @@
+"""Learning curves, their extrapolation, the median-split gaps and the pilot budget."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from conftest import read_jsonl, write_jsonl
+from embedding_advisor import options
+from embedding_advisor_server.core import evidence
+from embedding_advisor_server.core.curves import extrapolate, fit_curve
+from embedding_advisor_server.core.metrics import ACCURACY, bootstrap_weights, evaluate
+from embedding_advisor_server.core.models import Budget, Embedding, ExampleMetrics
+from embedding_advisor_server.core.pilots import ArmRun
+from embedding_advisor_server.core.runner import Plan, curve_sizes
+
+
+def law(n):
+    return 0.85 - 1.5 * np.power(n, -0.5)
+
+
+def test_fit_recovers_a_known_learning_curve():
+    sizes = [125, 250, 500, 1000, 2000]
+    fit = fit_curve(sizes, law(np.asarray(sizes, dtype=float)))
+    assert fit.fitted
+    assert fit.predict(8000) == pytest.approx(law(8000), abs=1e-3)
+    assert fit.a <= 1.0
+
+
+def test_too_few_sizes_give_a_flat_curve_not_an_extrapolation():
+    fit = fit_curve([100, 200, 200], [0.5, 0.6, 0.7])
+    assert not fit.fitted and fit.predict(10_000) == pytest.approx(0.65)
+
+
+def _accuracy_run(n_eval: int, score: float, rng) -> object:
+    truth = ["a"] * n_eval
+    correct = rng.random(n_eval) < score
+    return evaluate(ACCURACY, truth, ["a" if c else "b" for c in correct])
+
+
+def test_extrapolation_interval_covers_the_truth_on_simulated_pilots():
+    rng = np.random.default_rng(0)
+    sizes = [125, 125, 250, 250, 500, 500, 1000]
+    evaluations = [_accuracy_run(2000, law(n), rng) for n in sizes]
+    weights = bootstrap_weights(2000, 200, seed=0)
+    (at_8000,) = extrapolate(sizes, evaluations, [8000], weights)
+    assert at_8000.fitted and at_8000.low <= at_8000.score <= at_8000.high
+    assert at_8000.low <= law(8000) <= at_8000.high
+    assert at_8000.high - at_8000.low < 0.15
+
+
+def test_curve_sizes_halve_from_the_pool():
+    assert curve_sizes(2000, 4) == [250, 500, 1000, 2000]
+    assert curve_sizes(2000, 3) == [500, 1000, 2000]
+    assert curve_sizes(120, 5) == [60, 120]  # never below 50 examples
+    assert curve_sizes(30, 4) == [30]
+    assert Plan.of(Budget.QUICK) == Plan(3, 1)
+    assert Plan.of(Budget.UNSPECIFIED) == Plan.of(Budget.STANDARD) == Plan(4, 2)
+    assert Plan.of(Budget.THOROUGH, 30).seconds == 30
+
+
+def test_bucketed_gaps_split_at_the_median_by_hand():
+    # 8 held-out examples; the encoder is right everywhere, the static arm only on the 4 examples
+    # with low ambiguity. Gap: 0 on the low half, 1 on the high half.
+    truth = ["a"] * 8
+    enc = ArmRun("enc", Embedding.CONTEXTUAL, "", evaluate(ACCURACY, truth, ["a"] * 8), 10, 8)
+    static_preds = ["a", "a", "a", "a", "b", "b", "b", "b"]
+    static = ArmRun(
+        "static_mean_logreg", Embedding.STATIC, "", evaluate(ACCURACY, truth, static_preds), 10, 8
+    )
+    lines = [11, 12, 13, 14, 15, 16, 17, 18]
+    examples = ExampleMetrics(
+        split="test",
+        lines=list(reversed(lines)),  # the profile may list them in another order
+        complexity=[math.nan] * 8,  # undefined everywhere: no split for this metric
+        ambiguity=[0.9, 0.8, 0.7, 0.6, 0.1, 0.2, 0.3, 0.4],  # lines 18..15 high, 14..11 low
+        unseen_prevalence=[0.5] * 8,  # all tied at the median: no high half
+    )
+    gaps = evidence.bucketed_gaps(examples, lines, enc, [static], seed=0)
+    assert [(g.profile_metric, g.versus) for g in gaps] == [("ambiguity", "static_mean_logreg")]
+    (gap,) = gaps
+    assert gap.median == pytest.approx(0.5)
+    assert (gap.low.gap, gap.low.examples) == (0.0, 4)
+    assert (gap.high.gap, gap.high.examples) == (1.0, 4)
+    assert evidence.bucketed_gaps(examples, [99] * 8, enc, [static], seed=0) == []
+
+
+def test_advice_carries_curves_extrapolations_and_bucketed_gaps(client, reviews):
+    rec = client.advise(reviews, advice_options=options(budget="quick", target_size=5000))
+    arms = {p.arm: p for p in rec.pilots}
+    assert set(arms) == {
+        "majority",
+        "static_mean_logreg",
+        "random_mean_logreg",
+        "encoder_frozen_logreg",
+    }
+    for name in ("static_mean_logreg", "random_mean_logreg", "encoder_frozen_logreg"):
+        p = arms[name]
+        assert [c.size for c in p.curve] == [60, 120, 240]  # quick: 3 sizes up to the pool
+        assert [c.seeds for c in p.curve] == [1, 1, 1]
+        assert p.curve[-1].score == pytest.approx(p.score)
+        assert p.at_full_size.size == 240 and p.at_target_size.size == 5000
+        assert p.peak_memory_mib >= 0
+    enc = arms["encoder_frozen_logreg"].at_target_size
+    assert enc.interval.low <= enc.score <= enc.interval.high
+    gaps = {(g.profile_metric, g.versus) for g in rec.bucketed_gaps}
+    assert ("ambiguity", "static_mean_logreg") in gaps and (
+        "ambiguity",
+        "random_mean_logreg",
+    ) in gaps
+    for g in rec.bucketed_gaps:
+        assert g.low.examples + g.high.examples <= 60
+
+
+def test_a_seconds_budget_shrinks_the_pool_and_says_so(client, tmp_path):
+    from conftest import EXAMPLE
+
+    data = write_jsonl(tmp_path / "reviews.jsonl", read_jsonl(EXAMPLE, 1000))
+    rec = client.advise(data, advice_options=options(budget_seconds=2, max_train_examples=800))
+    enc = {p.arm: p for p in rec.pilots}["encoder_frozen_logreg"]
+    assert enc.num_train < 800
+    assert any("to fit the 2-second budget" in n for n in rec.pilot_notes)
