@@ -2,7 +2,8 @@
 
 Prints, per dataset: examples, wall seconds (upload + profile + pilots + recommendation), the
 encoder's featurisation throughput, the advised embedding and the pilot scores; writes the same
-to benchmarks/results/advise_walltime.json. Datasets: the shipped example, and the shared
+to benchmarks/results/advise_walltime.json, with the seconds per stage (load, profile, pilot,
+recommend), per arm (featurisation, head, peak memory) and the learning curves (standard budget). Datasets: the shipped example, and the shared
 datasets named on the command line (default: a short-text, a pair and a tagging set).
 
     .venv/bin/python benchmarks/advise_walltime.py [NAME ...]
@@ -42,8 +43,17 @@ def main(names: list[str]) -> None:
         with AdvisorServer(settings) as server, AdvisorClient(server.target) as client:
             for name, train, test in targets:
                 t0 = time.perf_counter()
-                rec = client.advise(train, test_path=test)
+                marks: list[tuple[float, str]] = []
+                rec = client.advise(
+                    train,
+                    test_path=test,
+                    on_progress=lambda p, marks=marks: marks.append((time.perf_counter(), p.stage)),
+                )
                 wall = time.perf_counter() - t0
+                stages: dict[str, float] = {}
+                ends = [when for when, _ in marks[1:]] + [t0 + wall]
+                for (when, stage), end in zip(marks, ends, strict=True):
+                    stages[stage] = round(stages.get(stage, 0.0) + end - when, 2)
                 pilots = {p.arm: p for p in rec.pilots}
                 enc = pilots["encoder_frozen_logreg"]
                 row = {
@@ -59,6 +69,26 @@ def main(names: list[str]) -> None:
                     ),
                     "metric": rec.metric,
                     "scores": {arm: round(p.score, 4) for arm, p in pilots.items()},
+                    "curves": {
+                        arm: [[c.size, round(c.score, 4), c.seeds] for c in p.curve]
+                        for arm, p in pilots.items()
+                        if p.curve
+                    },
+                    "at_full_size": {
+                        arm: round(p.at_full_size.score, 4)
+                        for arm, p in pilots.items()
+                        if p.HasField("at_full_size") and p.at_full_size.fitted
+                    },
+                    "arm_seconds": {
+                        arm: {
+                            "featurize": round(p.featurize_seconds, 2),
+                            "head_at_pool_size": round(p.train_seconds, 2),
+                            "peak_memory_mib": round(p.peak_memory_mib, 1),
+                        }
+                        for arm, p in pilots.items()
+                        if p.curve
+                    },
+                    "stage_seconds": stages,
                     "advice": pb.Embedding.Name(rec.embedding),
                 }
                 rows.append(row)

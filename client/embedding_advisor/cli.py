@@ -113,6 +113,14 @@ def _domain(d: pb.DomainShift) -> str:
     return escape(text) + "."
 
 
+_ARM_LABELS = {
+    "majority": "majority",
+    "static_mean_logreg": "static vectors",
+    "random_mean_logreg": "random vectors",
+    "encoder_frozen_logreg": "frozen encoder",
+}
+
+
 def _extrapolated(e: pb.Extrapolation) -> str:
     if not e.fitted:
         return "-"
@@ -151,12 +159,12 @@ def render(rec: pb.Recommendation, console: Console) -> None:
         f"scored on {first.num_eval} held-out examples"
     )
     sizes = max((p.curve for p in rec.pilots), key=len, default=[])
-    curve = "curve at " + "/".join(str(c.size) for c in sizes) if sizes else "curve"
+    curve = f"curve {sizes[0].size}..{sizes[-1].size}" if sizes else "curve"
     for col in ("arm", "score", "interval", curve, f"fit at {prof.num_train}", "examples/s"):
         table.add_column(col, justify="left" if col == "arm" else "right")
     for p in rec.pilots:
         table.add_row(
-            p.description,
+            _ARM_LABELS.get(p.arm, p.arm),
             f"{100 * p.score:.1f}",
             f"{100 * p.interval.low:.1f}-{100 * p.interval.high:.1f}",
             " ".join(f"{100 * c.score:.0f}" for c in p.curve) or "-",
@@ -164,6 +172,10 @@ def render(rec: pb.Recommendation, console: Console) -> None:
             f"{p.examples_per_second:,.0f}" if p.examples_per_second else "-",
         )
     console.print(table)
+    for p in rec.pilots:
+        console.print(
+            f"  {_ARM_LABELS.get(p.arm, p.arm)}: {escape(p.description)}", highlight=False
+        )
     for note in rec.pilot_notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
     console.print("Why:")
