@@ -20,6 +20,9 @@ def cache_dir(tmp_path_factory) -> Path:
     the first profile pays the warm-up, as on a fresh install, and nothing lands in ~/.cache."""
     folder = tmp_path_factory.mktemp("advisor-cache")
     os.environ["ADVISOR_CACHE_DIR"] = str(folder)
+    # Servers started as subprocesses (the CLI's embedded one, restart tests) default to the
+    # quick pilot budget, as the in-process test server does: the suite stays fast.
+    os.environ["ADVISOR_BUDGET"] = "quick"
     return folder
 
 
@@ -57,6 +60,7 @@ def server(tmp_path_factory):
         workers=1,
         max_train_examples=400,
         max_eval_examples=200,
+        budget="quick",
     )
     srv = AdvisorServer(settings)
     srv.start()

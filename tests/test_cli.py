@@ -32,6 +32,7 @@ def test_embedded_json(reviews, tmp_path):
         "static_mean_logreg",
         "random_mean_logreg",
         "encoder_frozen_logreg",
+        "encoder_finetuned",
     }
     assert "(torch eager)" in pilots["encoder_frozen_logreg"]["description"]
     assert [c["size"] for c in pilots["encoder_frozen_logreg"]["curve"]] == [60, 120]

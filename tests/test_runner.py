@@ -56,8 +56,14 @@ def test_curve_sizes_halve_from_the_pool():
     assert curve_sizes(2000, 3) == [500, 1000, 2000]
     assert curve_sizes(120, 5) == [60, 120]  # never below 50 examples
     assert curve_sizes(30, 4) == [30]
-    assert Plan.of(Budget.QUICK) == Plan(3, 1)
-    assert Plan.of(Budget.UNSPECIFIED) == Plan.of(Budget.STANDARD) == Plan(4, 2)
+    quick, standard = Plan.of(Budget.QUICK), Plan.of(Budget.STANDARD)
+    assert (quick.points, quick.seeds, quick.finetune_points) == (3, 1, 1)
+    assert Plan.of(Budget.UNSPECIFIED) == standard
+    assert (standard.points, standard.seeds, standard.finetune.learning_rates) == (
+        4,
+        2,
+        (5e-5, 1e-4),
+    )
     assert Plan.of(Budget.THOROUGH, 30).seconds == 30
 
 
@@ -95,6 +101,7 @@ def test_advice_carries_curves_extrapolations_and_bucketed_gaps(client, reviews)
         "static_mean_logreg",
         "random_mean_logreg",
         "encoder_frozen_logreg",
+        "encoder_finetuned",
     }
     for name in ("static_mean_logreg", "random_mean_logreg", "encoder_frozen_logreg"):
         p = arms[name]

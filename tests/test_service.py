@@ -121,6 +121,7 @@ def test_advise_text_classification_end_to_end(client, reviews):
         "static_mean_logreg",
         "random_mean_logreg",
         "encoder_frozen_logreg",
+        "encoder_finetuned",
     }
     for p in arms.values():
         assert p.interval.low <= p.score <= p.interval.high and p.num_eval == 60
@@ -139,7 +140,7 @@ def test_advise_sentence_pairs(client, pairs):
     assert rec.profile.task == pb.TASK_TYPE_TEXT_PAIR_CLASSIFICATION
     assert {p.num_eval for p in rec.pilots} == {48}
     assert {p.num_train for p in rec.pilots} == {150}
-    assert len(rec.pilots) == 4
+    assert len(rec.pilots) == 5
 
 
 def test_advise_token_tagging_with_separate_test_file(client, tagging, tmp_path):

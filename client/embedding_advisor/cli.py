@@ -118,6 +118,7 @@ _ARM_LABELS = {
     "static_mean_logreg": "static vectors",
     "random_mean_logreg": "random vectors",
     "encoder_frozen_logreg": "frozen encoder",
+    "encoder_finetuned": "fine-tuned encoder",
 }
 
 

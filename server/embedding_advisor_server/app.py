@@ -36,6 +36,7 @@ class AdvisorServer:
                 max_train_examples=settings.max_train_examples,
                 max_eval_examples=settings.max_eval_examples,
                 feature_backend=settings.feature_backend,
+                budget=settings.budget,
             ),
             max_workers=settings.workers,
             max_upload_bytes=settings.max_upload_bytes,

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .core.models import FeatureBackend
+from .core.models import Budget, FeatureBackend
 from .core.resources import default_cache_dir
 
 
@@ -50,6 +50,9 @@ class ServerSettings(BaseSettings):
     feature_backend: FeatureBackend = Field(
         FeatureBackend.ONNX_FP32,
         description="default runtime of frozen-encoder features: onnx_fp32, onnx_int8 or torch",
+    )
+    budget: Budget = Field(
+        Budget.STANDARD, description="default pilot effort: quick, standard or thorough"
     )
     max_upload_bytes: int = Field(2 * 1024**3, ge=1, description="largest dataset accepted")
     max_message_bytes: int = Field(

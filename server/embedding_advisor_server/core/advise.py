@@ -10,7 +10,7 @@ from .dataset import Dataset, check_pairing, parse_jsonl, sample, split
 from .jobs import JobControl
 from .metrics import bootstrap_weights, choose_metric
 from .mlm import MLMUnavailable
-from .models import AdviceOptions, DatasetProfile, FeatureBackend, Recommendation
+from .models import AdviceOptions, Budget, DatasetProfile, FeatureBackend, Recommendation
 from .profile import ProfileTools, profile_dataset
 from .recommend import recommend
 from .resources import ResourceCache
@@ -28,6 +28,7 @@ class Defaults:
     max_train_examples: int = 2000
     max_eval_examples: int = 1000
     feature_backend: FeatureBackend = FeatureBackend.ONNX_FP32
+    budget: Budget = Budget.STANDARD
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,12 @@ class Pipeline:
             options.seed,
             control.check,
             report,
-            Plan.of(options.budget, options.budget_seconds),
+            Plan.of(
+                options.budget
+                if options.budget is not Budget.UNSPECIFIED
+                else self.defaults.budget,
+                options.budget_seconds,
+            ),
         )
         control.report("recommend", 0.97, "weighing the evidence")
         weights = bootstrap_weights(len(held_out), BOOTSTRAP_ROUNDS, options.seed)

@@ -27,6 +27,7 @@ MAJORITY = "majority"
 STATIC_MEAN = "static_mean_logreg"
 RANDOM_MEAN = "random_mean_logreg"
 ENCODER_FROZEN = "encoder_frozen_logreg"
+ENCODER_FINETUNED = "encoder_finetuned"
 
 
 @dataclass

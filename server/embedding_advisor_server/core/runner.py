@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .cost import PeakMemory
 from .dataset import Dataset, sample_indices
+from .finetune import Recipe, fine_tune
 from .metrics import MACRO_F1, evaluate
 from .models import Budget, Embedding
 from .pilots import (
+    ENCODER_FINETUNED,
     ENCODER_FROZEN,
     RANDOM_MEAN,
     STATIC_MEAN,
@@ -42,19 +44,30 @@ MIN_CURVE_SIZE = 50
 
 @dataclass(frozen=True)
 class Plan:
-    """How much the pilots do: learning-curve points, seeds below the largest size, deadline."""
+    """How much the pilots do: learning-curve points, seeds below the largest size, deadline;
+    for fine-tuning (the costly arm): how many of the largest sizes, and its recipe grid."""
 
     points: int
     seeds: int
     seconds: float = 0.0  # 0: no deadline
+    finetune_points: int = 1
+    finetune: Recipe = field(default_factory=Recipe)
 
     @classmethod
     def of(cls, budget: Budget, seconds: float = 0.0) -> Plan:
-        points, seeds = PRESETS[budget if budget is not Budget.UNSPECIFIED else Budget.STANDARD]
-        return cls(points, seeds, seconds)
+        preset = PRESETS[budget if budget is not Budget.UNSPECIFIED else Budget.STANDARD]
+        return replace(preset, seconds=seconds)
 
 
-PRESETS = {Budget.QUICK: (3, 1), Budget.STANDARD: (4, 2), Budget.THOROUGH: (5, 3)}
+PRESETS = {
+    Budget.QUICK: Plan(3, 1, finetune_points=1, finetune=Recipe((1e-4,), max_epochs=2)),
+    Budget.STANDARD: Plan(4, 2, finetune_points=2, finetune=Recipe((5e-5, 1e-4), max_epochs=3)),
+    Budget.THOROUGH: Plan(
+        5, 3, finetune_points=3, finetune=Recipe((3e-5, 5e-5, 1e-4), max_epochs=5)
+    ),
+}
+# Fine-tuning costs about this many forward passes per training example and epoch.
+FINETUNE_COST = 3.0
 
 
 def curve_sizes(pool: int, points: int, min_size: int = MIN_CURVE_SIZE) -> list[int]:
@@ -180,7 +193,7 @@ def run_pilots(
             skipped[arm.name] = skipped.get(arm.name, 0) + 1
             continue
         check()
-        report(0.6 + 0.38 * i / len(steps), f"{arm.name}: {size} examples, seed {seed + s}")
+        report(0.6 + 0.15 * i / len(steps), f"{arm.name}: {size} examples, seed {seed + s}")
         idx = sample_indices(pool, size, seed + s)
         x = [arm.train_x[j] for j in idx] if tagging else arm.train_x[idx]
         y = [pool.targets[j] for j in idx]
@@ -212,6 +225,12 @@ def run_pilots(
                 peak_memory_mib=arm.peak_mib,
             )
         )
+    rate = len(held_out) / max(eval_seconds, 1e-6)
+    tuned = _fine_tune_arm(
+        encoder, pool, held_out, metric, seed, plan, sizes, rate, deadline, check, report, notes
+    )
+    if tuned is not None:
+        runs.append(tuned)
     if skipped:
         notes.append(
             "Skipped to stay within the budget: "
@@ -225,3 +244,67 @@ def run_pilots(
 def _seeds(size: int, sizes: list[int], plan: Plan) -> range:
     """Seed offsets at ``size``: one at the largest size (the pool), ``plan.seeds`` below it."""
     return range(1 if size == sizes[-1] else plan.seeds)
+
+
+def _fine_tune_arm(
+    encoder: Encoder,
+    pool: Dataset,
+    held_out: Dataset,
+    metric: str,
+    seed: int,
+    plan: Plan,
+    sizes: list[int],
+    rate: float,
+    deadline: float | None,
+    check: Check,
+    report: Report,
+    notes: list[str],
+) -> ArmRun | None:
+    """Fine-tune at the plan's largest sizes, largest first; skip what the deadline rules out."""
+    recipe = plan.finetune
+    chosen = sizes[-plan.finetune_points :]
+    runs: list[CurveRun] = []
+    headline = None
+    peak = 0.0
+    for k, size in enumerate(sorted(chosen, reverse=True)):
+        cost = size * recipe.max_epochs * len(recipe.learning_rates) * FINETUNE_COST / rate
+        left = deadline - time.monotonic() if deadline is not None else None
+        if left is not None and cost > left:
+            notes.append(
+                f"Fine-tuning on {size} examples skipped: it needs ~{cost:.0f} s and the budget "
+                f"has {max(left, 0):.0f} s left."
+            )
+            continue
+        check()
+        part = pool.subset(sample_indices(pool, size, seed)) if size < len(pool) else pool
+
+        def progress(message: str, k=k, size=size) -> None:
+            report(
+                0.75 + 0.23 * k / len(chosen), f"{ENCODER_FINETUNED}, {size} examples: {message}"
+            )
+
+        progress("starting")
+        with PeakMemory() as mem:
+            result = fine_tune(encoder, part, held_out, metric, seed, recipe, check, progress)
+        peak = max(peak, mem.added_mib)
+        evaluation = evaluate(metric, held_out.targets, result.predictions)
+        runs.append(CurveRun(size, seed, evaluation, result.train_seconds))
+        if headline is None:
+            headline = (size, result, evaluation)
+    if headline is None:
+        return None
+    size, result, evaluation = headline
+    return ArmRun(
+        arm=ENCODER_FINETUNED,
+        embedding=Embedding.CONTEXTUAL,
+        description=result.description,
+        evaluation=evaluation,
+        num_train=size,
+        num_eval=len(held_out),
+        train_seconds=result.train_seconds,
+        examples_per_second=len(held_out) / result.predict_seconds
+        if result.predict_seconds
+        else 0.0,
+        curve=sorted(runs, key=lambda r: r.size),
+        peak_memory_mib=peak,
+    )
