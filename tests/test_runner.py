@@ -58,7 +58,7 @@ def test_curve_sizes_halve_from_the_pool():
     assert curve_sizes(30, 4) == [30]
     quick, standard = Plan.of(Budget.QUICK), Plan.of(Budget.STANDARD)
     assert (quick.points, quick.seeds, quick.finetune_points) == (3, 1, 1)
-    assert Plan.of(Budget.UNSPECIFIED) == standard
+    assert Plan.of(Budget.UNSPECIFIED) == quick  # the default: fine-tuning is the costly arm
     assert (standard.points, standard.seeds, standard.finetune.learning_rates) == (
         4,
         2,

@@ -298,7 +298,9 @@ def advise(
     ] = None,
     budget: Annotated[
         BudgetName | None,
-        typer.Option(help="pilot effort: learning-curve sizes and seeds [default: standard]"),
+        typer.Option(
+            help="pilot effort: learning-curve sizes, seeds, fine-tuning grid [default: server's, quick]"
+        ),
     ] = None,
     budget_seconds: Annotated[
         float | None,

@@ -52,7 +52,7 @@ class ServerSettings(BaseSettings):
         description="default runtime of frozen-encoder features: onnx_fp32, onnx_int8 or torch",
     )
     budget: Budget = Field(
-        Budget.STANDARD, description="default pilot effort: quick, standard or thorough"
+        Budget.QUICK, description="default pilot effort: quick, standard or thorough"
     )
     max_upload_bytes: int = Field(2 * 1024**3, ge=1, description="largest dataset accepted")
     max_message_bytes: int = Field(

@@ -28,7 +28,7 @@ class Defaults:
     max_train_examples: int = 2000
     max_eval_examples: int = 1000
     feature_backend: FeatureBackend = FeatureBackend.ONNX_FP32
-    budget: Budget = Budget.STANDARD
+    budget: Budget = Budget.QUICK
 
 
 @dataclass(frozen=True)

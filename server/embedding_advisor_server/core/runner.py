@@ -55,7 +55,7 @@ class Plan:
 
     @classmethod
     def of(cls, budget: Budget, seconds: float = 0.0) -> Plan:
-        preset = PRESETS[budget if budget is not Budget.UNSPECIFIED else Budget.STANDARD]
+        preset = PRESETS[budget if budget is not Budget.UNSPECIFIED else Budget.QUICK]
         return replace(preset, seconds=seconds)
 
 
