@@ -11,6 +11,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "movie_reviews.jsonl"
+# Every arm an advice reports, baseline included.
+ARMS = {
+    "majority",
+    "static_mean_logreg",
+    "random_mean_logreg",
+    "encoder_frozen_logreg",
+    "encoder_finetuned",
+}
 SHARED = Path(os.environ.get("ADVISOR_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
 
 

@@ -9,7 +9,7 @@ import sys
 
 import tomllib
 
-from conftest import ROOT, write_jsonl
+from conftest import ARMS, ROOT, write_jsonl
 
 ADVISE = [sys.executable, "-m", "embedding_advisor.cli"]
 
@@ -27,13 +27,7 @@ def test_embedded_json(reviews, tmp_path):
     rec = json.loads(result.stdout)  # stdout holds the JSON and nothing else
     assert rec["embedding"] in {"EMBEDDING_CONTEXTUAL", "EMBEDDING_STATIC", "EMBEDDING_UNSPECIFIED"}
     pilots = {p["arm"]: p for p in rec["pilots"]}
-    assert set(pilots) == {
-        "majority",
-        "static_mean_logreg",
-        "random_mean_logreg",
-        "encoder_frozen_logreg",
-        "encoder_finetuned",
-    }
+    assert set(pilots) == ARMS
     assert "(torch eager)" in pilots["encoder_frozen_logreg"]["description"]
     assert [c["size"] for c in pilots["encoder_frozen_logreg"]["curve"]] == [60, 120]
     assert rec["profile"]["num_train"] == 240 and rec["metric"] == "accuracy"

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import read_jsonl, write_jsonl
+from conftest import ARMS, read_jsonl, write_jsonl
 from embedding_advisor import options
 from embedding_advisor_server.core import evidence
 from embedding_advisor_server.core.curves import extrapolate, fit_curve
@@ -96,13 +96,7 @@ def test_bucketed_gaps_split_at_the_median_by_hand():
 def test_advice_carries_curves_extrapolations_and_bucketed_gaps(client, reviews):
     rec = client.advise(reviews, advice_options=options(budget="quick", target_size=5000))
     arms = {p.arm: p for p in rec.pilots}
-    assert set(arms) == {
-        "majority",
-        "static_mean_logreg",
-        "random_mean_logreg",
-        "encoder_frozen_logreg",
-        "encoder_finetuned",
-    }
+    assert set(arms) == ARMS
     for name in ("static_mean_logreg", "random_mean_logreg", "encoder_frozen_logreg"):
         p = arms[name]
         assert [c.size for c in p.curve] == [60, 120, 240]  # quick: 3 sizes up to the pool

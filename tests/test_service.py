@@ -11,7 +11,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 
-from conftest import EXAMPLE, read_jsonl, write_jsonl
+from conftest import ARMS, EXAMPLE, read_jsonl, write_jsonl
 from embedding_advisor import (
     InvalidArgumentError,
     InvalidDatasetError,
@@ -116,13 +116,7 @@ def test_advise_text_classification_end_to_end(client, reviews):
     rec = final.recommendation
     assert rec.metric == "accuracy" and rec.profile.num_train == 240
     arms = {p.arm: p for p in rec.pilots}
-    assert set(arms) == {
-        "majority",
-        "static_mean_logreg",
-        "random_mean_logreg",
-        "encoder_frozen_logreg",
-        "encoder_finetuned",
-    }
+    assert set(arms) == ARMS
     for p in arms.values():
         assert p.interval.low <= p.score <= p.interval.high and p.num_eval == 60
     assert arms["encoder_frozen_logreg"].examples_per_second > 0

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from . import reference
+from .resources import weights_digest
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +62,6 @@ class Loss:
     mean: float  # nats per masked word piece
     pieces: int  # masked word pieces scored
     examples: int
-
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    for name in sorted(p.name for p in path.iterdir() if p.suffix in {".safetensors", ".bin"}):
-        with open(path / name, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
 
 
 class MLMProbe:
@@ -114,7 +106,7 @@ class MLMProbe:
         cache = None
         if cache_dir is not None:
             key = hashlib.sha256(
-                (_file_digest(path) + json.dumps(RECIPE, sort_keys=True)).encode()
+                (weights_digest(path) + json.dumps(RECIPE, sort_keys=True)).encode()
                 + reference.REFERENCE_PATH.read_bytes()
             ).hexdigest()[:20]
             cache = Path(cache_dir) / f"mlm-head-{key}.pt"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .resources import Encoder
+from .resources import Encoder, weights_digest
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +29,6 @@ RECIPE_VERSION = 1
 OPSET = 17
 # model_type in the Hugging Face config -> ONNX Runtime transformer optimizer's model type.
 FUSABLE = {"bert": "bert", "roberta": "bert", "xlm-roberta": "bert", "distilbert": "bert"}
-
-
-def weights_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    for name in sorted(p.name for p in path.iterdir() if p.suffix in {".safetensors", ".bin"}):
-        with open(path / name, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    h.update((path / "config.json").read_bytes())
-    return h.hexdigest()
 
 
 def providers(device: str = "auto") -> list[str]:

