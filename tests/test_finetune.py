@@ -63,6 +63,15 @@ def test_fine_tuning_learns_an_easy_task_and_reports_its_recipe():
     assert abs(before - again).max() < 1e-5
 
 
+def test_without_room_for_a_dev_slice_the_last_epoch_is_kept():
+    encoder = ResourceCache().encoder(None)
+    result = fine_tune(
+        encoder, _sentiment(15, 2), _sentiment(6, 3), ACCURACY, 0, Recipe((1e-4,), 2), _none
+    )
+    assert result.epochs == 2 and "0-example dev slice" in result.description
+    assert len(result.predictions) == 6
+
+
 def test_fine_tuning_tags_tokens():
     rows = read_jsonl(shared("wnut16") / "train.jsonl", limit=90, seed=0)
     train, held_out = _dataset(rows[:60], "wnut.jsonl"), _dataset(rows[60:], "wnut.jsonl")

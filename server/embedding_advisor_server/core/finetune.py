@@ -213,7 +213,9 @@ def fine_tune(
             else:
                 score = 0.0
             report(f"fine-tuning: lr {lr:g}, epoch {epoch}: dev {metric} {100 * score:.1f}")
-            if best is None or score > best[0]:
+            # Without a dev slice (tiny data) nothing can be chosen: keep the last epoch.
+            better = score >= best[0] if best is not None and not len(dev_set) else None
+            if best is None or (score > best[0] if better is None else better):
                 best = (score, lr, epoch, model.state())
     train_seconds = time.perf_counter() - t0
     assert best is not None and model is not None
