@@ -108,7 +108,7 @@ def run_pilots(
     report: Report,
     plan: Plan | None = None,
 ) -> Outcome:
-    plan = plan or Plan.of(Budget.STANDARD)
+    plan = plan or Plan.of(Budget.UNSPECIFIED)
     start = time.monotonic()
     deadline = start + plan.seconds if plan.seconds else None
     notes: list[str] = []
