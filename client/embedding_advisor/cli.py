@@ -23,7 +23,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from . import errors
-from .client import AdvisorClient, options, recommendation_of
+from .client import AdvisorClient, choices, options, recommendation_of
 from .v1 import advisor_pb2 as pb
 
 EXIT_INVALID = 2
@@ -71,16 +71,11 @@ def connect(server: str | None, data_dir: Path | None) -> Iterator[AdvisorClient
         yield client
 
 
-class Backend(str, enum.Enum):
-    onnx_fp32 = "onnx-fp32"
-    onnx_int8 = "onnx-int8"
-    torch = "torch"
-
-
-class BudgetName(str, enum.Enum):
-    quick = "quick"
-    standard = "standard"
-    thorough = "thorough"
+# The CLI's choices come from the proto's enums, so the two cannot drift apart.
+Backend = enum.Enum(
+    "Backend", {c: c for c in choices(pb.FeatureBackend, "FEATURE_BACKEND_")}, type=str
+)
+BudgetName = enum.Enum("BudgetName", {c: c for c in choices(pb.Budget, "BUDGET_")}, type=str)
 
 
 def _complexity(prof: pb.DatasetProfile) -> str:

@@ -69,16 +69,21 @@ def _translating(method):
     return wrapper
 
 
+def choices(enum, prefix: str) -> list[str]:
+    """The values of a proto enum as users spell them (``FEATURE_BACKEND_ONNX_FP32`` ->
+    ``onnx-fp32``), the unspecified one left out."""
+    return [k.removeprefix(prefix).lower().replace("_", "-") for k in enum.keys()[1:]]
+
+
 def _enum(enum, prefix: str, field: str, value: str | None) -> int:
     if not value:
         return 0
-    name = prefix + value.upper().replace("-", "_")
-    if name not in enum.keys():
-        choices = ", ".join(
-            k.removeprefix(prefix).lower().replace("_", "-") for k in enum.keys()[1:]
+    spelled = value.lower().replace("_", "-")
+    if spelled not in choices(enum, prefix):
+        raise ValueError(
+            f"{field} must be one of {', '.join(choices(enum, prefix))}, not {value!r}"
         )
-        raise ValueError(f"{field} must be one of {choices}, not {value!r}")
-    return enum.Value(name)
+    return enum.Value(prefix + spelled.upper().replace("-", "_"))
 
 
 def options(

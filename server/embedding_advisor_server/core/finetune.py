@@ -19,7 +19,7 @@ import numpy as np
 
 from .dataset import Dataset, sample_indices
 from .metrics import evaluate
-from .resources import Encoder
+from .resources import Encoder, first_pieces, text_columns
 
 Check = Callable[[], None]
 Report = Callable[[str], None]
@@ -91,11 +91,8 @@ class _Model:
                 return_tensors="pt",
             )
         else:
-            firsts = [x[0] for x in inputs]
-            seconds = [x[1] for x in inputs] if len(inputs[0]) > 1 else None
             enc = self.tokenizer(
-                firsts,
-                seconds,
+                *text_columns(inputs),
                 padding=True,
                 truncation=True,
                 max_length=max_length,
@@ -119,11 +116,8 @@ class _Model:
             return torch.tensor([index[t] for t in targets], device=self.device)
         out = torch.full(enc["input_ids"].shape, -100, dtype=torch.long)
         for row, tags in enumerate(targets):
-            seen = set()
-            for pos, word in enumerate(enc.word_ids(row)):
-                if word is not None and word not in seen:
-                    seen.add(word)
-                    out[row, pos] = index.get(tags[word], 0)
+            for pos, word in first_pieces(enc.word_ids(row)):
+                out[row, pos] = index.get(tags[word], 0)
         return out.to(self.device)
 
     def predict(self, inputs: Sequence, batch_size: int, max_length: int, check: Check) -> list:
@@ -143,11 +137,8 @@ class _Model:
                 for row, i in enumerate(idx):
                     if self.tagging:
                         tags = ["O"] * len(inputs[i])
-                        seen = set()
-                        for pos, word in enumerate(enc.word_ids(row)):
-                            if word is not None and word not in seen:
-                                seen.add(word)
-                                tags[word] = self.classes[best[row, pos]]
+                        for pos, word in first_pieces(enc.word_ids(row)):
+                            tags[word] = self.classes[best[row, pos]]
                         preds[i] = tags
                     else:
                         preds[i] = self.classes[best[row]]

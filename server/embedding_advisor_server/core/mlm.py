@@ -26,8 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from . import reference
-from .resources import weights_digest
+from .resources import text_columns, weights_digest, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -122,11 +120,8 @@ class MLMProbe:
         self.reference_loss = self.loss(eval_texts, seed=RECIPE["seed"])
         if cache is not None:
             state = {k: v for k, v in self.model.state_dict().items() if k in trainable}
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
-            os.close(fd)
-            torch.save({"state": state, "reference_loss": self.reference_loss.__dict__}, tmp)
-            os.replace(tmp, cache)
+            saved = {"state": state, "reference_loss": self.reference_loss.__dict__}
+            write_atomically(cache, lambda tmp: torch.save(saved, tmp))
 
     def _masked(self, inputs: Sequence[tuple[str, ...]], seed: int):
         """Batches of (encoding, mask of the masked positions, their true ids)."""
@@ -134,12 +129,8 @@ class MLMProbe:
         gen = torch.Generator().manual_seed(seed)
         tok = self.tokenizer
         for start in range(0, len(inputs), 32):
-            chunk = inputs[start : start + 32]
-            firsts = [x[0] for x in chunk]
-            seconds = [x[1] for x in chunk] if len(chunk[0]) > 1 else None
             enc = tok(
-                firsts,
-                seconds,
+                *text_columns(inputs[start : start + 32]),
                 padding=True,
                 truncation=True,
                 max_length=RECIPE["max_length"],

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .resources import Encoder, weights_digest
+from .resources import Encoder, weights_digest, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +41,6 @@ def providers(device: str = "auto") -> list[str]:
     if device == "cuda":
         raise RuntimeError("CUDA was asked for but onnxruntime has no CUDA execution provider")
     return ["CPUExecutionProvider"]
-
-
-def _atomic(target: Path, write) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp.onnx")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
 
 
 @contextlib.contextmanager
@@ -128,7 +115,7 @@ class OnnxEncoder(Encoder):
         folder = cache_dir / "onnx"
         fp32 = folder / f"{key}-fp32.onnx"
         if not fp32.exists():
-            _atomic(fp32, self._export_fused)
+            write_atomically(fp32, self._export_fused, suffix=".tmp.onnx")
         if not self.quantize:
             return fp32
         int8 = folder / f"{key}-int8.onnx"
@@ -150,7 +137,7 @@ class OnnxEncoder(Encoder):
                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
                 )
 
-            _atomic(int8, write)
+            write_atomically(int8, write, suffix=".tmp.onnx")
         return int8
 
     def _export_fused(self, out: Path) -> None:

@@ -22,7 +22,7 @@ from .dataset import Dataset, sample, words
 from .linguistic import TrainStats, pieces_per_word
 from .models import DatasetProfile, DomainShift, ExampleMetrics, LabelCount, LengthStats
 from .reference import REFERENCE_NAME
-from .resources import StaticVectors
+from .resources import StaticVectors, text_columns
 
 MLM_EXAMPLES = 200
 DEFAULT_MAX_TRAIN = 100_000
@@ -68,9 +68,7 @@ def _piece_lengths(tokenizer, data: Dataset) -> tuple[LengthStats, float]:
     if data.is_tagging:
         enc = tokenizer([list(t) for t in data.inputs], is_split_into_words=True)
     else:
-        firsts = [x[0] for x in data.inputs]
-        seconds = [x[1] for x in data.inputs] if len(data.inputs[0]) > 1 else None
-        enc = tokenizer(firsts, seconds)
+        enc = tokenizer(*text_columns(data.inputs))
     lengths = [len(ids) for ids in enc["input_ids"]]
     limit = getattr(tokenizer, "model_max_length", 512)
     limit = limit if limit and limit < 100_000 else 512

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,38 @@ def weights_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def text_columns(inputs: Sequence[tuple[str, ...]]) -> tuple[list[str], list[str] | None]:
+    """A tokenizer's two text arguments for texts or text pairs: the first texts, and the second
+    ones (``None`` for single texts), so that a pair is encoded jointly."""
+    firsts = [x[0] for x in inputs]
+    seconds = [x[1] for x in inputs] if inputs and len(inputs[0]) > 1 else None
+    return firsts, seconds
+
+
+def first_pieces(word_ids: Sequence[int | None]) -> Iterator[tuple[int, int]]:
+    """``(piece position, word index)`` of each word's first word piece."""
+    seen: set[int] = set()
+    for pos, word in enumerate(word_ids):
+        if word is not None and word not in seen:
+            seen.add(word)
+            yield pos, word
+
+
+def write_atomically(target: Path, write: Callable[[Path], None], suffix: str = ".tmp") -> Path:
+    """Let ``write`` fill a temporary file beside ``target``, then rename it into place: readers
+    never see a half-written file, and a failed write leaves nothing behind."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
 def check_model_paths(options) -> None:
     """Reject an encoder or vectors path that does not exist, before any work starts."""
     if options.encoder and not Path(options.encoder).expanduser().is_dir():
@@ -112,7 +145,7 @@ class Encoder:
             return self.model(**feed).last_hidden_state.numpy()
 
     def _encode(self, *args, **kwargs) -> dict[str, np.ndarray]:
-        enc = self.tokenizer(
+        return self.tokenizer(
             *args,
             padding=True,
             truncation=True,
@@ -120,7 +153,6 @@ class Encoder:
             return_tensors="np",
             **kwargs,
         )
-        return enc
 
     def sentence_features(
         self, inputs: Sequence[tuple[str, ...]], check: Check, on_batch: OnBatch | None = None
@@ -130,9 +162,7 @@ class Encoder:
         batches = self._batches([sum(len(t) for t in x) for x in inputs])
         for done, idx in enumerate(batches, start=1):
             check()
-            firsts = [inputs[i][0] for i in idx]
-            seconds = [inputs[i][1] for i in idx] if len(inputs[idx[0]]) > 1 else None
-            enc = self._encode(firsts, seconds)
+            enc = self._encode(*text_columns([inputs[i] for i in idx]))
             hidden = self.hidden(dict(enc))
             mask = enc["attention_mask"][..., None].astype(hidden.dtype)
             out[idx] = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1.0)
@@ -153,11 +183,8 @@ class Encoder:
             enc = self._encode([list(tokens[i]) for i in idx], is_split_into_words=True)
             hidden = self.hidden(dict(enc))
             for row, i in enumerate(idx):
-                seen: set[int] = set()
-                for pos, word in enumerate(enc.word_ids(row)):
-                    if word is not None and word not in seen:
-                        seen.add(word)
-                        out[i][word] = hidden[row, pos]
+                for pos, word in first_pieces(enc.word_ids(row)):
+                    out[i][word] = hidden[row, pos]
             if on_batch:
                 on_batch(done, len(batches))
         return out

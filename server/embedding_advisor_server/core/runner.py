@@ -133,10 +133,10 @@ def run_pilots(
         enc.eval_x = encode(held_out, "held-out", 0.02, 0.12)
         eval_seconds = time.perf_counter() - t0
     enc.peak_mib = mem.added_mib
+    rate = len(held_out) / max(eval_seconds, 1e-6)  # the encoder's examples per second
 
     pool = train
     if deadline is not None:
-        rate = len(held_out) / max(eval_seconds, 1e-6)
         # Keep a third of what is left for the heads and the other arms.
         affordable = int(rate * max(0.0, deadline - time.monotonic()) * 2 / 3)
         if affordable < len(train):
@@ -225,7 +225,6 @@ def run_pilots(
                 peak_memory_mib=arm.peak_mib,
             )
         )
-    rate = len(held_out) / max(eval_seconds, 1e-6)
     tuned = _fine_tune_arm(
         encoder, pool, held_out, metric, seed, plan, sizes, rate, deadline, check, report, notes
     )
