@@ -3,9 +3,9 @@
 For the bundled MiniLM-L6 on N seeded Rotten Tomatoes sentences (default 2,000), each backend
 featurises the same texts with the same length-sorted batches (32), after one warm-up batch, three
 times; the best run counts. Prints word pieces per second and the ratio to torch eager; then
-trains the frozen-feature pilot (logistic regression, C by 3-fold CV) on fp32 and on int8 features
-of the same 2,000 / 1,000 split and prints both accuracies (the int8 arm must stay within 0.5
-points). Targets (issue: pilot runner): fp32 >= 2.5x and int8 >= 5x torch eager on 2 cores.
+trains the frozen-feature pilots (logistic regression with C by 3-fold CV on mean-pooled states,
+and the BiLSTM head on the word-piece states) on torch, fp32 and int8 features of the same
+2,000 / 1,000 split and prints the accuracies (the int8 arm must stay within 0.5 points of fp32). Targets (issue: pilot runner): fp32 >= 2.5x and int8 >= 5x torch eager on 2 cores.
 
     .venv/bin/python benchmarks/ort_throughput.py [N]
 
@@ -33,9 +33,10 @@ def main(n: int) -> None:
     import torch
 
     from embedding_advisor_server.core.dataset import parse_jsonl, sample
-    from embedding_advisor_server.core.models import Embedding
+    from embedding_advisor_server.core.heads import fit_predict_sequences
+    from embedding_advisor_server.core.metrics import evaluate
     from embedding_advisor_server.core.onnx_encoder import OnnxEncoder
-    from embedding_advisor_server.core.pilots import ENCODER_FROZEN, _run_arm
+    from embedding_advisor_server.core.pilots import fit_predict, pooled_features
     from embedding_advisor_server.core.resources import Encoder, default_encoder_path
 
     train_all = parse_jsonl((SHARED / "rotten_tomatoes" / "train.jsonl").read_bytes(), "train")
@@ -75,21 +76,32 @@ def main(n: int) -> None:
         )
 
     train, held_out = sample(train_all, 2000, seed=0), sample(test_all, 1000, seed=0)
-    accuracy = {}
+    accuracy: dict[str, dict[str, float]] = {"logreg": {}, "bilstm": {}}
     for label in ("torch eager", "onnxruntime fp32", "onnxruntime int8"):
         enc = backends[label]
-        run = _run_arm(
-            ENCODER_FROZEN,
-            Embedding.CONTEXTUAL,
-            label,
-            lambda d, enc=enc: enc.sentence_features(d.inputs, lambda: None),
-            train,
-            held_out,
+        x_train = [(f,) for f in enc.sequence_features(train.inputs, lambda: None)]
+        x_eval = [(f,) for f in enc.sequence_features(held_out.inputs, lambda: None)]
+        predicted, _, _ = fit_predict(
+            pooled_features(x_train),
+            train.targets,
+            pooled_features(x_eval),
+            False,
             "accuracy",
             0,
         )
-        accuracy[label] = round(100 * run.evaluation.score(), 2)
-    drift = round(accuracy["onnxruntime int8"] - accuracy["onnxruntime fp32"], 2)
+        accuracy["logreg"][label] = round(
+            100 * evaluate("accuracy", held_out.targets, predicted).score(), 2
+        )
+        result = fit_predict_sequences(
+            x_train, train.targets, x_eval, False, "accuracy", 0, lambda: None
+        )
+        accuracy["bilstm"][label] = round(
+            100 * evaluate("accuracy", held_out.targets, result.predictions).score(), 2
+        )
+    drift = {
+        head: round(acc["onnxruntime int8"] - acc["onnxruntime fp32"], 2)
+        for head, acc in accuracy.items()
+    }
     print(
         f"frozen pilot accuracy (2,000 train / 1,000 held-out): {accuracy}; int8 - fp32 = {drift}"
     )

@@ -14,9 +14,11 @@ EXAMPLE = ROOT / "examples" / "movie_reviews.jsonl"
 # Every arm an advice reports, baseline included.
 ARMS = {
     "majority",
-    "static_mean_logreg",
-    "random_mean_logreg",
+    "static_logreg",
     "encoder_frozen_logreg",
+    "static_bilstm",
+    "random_bilstm",
+    "encoder_frozen_bilstm",
     "encoder_finetuned",
 }
 SHARED = Path(os.environ.get("ADVISOR_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))

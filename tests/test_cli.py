@@ -18,10 +18,11 @@ def advise(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([*ADVISE, *args], capture_output=True, text=True, timeout=timeout)
 
 
-def test_embedded_json(reviews, tmp_path):
+def test_embedded_json_and_html_report(reviews, tmp_path):
     result = advise(
         *[str(reviews), "--json", "--max-train", "120", "--data-dir", str(tmp_path / "d")],
-        *["--backend", "torch", "--budget", "quick"],
+        *["--backend", "torch", "--budget", "quick", "--priority", "cost", "--tolerance", "5"],
+        *["--report", str(tmp_path / "out" / "advice.html")],
     )
     assert result.returncode == 0, result.stderr
     rec = json.loads(result.stdout)  # stdout holds the JSON and nothing else
@@ -29,19 +30,29 @@ def test_embedded_json(reviews, tmp_path):
     pilots = {p["arm"]: p for p in rec["pilots"]}
     assert set(pilots) == ARMS
     assert "(torch eager)" in pilots["encoder_frozen_logreg"]["description"]
-    assert [c["size"] for c in pilots["encoder_frozen_logreg"]["curve"]] == [60, 120]
+    assert [c["size"] for c in pilots["encoder_frozen_bilstm"]["curve"]] == [60, 120]
     assert rec["profile"]["num_train"] == 240 and rec["metric"] == "accuracy"
+    assert rec["priority"] == "PRIORITY_COST" and rec["tolerance_points"] == 5
     assert (tmp_path / "d" / "jobs.sqlite3").exists()  # the embedded server kept its job
+    page = (tmp_path / "out" / "advice.html").read_text()
+    assert "report written to" in result.stderr
+    assert "Embedding advice: reviews.jsonl" in page and rec["choice"]["label"] in page
+    assert page.count("data:image/png;base64,") == 3
 
 
-def test_remote_server_human_summary(server, reviews):
+def test_remote_server_human_summary(server, reviews, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
     result = advise(
         *[str(reviews), "--server", server.target, "--max-train", "100", "--seed", "3"],
-        *["--budget", "quick"],
+        *["--budget", "quick", "--min-throughput", "1000"],
+        *["--report", str(blocker / "advice.md")],
     )
-    assert result.returncode == 0, result.stderr
+    # The report cannot be written (its folder is a file): exit 1, but the advice is printed.
+    assert result.returncode == 1 and "cannot write the report" in result.stderr
     assert "Recommendation" in result.stdout and "Pilots: accuracy" in result.stdout
-    assert "Why:" in result.stdout
+    assert "Why:" in result.stdout and "Decision at 240 training examples" in result.stdout
+    assert "at least 1,000 examples/s" in result.stdout and "set aside:" in result.stdout
     assert "dependency distance" in result.stdout and "masked-LM loss" in result.stdout
 
 

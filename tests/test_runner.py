@@ -74,7 +74,7 @@ def test_bucketed_gaps_split_at_the_median_by_hand():
     enc = ArmRun("enc", Embedding.CONTEXTUAL, "", evaluate(ACCURACY, truth, ["a"] * 8), 10, 8)
     static_preds = ["a", "a", "a", "a", "b", "b", "b", "b"]
     static = ArmRun(
-        "static_mean_logreg", Embedding.STATIC, "", evaluate(ACCURACY, truth, static_preds), 10, 8
+        "static_bilstm", Embedding.STATIC, "", evaluate(ACCURACY, truth, static_preds), 10, 8
     )
     lines = [11, 12, 13, 14, 15, 16, 17, 18]
     examples = ExampleMetrics(
@@ -85,7 +85,7 @@ def test_bucketed_gaps_split_at_the_median_by_hand():
         unseen_prevalence=[0.5] * 8,  # all tied at the median: no high half
     )
     gaps = evidence.bucketed_gaps(examples, lines, enc, [static], seed=0)
-    assert [(g.profile_metric, g.versus) for g in gaps] == [("ambiguity", "static_mean_logreg")]
+    assert [(g.profile_metric, g.versus) for g in gaps] == [("ambiguity", "static_bilstm")]
     (gap,) = gaps
     assert gap.median == pytest.approx(0.5)
     assert (gap.low.gap, gap.low.examples) == (0.0, 4)
@@ -97,20 +97,17 @@ def test_advice_carries_curves_extrapolations_and_bucketed_gaps(client, reviews)
     rec = client.advise(reviews, advice_options=options(budget="quick", target_size=5000))
     arms = {p.arm: p for p in rec.pilots}
     assert set(arms) == ARMS
-    for name in ("static_mean_logreg", "random_mean_logreg", "encoder_frozen_logreg"):
+    for name in ARMS - {"majority", "encoder_finetuned"}:
         p = arms[name]
         assert [c.size for c in p.curve] == [60, 120, 240]  # quick: 3 sizes up to the pool
         assert [c.seeds for c in p.curve] == [1, 1, 1]
         assert p.curve[-1].score == pytest.approx(p.score)
         assert p.at_full_size.size == 240 and p.at_target_size.size == 5000
         assert p.peak_memory_mib >= 0
-    enc = arms["encoder_frozen_logreg"].at_target_size
+    enc = arms["encoder_frozen_bilstm"].at_target_size
     assert enc.interval.low <= enc.score <= enc.interval.high
     gaps = {(g.profile_metric, g.versus) for g in rec.bucketed_gaps}
-    assert ("ambiguity", "static_mean_logreg") in gaps and (
-        "ambiguity",
-        "random_mean_logreg",
-    ) in gaps
+    assert ("ambiguity", "static_bilstm") in gaps and ("ambiguity", "random_bilstm") in gaps
     for g in rec.bucketed_gaps:
         assert g.low.examples + g.high.examples <= 60
 
@@ -123,3 +120,34 @@ def test_a_seconds_budget_shrinks_the_pool_and_says_so(client, tmp_path):
     enc = {p.arm: p for p in rec.pilots}["encoder_frozen_logreg"]
     assert enc.num_train < 800
     assert any("to fit the 2-second budget" in n for n in rec.pilot_notes)
+
+
+def test_fine_tuning_repeats_seeds_below_the_largest_size_and_notes_what_it_skips(tmp_path):
+    import time
+
+    from conftest import EXAMPLE
+    from embedding_advisor_server.core.dataset import parse_jsonl, split
+    from embedding_advisor_server.core.finetune import Recipe
+    from embedding_advisor_server.core.resources import ResourceCache
+    from embedding_advisor_server.core.runner import _fine_tune_arm
+
+    data = parse_jsonl(write_jsonl(tmp_path / "r.jsonl", read_jsonl(EXAMPLE, 160)).read_bytes())
+    pool, held_out = split(data, 0.25, seed=0)
+    plan = Plan(2, 1, finetune_points=2, finetune=Recipe((1e-4,), max_epochs=1), finetune_seeds=2)
+    encoder = ResourceCache().encoder(None)
+    messages: list[str] = []
+
+    def tune(deadline: float | None, notes: list[str]):
+        return _fine_tune_arm(
+            *(encoder, pool, held_out, ACCURACY, 5, plan, [60, 120], 100.0, deadline),
+            *(lambda: None, lambda f, m: messages.append(m), notes),
+        )
+
+    notes: list[str] = []
+    run = tune(None, notes)
+    assert [(r.size, r.seed) for r in run.curve] == [(60, 5), (60, 6), (120, 5)]
+    assert run.num_train == 120 and notes == []
+    assert any("60 examples, seed 6" in m for m in messages)
+
+    late = tune(time.monotonic(), notes)
+    assert late is None and len(notes) == 3 and "seed 6" in notes[2]

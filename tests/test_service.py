@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import grpc
 import pytest
@@ -119,10 +120,24 @@ def test_advise_text_classification_end_to_end(client, reviews):
     assert set(arms) == ARMS
     for p in arms.values():
         assert p.interval.low <= p.score <= p.interval.high and p.num_eval == 60
-    assert arms["encoder_frozen_logreg"].examples_per_second > 0
+    assert arms["encoder_frozen_bilstm"].examples_per_second > 0
+    # The three questions, with the options that answer them.
+    d = rec.embedding_decision
+    family = {arms[a].embedding: a for a in (d.evidence.arm, d.alternative.arm)}
     assert rec.gap == pytest.approx(
-        arms["encoder_frozen_logreg"].score - arms["static_mean_logreg"].score
+        arms[family[pb.EMBEDDING_CONTEXTUAL]].score - arms[family[pb.EMBEDDING_STATIC]].score
     )
+    assert rec.choice.arm in arms and rec.runner_up.arm in arms
+    assert rec.choice.arm != rec.runner_up.arm and rec.decision_size == 240
+    assert rec.confidence != pb.CONFIDENCE_UNSPECIFIED and rec.priority == pb.PRIORITY_BALANCED
+    assert rec.adaptation_decision.answer in {"fine-tune", "freeze"}
+    assert rec.pretraining.kind != pb.PRETRAINING_UNSPECIFIED and not rec.pretraining.measured
+    expected = [o.expected.score for o in rec.options]
+    assert expected == sorted(expected, reverse=True) and len(expected) == len(ARMS) - 1
+    # LogME sits next to the frozen-feature pilots, with its rank correlation to their scores.
+    assert all(math.isfinite(arms[a].logme) for a in ARMS - {"majority", "encoder_finetuned"})
+    assert math.isnan(arms["encoder_finetuned"].logme)
+    assert -1 <= rec.logme_rank_correlation <= 1
     assert rec.embedding != pb.EMBEDDING_RANDOM and rec.headline and rec.reasons
     # The same result through GetJob and in ListJobs.
     assert client.get_job(job.job_id).recommendation == rec
@@ -134,7 +149,7 @@ def test_advise_sentence_pairs(client, pairs):
     assert rec.profile.task == pb.TASK_TYPE_TEXT_PAIR_CLASSIFICATION
     assert {p.num_eval for p in rec.pilots} == {48}
     assert {p.num_train for p in rec.pilots} == {150}
-    assert len(rec.pilots) == 5
+    assert {p.arm for p in rec.pilots} == ARMS
 
 
 def test_advise_token_tagging_with_separate_test_file(client, tagging, tmp_path):

@@ -76,6 +76,9 @@ Backend = enum.Enum(
     "Backend", {c: c for c in choices(pb.FeatureBackend, "FEATURE_BACKEND_")}, type=str
 )
 BudgetName = enum.Enum("BudgetName", {c: c for c in choices(pb.Budget, "BUDGET_")}, type=str)
+PriorityName = enum.Enum(
+    "PriorityName", {c: c for c in choices(pb.Priority, "PRIORITY_")}, type=str
+)
 
 
 def _complexity(prof: pb.DatasetProfile) -> str:
@@ -110,10 +113,12 @@ def _domain(d: pb.DomainShift) -> str:
 
 _ARM_LABELS = {
     "majority": "majority",
-    "static_mean_logreg": "static vectors",
-    "random_mean_logreg": "random vectors",
-    "encoder_frozen_logreg": "frozen encoder",
-    "encoder_finetuned": "fine-tuned encoder",
+    "static_logreg": "static+LR",
+    "encoder_frozen_logreg": "frozen+LR",
+    "static_bilstm": "static+BiLSTM",
+    "random_bilstm": "random+BiLSTM",
+    "encoder_frozen_bilstm": "frozen+BiLSTM",
+    "encoder_finetuned": "fine-tuned",
 }
 
 
@@ -121,6 +126,47 @@ def _extrapolated(e: pb.Extrapolation) -> str:
     if not e.fitted:
         return "-"
     return f"{100 * e.score:.1f} ({100 * e.interval.low:.0f}-{100 * e.interval.high:.0f})"
+
+
+def _option(o: pb.Option) -> str:
+    e = o.expected
+    return (
+        f"{escape(o.label)}: {100 * e.score:.1f} [{100 * e.interval.low:.1f}, "
+        f"{100 * e.interval.high:.1f}] ({o.basis}), {o.examples_per_second:,.0f} examples/s"
+    )
+
+
+def _decisions(rec: pb.Recommendation, console: Console) -> None:
+    confidence = pb.Confidence.Name(rec.confidence).removeprefix("CONFIDENCE_").lower()
+    priority = pb.Priority.Name(rec.priority).removeprefix("PRIORITY_").lower()
+    console.print(
+        f"Decision at {rec.decision_size:,} training examples (priority {priority}, tolerance "
+        f"{rec.tolerance_points:g} point{'' if rec.tolerance_points == 1 else 's'}"
+        + (
+            f", at least {rec.min_examples_per_second:,.0f} examples/s"
+            if rec.min_examples_per_second
+            else ""
+        )
+        + "):",
+        highlight=False,
+    )
+    console.print(f"  choice     {_option(rec.choice)}, {confidence} confidence", highlight=False)
+    if rec.HasField("runner_up"):
+        console.print(f"  runner-up  {_option(rec.runner_up)}", highlight=False)
+    for name, d in (
+        ("embedding", rec.embedding_decision),
+        ("adaptation", rec.adaptation_decision),
+    ):
+        gain = f" ({100 * d.gain:+.1f} points)" if d.HasField("alternative") else ""
+        console.print(f"  {name:<10} {escape(d.answer)}{gain}", highlight=False)
+    kind = pb.Pretraining.Name(rec.pretraining.kind).removeprefix("PRETRAINING_")
+    console.print(
+        f"  pretraining {kind.replace('_', '+').replace('NONE', 'none')}"
+        + ("" if rec.pretraining.measured else " (unmeasured: from domain signals only)"),
+        highlight=False,
+    )
+    for line in rec.excluded:
+        console.print(f"  [yellow]set aside:[/yellow] {escape(line)}", highlight=False)
 
 
 def render(rec: pb.Recommendation, console: Console) -> None:
@@ -174,6 +220,8 @@ def render(rec: pb.Recommendation, console: Console) -> None:
         )
     for note in rec.pilot_notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    if rec.HasField("choice"):
+        _decisions(rec, console)
     console.print("Why:")
     for reason in rec.reasons:
         console.print(f"  - {reason}")
@@ -187,6 +235,7 @@ def run(
     quiet: bool,
     data_dir: Path | None,
     advice_options: pb.AdviceOptions,
+    report: Path | None = None,
 ) -> int:
     progress = Progress(
         SpinnerColumn(),
@@ -243,6 +292,15 @@ def run(
         )
     else:
         render(rec, Console())
+    if report is not None:
+        from .report import write_report
+
+        try:
+            written = write_report(rec, report, title=dataset.name)
+        except OSError as exc:
+            error(f"cannot write the report to {report}: {exc}")
+            return EXIT_FAILED
+        stderr.print(f"report written to {written[0]}")
     return 0
 
 
@@ -303,7 +361,40 @@ def advise(
     ] = None,
     target_size: Annotated[
         int | None,
-        typer.Option(min=1, help="also extrapolate the learning curves to this training size"),
+        typer.Option(
+            min=1, help="decide at this training size (the curves are extrapolated to it)"
+        ),
+    ] = None,
+    priority: Annotated[
+        PriorityName | None,
+        typer.Option(
+            help="accuracy: the best score; balanced / cost: the cheapest option within the "
+            "tolerance of the best [default: balanced]"
+        ),
+    ] = None,
+    tolerance: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            max=100,
+            help="metric points you would give up for cheaper inference "
+            "[default: accuracy 0, balanced 1, cost 3]",
+        ),
+    ] = None,
+    min_throughput: Annotated[
+        float | None,
+        typer.Option(min=0, help="advise only options at least this fast (examples/s, here)"),
+    ] = None,
+    max_latency_ms: Annotated[
+        float | None,
+        typer.Option(min=0, help="advise only options at most this slow (ms per example, here)"),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="also write a report: FILE.html (one self-contained page) or FILE.md "
+            "(Markdown, plots in FILE_files/)"
+        ),
     ] = None,
     data_dir: Annotated[
         Path | None,
@@ -323,12 +414,16 @@ def advise(
         budget=budget.value if budget else None,
         budget_seconds=budget_seconds,
         target_size=target_size,
+        priority=priority.value if priority else None,
+        tolerance_points=tolerance,
+        min_examples_per_second=min_throughput,
+        max_latency_ms=max_latency_ms,
     )
     for path in (dataset, test):
         if path is not None and not path.is_file():
             error(f"no such file: {path}")
             raise typer.Exit(EXIT_INVALID)
-    raise typer.Exit(run(dataset, test, server, as_json, quiet, data_dir, advice_options))
+    raise typer.Exit(run(dataset, test, server, as_json, quiet, data_dir, advice_options, report))
 
 
 def main() -> None:

@@ -98,11 +98,19 @@ def options(
     budget: str | None = None,
     budget_seconds: float | None = None,
     target_size: int | None = None,
+    priority: str | None = None,
+    tolerance_points: float | None = None,
+    min_examples_per_second: float | None = None,
+    max_latency_ms: float | None = None,
 ) -> pb.AdviceOptions:
     """Build ``AdviceOptions``; ``None`` leaves the server's default. ``feature_backend``:
     ``onnx-fp32``, ``onnx-int8`` or ``torch``; ``budget``: ``quick``, ``standard`` or
-    ``thorough``."""
+    ``thorough``; ``priority``: ``accuracy``, ``balanced`` or ``cost``."""
     return pb.AdviceOptions(
+        priority=_enum(pb.Priority, "PRIORITY_", "priority", priority),
+        tolerance_points=tolerance_points,
+        min_examples_per_second=min_examples_per_second or 0.0,
+        max_latency_ms=max_latency_ms or 0.0,
         feature_backend=_enum(
             pb.FeatureBackend, "FEATURE_BACKEND_", "feature_backend", feature_backend
         ),

@@ -7,10 +7,18 @@ from dataclasses import dataclass
 
 from .blobs import BlobStore
 from .dataset import Dataset, check_pairing, parse_jsonl, sample, split
+from .decide import Preferences
 from .jobs import JobControl
 from .metrics import bootstrap_weights, choose_metric
 from .mlm import MLMUnavailable
-from .models import AdviceOptions, Budget, DatasetProfile, FeatureBackend, Recommendation
+from .models import (
+    AdviceOptions,
+    Budget,
+    DatasetProfile,
+    FeatureBackend,
+    Priority,
+    Recommendation,
+)
 from .profile import ProfileTools, profile_dataset
 from .recommend import recommend
 from .resources import ResourceCache
@@ -170,4 +178,19 @@ class Pipeline:
             held_out_lines=list(held_out.lines),
             notes=outcome.notes,
             seed=options.seed,
+            prefs=preferences(options),
         )
+
+
+def preferences(options: AdviceOptions) -> Preferences:
+    """The decision rule's preferences; a latency bound becomes a throughput bound."""
+    bound = options.min_examples_per_second
+    if options.max_latency_ms:
+        bound = max(bound, 1000.0 / options.max_latency_ms)
+    return Preferences(
+        priority=options.priority
+        if options.priority is not Priority.UNSPECIFIED
+        else Priority.BALANCED,
+        tolerance_points=options.tolerance_points,
+        min_examples_per_second=bound,
+    )

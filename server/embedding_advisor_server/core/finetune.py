@@ -17,14 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .dataset import Dataset, sample_indices
+from .dataset import Dataset
+from .heads import dev_split
 from .metrics import evaluate
 from .resources import Encoder, first_pieces, text_columns
 
 Check = Callable[[], None]
 Report = Callable[[str], None]
-DEV_FRACTION = 0.15
-MIN_DEV = 10
 
 
 @dataclass(frozen=True)
@@ -165,10 +164,8 @@ def fine_tune(
     classes = sorted({t for tags in train.targets for t in tags} if tagging else set(train.targets))
     if tagging and "O" not in classes:
         classes = ["O", *classes]
-    n_dev = max(MIN_DEV, int(len(train) * DEV_FRACTION)) if len(train) >= 2 * MIN_DEV else 0
-    dev_idx = set(sample_indices(train, n_dev, seed).tolist()) if n_dev else set()
-    fit_idx = [i for i in range(len(train)) if i not in dev_idx]
-    fit_set, dev_set = train.subset(fit_idx), train.subset(sorted(dev_idx))
+    fit_idx, dev_idx = dev_split(len(train), seed)
+    fit_set, dev_set = train.subset(fit_idx.tolist()), train.subset(dev_idx.tolist())
     dev = device()
 
     t0 = time.perf_counter()

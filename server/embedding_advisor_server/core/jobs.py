@@ -165,16 +165,16 @@ class JobControl:
         self.cancelled = threading.Event()
         self.cancel_reason = "cancelled by request"
         self._publish = publish
+        self._fraction = 0.0
 
     def check(self) -> None:
         if self.cancelled.is_set():
             raise JobCancelledError(self.cancel_reason)
 
     def report(self, stage: str, fraction: float, message: str = "") -> None:
-        self._publish(
-            self.job_id,
-            Progress(stage=stage, fraction=min(max(fraction, 0.0), 1.0), message=message),
-        )
+        """Publish progress; the fraction never moves backwards (a watcher's bar only grows)."""
+        self._fraction = max(self._fraction, min(max(fraction, 0.0), 1.0))
+        self._publish(self.job_id, Progress(stage=stage, fraction=self._fraction, message=message))
 
 
 Work = Callable[[Job, JobControl], Recommendation]

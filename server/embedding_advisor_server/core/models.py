@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +34,34 @@ class Budget(str, enum.Enum):
     QUICK = "quick"
     STANDARD = "standard"
     THOROUGH = "thorough"
+
+
+class Priority(str, enum.Enum):
+    UNSPECIFIED = "unspecified"
+    ACCURACY = "accuracy"
+    BALANCED = "balanced"
+    COST = "cost"
+
+
+class Confidence(str, enum.Enum):
+    UNSPECIFIED = "unspecified"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Adaptation(str, enum.Enum):
+    UNSPECIFIED = "unspecified"
+    FINE_TUNE = "fine_tune"
+    FREEZE = "freeze"
+
+
+class PretrainingKind(str, enum.Enum):
+    UNSPECIFIED = "unspecified"
+    NONE = "none"
+    TAPT = "tapt"
+    DAPT = "dapt"
+    DAPT_TAPT = "dapt_tapt"
 
 
 class JobState(str, enum.Enum):
@@ -67,6 +96,10 @@ class AdviceOptions(_Model):
     budget: Budget = Budget.UNSPECIFIED
     budget_seconds: float = Field(0.0, ge=0.0)
     target_size: int = Field(0, ge=0)
+    priority: Priority = Priority.UNSPECIFIED
+    tolerance_points: float | None = Field(None, ge=0.0, le=100.0)
+    min_examples_per_second: float = Field(0.0, ge=0.0)
+    max_latency_ms: float = Field(0.0, ge=0.0)
 
 
 class DatasetInfo(_Model):
@@ -160,6 +193,13 @@ class Extrapolation(_Model):
     fitted: bool
 
 
+class CurveFit(_Model):
+    a: float
+    b: float
+    c: float
+    fitted: bool
+
+
 class PilotResult(_Model):
     arm: str
     embedding: Embedding
@@ -175,6 +215,8 @@ class PilotResult(_Model):
     at_full_size: Extrapolation | None = None
     at_target_size: Extrapolation | None = None
     peak_memory_mib: float = 0.0
+    logme: float = math.nan
+    fit: CurveFit | None = None
 
 
 class BucketGap(_Model):
@@ -191,6 +233,34 @@ class BucketedGap(_Model):
     high: BucketGap
 
 
+class Option(_Model):
+    arm: str
+    embedding: Embedding
+    adaptation: Adaptation
+    label: str
+    expected: Extrapolation
+    basis: str
+    examples_per_second: float = 0.0
+    train_seconds: float = 0.0
+
+
+class Decision(_Model):
+    answer: str
+    evidence: Option | None = None
+    alternative: Option | None = None
+    gain: float = 0.0
+    gain_interval: Interval | None = None
+    confidence: Confidence = Confidence.UNSPECIFIED
+    reason: str = ""
+
+
+class PretrainingAdvice(_Model):
+    kind: PretrainingKind
+    measured: bool = False
+    reason: str = ""
+    signals: list[str] = []
+
+
 class Recommendation(_Model):
     embedding: Embedding
     headline: str
@@ -205,6 +275,20 @@ class Recommendation(_Model):
     anything_learned: bool
     bucketed_gaps: list[BucketedGap] = []
     pilot_notes: list[str] = []
+    choice: Option | None = None
+    runner_up: Option | None = None
+    confidence: Confidence = Confidence.UNSPECIFIED
+    trade_off: str = ""
+    embedding_decision: Decision | None = None
+    adaptation_decision: Decision | None = None
+    pretraining: PretrainingAdvice | None = None
+    priority: Priority = Priority.UNSPECIFIED
+    tolerance_points: float = 0.0
+    min_examples_per_second: float = 0.0
+    decision_size: int = 0
+    logme_rank_correlation: float = math.nan
+    excluded: list[str] = []
+    options: list[Option] = []
 
 
 class Progress(_Model):

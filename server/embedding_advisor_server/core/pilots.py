@@ -1,15 +1,19 @@
 """The pilots' arms: how each turns examples into features, and the head fitted on them.
 
-Arms: frozen encoder (contextual), static vectors (GloVe by default) and random vectors of the
-static vectors' dimension (the floor, as in Arora et al. 2020), each with the same head family
-(logistic regression, C by 3-fold CV), plus the majority-class baseline. Sentence tasks use one
-vector per example (a pair: the encoder reads both sides jointly; static and random vectors
-combine the sides as ``[u, v, |u-v|, u*v]``). Token tagging uses one vector per word and scores
-entity-level F1. The runner (``runner.py``) trains each arm at several sizes and seeds.
+The comparison arms share one sequence head (``heads.py``, a BiLSTM), as in Arora et al. 2020:
+the frozen encoder (its word-piece states), static vectors (GloVe by default, one vector per word)
+and random vectors of the static vectors' dimension (the floor). Two cheap deployment options ride
+along: logistic regression (C by 3-fold CV) on mean-pooled static vectors and on the frozen
+encoder's mean-pooled states. And the majority-class baseline. A pair: the encoder reads both sides
+jointly; static and random vectors give the sides separately (the BiLSTM reads each side, logistic
+regression gets ``[u, v, |u-v|, u*v]`` of the means). Token tagging uses one vector per word and
+scores entity-level F1. The runner (``runner.py``) trains each arm at several sizes and seeds.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,9 +28,11 @@ from .resources import StaticVectors
 Report = Callable[[float, str], None]  # (fraction of this stage, message)
 
 MAJORITY = "majority"
-STATIC_MEAN = "static_mean_logreg"
-RANDOM_MEAN = "random_mean_logreg"
-ENCODER_FROZEN = "encoder_frozen_logreg"
+STATIC = "static_bilstm"
+RANDOM = "random_bilstm"
+ENCODER_FROZEN = "encoder_frozen_bilstm"
+STATIC_LOGREG = "static_logreg"
+ENCODER_LOGREG = "encoder_frozen_logreg"
 ENCODER_FINETUNED = "encoder_finetuned"
 
 
@@ -53,6 +59,7 @@ class ArmRun:
     examples_per_second: float = 0.0
     curve: list[CurveRun] = field(default_factory=list)
     peak_memory_mib: float = 0.0
+    logme: float = math.nan  # LogME of the arm's pooled frozen features on the pool's labels
 
 
 def random_vectors(datasets: Sequence[Dataset], dim: int, seed: int) -> StaticVectors:
@@ -63,33 +70,46 @@ def random_vectors(datasets: Sequence[Dataset], dim: int, seed: int) -> StaticVe
     return StaticVectors(f"random {dim}d vectors", vocab, matrix)
 
 
-def _mean_vectors(vectors: StaticVectors, tokens: Sequence[str]) -> np.ndarray:
-    idx = [i for i in (vectors.lookup(w) for w in tokens) if i >= 0]
-    if not idx:
-        return np.zeros(vectors.dim, dtype=np.float32)
-    return vectors.matrix[idx].mean(axis=0)
+def pooled_features(sequences: Sequence[tuple[np.ndarray, ...]]) -> np.ndarray:
+    """One vector per example for logistic regression: the mean of each side's vectors (zeros for
+    an empty side); two sides are combined as ``[u, v, |u-v|, u*v]``."""
 
+    def mean(a: np.ndarray) -> np.ndarray:
+        return a.mean(axis=0, dtype=np.float32) if len(a) else np.zeros(a.shape[1], np.float32)
 
-def static_sentence_features(vectors: StaticVectors, dataset: Dataset) -> np.ndarray:
-    from .text import tokenize
-
-    sides = [
-        [_mean_vectors(vectors, tokenize(text)) for text in example] for example in dataset.inputs
-    ]
-    if len(dataset.inputs[0]) == 1:
-        return np.asarray([s[0] for s in sides], dtype=np.float32)
-    u = np.asarray([s[0] for s in sides], dtype=np.float32)
-    v = np.asarray([s[1] for s in sides], dtype=np.float32)
+    sides = [np.stack([mean(e[k]) for e in sequences]) for k in range(len(sequences[0]))]
+    if len(sides) == 1:
+        return sides[0]
+    u, v = sides
     return np.concatenate([u, v, np.abs(u - v), u * v], axis=1)
 
 
+def _word_vectors(vectors: StaticVectors, tokens: Sequence[str]) -> np.ndarray:
+    """One row per word; zeros for a word the vectors do not know."""
+    idx = np.asarray([vectors.lookup(w) for w in tokens], dtype=np.int64)
+    feats = np.zeros((len(tokens), vectors.dim), dtype=np.float32)
+    feats[idx >= 0] = vectors.matrix[idx[idx >= 0]]
+    return feats
+
+
 def static_word_features(vectors: StaticVectors, dataset: Dataset) -> list[np.ndarray]:
+    return [_word_vectors(vectors, tokens) for tokens in words(dataset.inputs, dataset.task)]
+
+
+def static_sequences(vectors: StaticVectors, dataset: Dataset) -> list[tuple[np.ndarray, ...]]:
+    """The sequence head's input: per example, one ``(words, dim)`` array per side. Tagging: every
+    given word (zeros when unknown, to keep one row per tag); sentences: the known words."""
+    from .text import tokenize
+
+    if dataset.is_tagging:
+        return [(f,) for f in static_word_features(vectors, dataset)]
     out = []
-    for tokens in words(dataset.inputs, dataset.task):
-        idx = np.asarray([vectors.lookup(w) for w in tokens])
-        feats = np.zeros((len(tokens), vectors.dim), dtype=np.float32)
-        feats[idx >= 0] = vectors.matrix[idx[idx >= 0]]
-        out.append(feats)
+    for example in dataset.inputs:
+        sides = []
+        for text in example:
+            idx = [i for i in (vectors.lookup(w) for w in tokenize(text)) if i >= 0]
+            sides.append(vectors.matrix[idx])
+        out.append(tuple(sides))
     return out
 
 
@@ -99,9 +119,10 @@ CV_FOLDS = 3
 
 def _fit_predict(
     x_train: np.ndarray, y_train: Sequence, x_eval: np.ndarray, seed: int, scoring: str | None
-) -> tuple[np.ndarray, str]:
+) -> tuple[np.ndarray, str, float]:
     """Standardise, fit logistic regression, predict. With ``scoring``, C comes from a 3-fold grid
-    search (frozen features overfit easily: on 2k short reviews C=0.003 beat C=1 by 4 points)."""
+    search (frozen features overfit easily: on 2k short reviews C=0.003 beat C=1 by 4 points).
+    Returns the predictions, the head's description and the training seconds."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
     from sklearn.pipeline import make_pipeline
@@ -109,6 +130,7 @@ def _fit_predict(
 
     y = np.asarray(y_train)
     head = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=seed))
+    t0 = time.perf_counter()
     if scoring is not None and min(Counter(y.tolist()).values()) >= CV_FOLDS:
         search = GridSearchCV(
             head,
@@ -118,28 +140,33 @@ def _fit_predict(
         )
         search.fit(x_train, y)
         c = search.best_params_["logisticregression__C"]
-        return search.predict(x_eval), f"logistic regression (C={c:g} by {CV_FOLDS}-fold CV)"
+        seconds = time.perf_counter() - t0
+        return (
+            search.predict(x_eval),
+            f"logistic regression (C={c:g} by {CV_FOLDS}-fold CV)",
+            seconds,
+        )
     head.fit(x_train, y)
-    return head.predict(x_eval), "logistic regression (C=1)"
+    return head.predict(x_eval), "logistic regression (C=1)", time.perf_counter() - t0
 
 
 def fit_predict(
     x_train, y_train: Sequence, x_eval, tagging: bool, metric_scoring: str | None, seed: int
-) -> tuple[list, str]:
-    """Fit the head on ``x_train`` and predict ``x_eval``; for tagging both are lists of
-    per-sentence arrays and ``y_train`` their tag sequences."""
+) -> tuple[list, str, float]:
+    """Fit logistic regression on ``x_train`` and predict ``x_eval``; for tagging both are lists of
+    per-sentence arrays and ``y_train`` their tag sequences. Also returns the training seconds."""
     if tagging:
         flat_y = [tag for tags in y_train for tag in tags]
-        flat, head = _fit_predict(
+        flat, head, seconds = _fit_predict(
             np.concatenate(x_train), flat_y, np.concatenate(x_eval), seed, None
         )
         out, start = [], 0
         for sentence in x_eval:
             out.append(list(flat[start : start + len(sentence)]))
             start += len(sentence)
-        return out, head
-    predicted, head = _fit_predict(x_train, y_train, x_eval, seed, metric_scoring)
-    return list(predicted), head
+        return out, head, seconds
+    predicted, head, seconds = _fit_predict(x_train, y_train, x_eval, seed, metric_scoring)
+    return list(predicted), head, seconds
 
 
 def majority_baseline(train: Dataset, held_out: Dataset, metric: str) -> ArmRun:

@@ -1,28 +1,50 @@
-"""From pilot evidence to advice. The decision rule, in order:
+"""From pilot evidence to advice: expected scores at the decision size, the decision rule
+(``decide.py``), the three questions answered with their evidence, and the reasons in words.
 
-1. If neither embedding beats the majority-class baseline beyond noise (the lower end of the paired
-   95% bootstrap interval of best-minus-majority is not above zero), nothing is advised: the data,
-   as sampled, does not teach either option.
-2. If the encoder's paired gap over the static vectors is above zero beyond noise, advise the
-   encoder (BERT-family).
-3. Otherwise advise the static vectors: they are better, or as good within noise and far cheaper.
+The decision size is ``--target-size`` when given, else the full training size. An option's
+expected score there: its fitted learning curve (``fitted``); its pilot score when the pilot
+already trained on that many examples (``measured``); for the fine-tuned encoder, whose curve has
+fewer sizes under a small budget, its pilot score plus the gain the frozen encoder's fitted curve
+makes between the pilot size and the decision size (``borrowed``: fine-tuning gained at least as
+much from more data as frozen features did in what the project measured, so this is
+conservative); otherwise its pilot score, flagged ``measured`` with a note.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import evidence
+from .curves import fit_curve
+from .decide import Candidate, Preferences, Verdict, decide
 from .metrics import interval
 from .models import (
+    Adaptation,
     BucketedGap,
+    Confidence,
+    CurveFit,
     DatasetProfile,
+    Decision,
     Embedding,
+    Extrapolation,
     Interval,
+    Option,
     PilotResult,
     Recommendation,
 )
-from .pilots import ENCODER_FROZEN, MAJORITY, RANDOM_MEAN, STATIC_MEAN, ArmRun
+from .pilots import (
+    ENCODER_FINETUNED,
+    ENCODER_FROZEN,
+    ENCODER_LOGREG,
+    MAJORITY,
+    RANDOM,
+    STATIC,
+    STATIC_LOGREG,
+    ArmRun,
+)
+from .pretraining import advise_pretraining
 
 
 def _pts(x: float) -> str:
@@ -37,11 +59,17 @@ def _pilot_result(
     curve_weights = weights[: evidence.CURVE_ROUNDS]
     fitted = evidence.extrapolations(run, curve_weights, targets) if targets else []
     at = dict(zip(targets, fitted, strict=False))
+    fit = None
+    if run.curve:
+        f = fit_curve([r.size for r in run.curve], [r.evaluation.score() for r in run.curve])
+        fit = CurveFit(a=f.a, b=f.b, c=f.c, fitted=f.fitted)
     return PilotResult(
+        fit=fit,
         curve=evidence.curve_points(run, weights) if run.curve else [],
         at_full_size=at.get(full_size) if full_size else None,
         at_target_size=at.get(target_size) if target_size else None,
         peak_memory_mib=run.peak_memory_mib,
+        logme=run.logme,
         arm=run.arm,
         embedding=run.embedding,
         description=run.description,
@@ -53,6 +81,96 @@ def _pilot_result(
         train_seconds=run.train_seconds,
         examples_per_second=run.examples_per_second,
     )
+
+
+def labels(encoder: str, vectors: str) -> dict[str, str]:
+    return {
+        ENCODER_FINETUNED: f"fine-tuned {encoder}",
+        ENCODER_FROZEN: f"frozen {encoder} + BiLSTM",
+        ENCODER_LOGREG: f"frozen {encoder} + logistic regression",
+        STATIC: f"{vectors} + BiLSTM",
+        STATIC_LOGREG: f"averaged {vectors} + logistic regression",
+        RANDOM: "random vectors + BiLSTM",
+    }
+
+
+def _expected(
+    run: ArmRun,
+    pilot: PilotResult,
+    size: int,
+    target: bool,
+    borrowed_gain: tuple[float, float] | None,
+) -> tuple[Extrapolation, str]:
+    at = pilot.at_target_size if target else pilot.at_full_size
+    if at is not None and at.fitted:
+        return at, "fitted"
+    measured = Extrapolation(size=size, score=pilot.score, interval=pilot.interval, fitted=False)
+    if size <= run.num_train:
+        return measured, "measured"
+    if run.arm == ENCODER_FINETUNED and borrowed_gain is not None:
+        gain, widen = borrowed_gain
+        return (
+            Extrapolation(
+                size=size,
+                score=min(1.0, pilot.score + gain),
+                interval=Interval(
+                    low=max(0.0, pilot.interval.low + gain - widen),
+                    high=min(1.0, pilot.interval.high + gain + widen),
+                ),
+                fitted=False,
+            ),
+            "borrowed",
+        )
+    return measured, "measured"
+
+
+def _frozen_gain(
+    by_arm: dict[str, ArmRun], weights: np.ndarray, size: int
+) -> tuple[float, float] | None:
+    """The frozen encoder's fitted gain from its pilot size to ``size``, and its interval's
+    half-width at ``size`` (to widen a borrowed interval by)."""
+    frozen = by_arm.get(ENCODER_FROZEN)
+    if frozen is None or not frozen.curve:
+        return None
+    at_pool, at_size = evidence.extrapolations(
+        frozen, weights[: evidence.CURVE_ROUNDS], [frozen.num_train, size]
+    )
+    if not at_size.fitted:
+        return None
+    return at_size.score - at_pool.score, (at_size.interval.high - at_size.interval.low) / 2
+
+
+def _option(c: Candidate, label: str, expected: Extrapolation) -> Option:
+    return Option(
+        arm=c.arm,
+        embedding=c.embedding,
+        adaptation=Adaptation.FINE_TUNE if c.finetuned else Adaptation.FREEZE,
+        label=label,
+        expected=expected,
+        basis=c.basis,
+        examples_per_second=c.examples_per_second,
+        train_seconds=c.train_seconds,
+    )
+
+
+def _support_level(support: float) -> Confidence:
+    from .decide import HIGH, MEDIUM
+
+    if support >= HIGH:
+        return Confidence.HIGH
+    return Confidence.MEDIUM if support >= MEDIUM else Confidence.LOW
+
+
+def _speed(a: float, b: float) -> str:
+    """How inference at ``a`` examples/s compares with ``b``, in words."""
+    if a <= 0 or b <= 0:
+        return "at an unmeasured inference speed"
+    ratio = a / b
+    if 0.8 <= ratio <= 1.25:
+        return "about as fast at inference"
+    x = ratio if ratio > 1 else 1 / ratio
+    times = f"{x:,.1f}x" if x < 10 else f"{x:,.0f}x"
+    return f"{times} {'faster' if ratio > 1 else 'slower'} at inference"
 
 
 def recommend(
@@ -67,116 +185,300 @@ def recommend(
     held_out_lines: list[int] | None = None,
     notes: list[str] | None = None,
     seed: int = 0,
+    prefs: Preferences | None = None,
 ) -> Recommendation:
+    prefs = prefs or Preferences()
     by_arm = {r.arm: r for r in runs}
     pilots = {
         r.arm: _pilot_result(r, weights, profile.num_train if r.curve else 0, target_size)
         for r in runs
     }
-    enc, static, majority = by_arm[ENCODER_FROZEN], by_arm[STATIC_MEAN], by_arm[MAJORITY]
-    p_enc, p_static, p_major = pilots[ENCODER_FROZEN], pilots[STATIC_MEAN], pilots[MAJORITY]
+    size = target_size or profile.num_train
+    pool = max((r.num_train for r in runs if r.curve), default=0)
+    names = labels(encoder_name, vectors_name)
+    borrowed = _frozen_gain(by_arm, weights, size) if size > pool else None
+    candidates, options = [], {}
+    for run in runs:
+        if run.arm == MAJORITY:
+            continue
+        expected, basis = _expected(run, pilots[run.arm], size, bool(target_size), borrowed)
+        c = Candidate(
+            arm=run.arm,
+            embedding=run.embedding,
+            finetuned=run.arm == ENCODER_FINETUNED,
+            expected=expected.score,
+            low=expected.interval.low,
+            high=expected.interval.high,
+            basis=basis,
+            examples_per_second=run.examples_per_second,
+            train_seconds=run.train_seconds,
+            samples=run.evaluation.resampled(weights),
+        )
+        candidates.append(c)
+        options[run.arm] = _option(c, names.get(run.arm, run.arm), expected)
+    majority = by_arm[MAJORITY].evaluation.resampled(weights)
+    verdict = decide(candidates, majority, prefs, size, pool)
 
-    gap_samples = enc.evaluation.resampled(weights) - static.evaluation.resampled(weights)
-    gap = p_enc.score - p_static.score
-    gap_low, gap_high = interval(gap_samples)
-    best = enc if p_enc.score >= p_static.score else static
-    lift_low, _ = interval(
-        best.evaluation.resampled(weights) - majority.evaluation.resampled(weights)
-    )
-    learned = lift_low > 0
+    # The legacy gap: the best contextual pilot minus the best static pilot, paired.
+    best_of = _best_by_family(candidates)
+    ctx, stat = best_of.get(Embedding.CONTEXTUAL), best_of.get(Embedding.STATIC)
+    gap, gap_iv = 0.0, Interval(low=0.0, high=0.0)
+    if ctx and stat:
+        gap = pilots[ctx.arm].score - pilots[stat.arm].score
+        low, high = interval(ctx.samples - stat.samples)
+        gap_iv = Interval(low=low, high=high)
 
-    speedup = (
-        p_static.examples_per_second / p_enc.examples_per_second
-        if p_enc.examples_per_second
-        else 0.0
-    )
+    p_major = pilots[MAJORITY]
     n_note = (
-        f"Pilots trained on {p_enc.num_train} of {profile.num_train} training examples and scored "
-        f"{p_enc.num_eval} held-out examples ({metric}, 95% bootstrap intervals)."
-    )
-    scores = (
-        f"Frozen {encoder_name} + logistic regression scored {_pts(p_enc.score)} "
-        f"[{_pts(p_enc.interval.low)}, {_pts(p_enc.interval.high)}]; mean {vectors_name} + logistic "
-        f"regression scored {_pts(p_static.score)} [{_pts(p_static.interval.low)}, "
-        f"{_pts(p_static.interval.high)}]; the majority-class baseline scored {_pts(p_major.score)}."
-    )
-    gap_text = (
-        f"The encoder's gap over the static vectors is {gap * 100:+.1f} points "
-        f"(95% paired interval {gap_low * 100:+.1f} to {gap_high * 100:+.1f})."
-    )
-    cost = (
-        f"Static-vector features ran at {p_static.examples_per_second:,.0f} examples/s vs "
-        f"{p_enc.examples_per_second:,.0f} for the encoder ({speedup:,.0f}x cheaper) on this machine."
+        f"Pilots trained on up to {pool} of {profile.num_train} training examples and scored "
+        f"{p_major.num_eval} held-out examples ({metric}, 95% bootstrap intervals)."
     )
     oov = f"{_pts(profile.vectors_oov_rate)}% of word occurrences are missing from {vectors_name}."
-
-    if not learned:
-        embedding = Embedding.UNSPECIFIED
-        headline = (
-            f"No option learned beyond the majority-class baseline ({_pts(p_major.score)} {metric}): "
-            "neither embedding is advised on this evidence."
-        )
-        reasons = [scores, "Check the labels, add data, or try fine-tuning (later pilots)."]
-    elif gap_low > 0:
-        embedding = Embedding.CONTEXTUAL
-        headline = (
-            f"Use the BERT-family encoder: it beats {vectors_name} by {gap * 100:.1f} {metric} points "
-            "beyond noise."
-        )
-        reasons = [scores, gap_text, cost]
-    else:
-        embedding = Embedding.STATIC
-        if gap_high < 0:
-            headline = (
-                f"Use {vectors_name}: it beats the encoder by {-gap * 100:.1f} {metric} points and is "
-                f"{speedup:,.0f}x cheaper."
-            )
-        else:
-            headline = (
-                f"Use {vectors_name}: the encoder's {gap * 100:+.1f}-point difference is within noise, "
-                f"and static vectors are {speedup:,.0f}x cheaper."
-            )
-        reasons = [scores, gap_text, cost]
-        reasons.append(
-            "The static arm mean-pools word vectors, which undersells them next to a sequence model: "
-            "the margin in their favour is conservative."
-        )
-    reasons += [oov, n_note]
-    extra = _extrapolation_reason(pilots, profile.num_train, p_enc.num_train)
-    if extra:
-        reasons.append(extra)
-    others = [by_arm[a] for a in (STATIC_MEAN, RANDOM_MEAN) if a in by_arm]
-    gaps = evidence.bucketed_gaps(profile.examples, held_out_lines or [], enc, others, seed)
-    reasons.extend(_bucket_reasons(gaps))
-    return Recommendation(
-        bucketed_gaps=gaps,
+    common = dict(
+        bucketed_gaps=_gaps(profile, held_out_lines, by_arm, seed),
         pilot_notes=list(notes or []),
-        embedding=embedding,
-        headline=headline,
-        reasons=reasons,
         metric=metric,
         pilots=list(pilots.values()),
         profile=profile,
         gap=gap,
-        gap_interval=Interval(low=gap_low, high=gap_high),
+        gap_interval=gap_iv,
         encoder=encoder_name,
         vectors=vectors_name,
-        anything_learned=learned,
+        priority=prefs.priority,
+        tolerance_points=100 * prefs.tolerance,
+        min_examples_per_second=prefs.min_examples_per_second,
+        decision_size=size,
+        logme_rank_correlation=_logme_correlation(list(pilots.values())),
+        options=sorted(options.values(), key=lambda o: -o.expected.score),
+    )
+    if not verdict.learned or verdict.pick is None:
+        return Recommendation(
+            embedding=Embedding.UNSPECIFIED,
+            headline=(
+                f"No option learned beyond the majority-class baseline ({_pts(p_major.score)} "
+                f"{metric}): nothing is advised on this evidence."
+            ),
+            reasons=[
+                _scores(candidates, options, p_major, metric),
+                "Check the labels, add data, or give the pilots more examples (--max-train).",
+                oov,
+                n_note,
+            ],
+            anything_learned=False,
+            **common,
+        )
+    pick, runner = verdict.pick, verdict.runner_up
+    chosen = options[pick.arm]
+    e = chosen.expected
+    headline = (
+        f"Use {chosen.label}: expected {metric} {_pts(e.score)} [{_pts(e.interval.low)}, "
+        f"{_pts(e.interval.high)}] at {size:,} training examples, "
+        f"{pick.examples_per_second:,.0f} examples/s here ({verdict.confidence.value} confidence)."
+    )
+    trade_off = _trade_off(pick, runner, options, size, metric) if runner else ""
+    emb = _embedding_decision(pick, best_of, options, prefs, metric)
+    adapt = _adaptation_decision(pick, candidates, options, prefs, metric)
+    pretraining = advise_pretraining(profile.domain, pick.embedding is Embedding.CONTEXTUAL)
+    reasons = [
+        _why_pick(verdict, options, prefs, metric),
+        _scores(candidates, options, p_major, metric),
+    ]
+    if trade_off:
+        reasons.append(trade_off)
+    reasons += [d.reason for d in (emb, adapt) if d is not None and d.reason]
+    reasons += verdict.notes
+    reasons.extend(_bucket_reasons(common["bucketed_gaps"]))
+    reasons += [oov, n_note]
+    return Recommendation(
+        embedding=pick.embedding,
+        headline=headline,
+        reasons=reasons,
+        anything_learned=True,
+        choice=chosen,
+        runner_up=options[runner.arm] if runner else None,
+        confidence=verdict.confidence,
+        trade_off=trade_off,
+        embedding_decision=emb,
+        adaptation_decision=adapt,
+        pretraining=pretraining,
+        excluded=[f"{options[arm].label}: {why}" for arm, why in verdict.excluded.items()],
+        **common,
     )
 
 
-def _extrapolation_reason(pilots: dict[str, PilotResult], full: int, pool: int) -> str:
-    enc, static = pilots.get(ENCODER_FROZEN), pilots.get(STATIC_MEAN)
-    if full <= pool or not enc or not static or not enc.at_full_size or not static.at_full_size:
-        return ""
-    e, g = enc.at_full_size, static.at_full_size
-    if not (e.fitted and g.fitted):
-        return ""
+def _best_by_family(candidates: list[Candidate]) -> dict[Embedding, Candidate]:
+    out: dict[Embedding, Candidate] = {}
+    for c in candidates:
+        if c.embedding not in out or c.expected > out[c.embedding].expected:
+            out[c.embedding] = c
+    return out
+
+
+def _compare(
+    answer: str,
+    evidence_c: Candidate,
+    other: Candidate | None,
+    options: dict[str, Option],
+    prefs: Preferences,
+    reason: str,
+) -> Decision:
+    if other is None:
+        return Decision(
+            answer=answer,
+            evidence=options[evidence_c.arm],
+            confidence=Confidence.HIGH,
+            reason=reason,
+        )
+    low, high = interval(evidence_c.samples - other.samples)
+    support = float(np.mean(evidence_c.samples - other.samples >= -prefs.tolerance - 1e-12))
+    return Decision(
+        answer=answer,
+        evidence=options[evidence_c.arm],
+        alternative=options[other.arm],
+        gain=evidence_c.expected - other.expected,
+        gain_interval=Interval(low=low, high=high),
+        confidence=_support_level(support),
+        reason=reason,
+    )
+
+
+def _embedding_decision(
+    pick: Candidate,
+    best_of: dict[Embedding, Candidate],
+    options: dict[str, Option],
+    prefs: Preferences,
+    metric: str,
+) -> Decision:
+    answers = {
+        Embedding.CONTEXTUAL: "BERT-family encoder",
+        Embedding.STATIC: "static vectors",
+        Embedding.RANDOM: "random vectors",
+    }
+    mine = best_of[pick.embedding] if pick.embedding in best_of else pick
+    other_family = (
+        Embedding.STATIC if pick.embedding is not Embedding.STATIC else Embedding.CONTEXTUAL
+    )
+    other = best_of.get(other_family)
+    reason = ""
+    if other is not None:
+        diff = mine.expected - other.expected
+        reason = (
+            f"Embeddings: the best {answers[mine.embedding]} option ({options[mine.arm].label}) "
+            f"is expected at {_pts(mine.expected)} vs {_pts(other.expected)} for the best "
+            f"{answers[other.embedding]} option ({options[other.arm].label}), {diff * 100:+.1f} "
+            f"points, {_speed(mine.examples_per_second, other.examples_per_second)}."
+        )
+    return _compare(answers[pick.embedding], mine, other, options, prefs, reason)
+
+
+def _adaptation_decision(
+    pick: Candidate,
+    candidates: list[Candidate],
+    options: dict[str, Option],
+    prefs: Preferences,
+    metric: str,
+) -> Decision:
+    if pick.embedding is not Embedding.CONTEXTUAL:
+        return Decision(
+            answer="freeze",
+            evidence=options[pick.arm],
+            confidence=Confidence.HIGH,
+            reason="Adaptation: static vectors are used as fixed features; only the head trains.",
+        )
+    contextual = [c for c in candidates if c.embedding is Embedding.CONTEXTUAL]
+    others = [c for c in contextual if c.finetuned != pick.finetuned]
+    other = max(others, key=lambda c: c.expected) if others else None
+    answer = "fine-tune" if pick.finetuned else "freeze"
+    reason = ""
+    if other is not None:
+        tuned, frozen = (pick, other) if pick.finetuned else (other, pick)
+        reason = (
+            f"Fine-tune or freeze: fine-tuning is expected at {_pts(tuned.expected)} vs "
+            f"{_pts(frozen.expected)} frozen ({options[frozen.arm].label}), "
+            f"{(tuned.expected - frozen.expected) * 100:+.1f} points; its pilot trained for "
+            f"{tuned.train_seconds:,.0f} s vs {frozen.train_seconds:,.0f} s"
+            + (
+                " (fine-tuning's expected score borrows the frozen curve's shape)"
+                if tuned.basis == "borrowed"
+                else ""
+            )
+            + "."
+        )
+    return _compare(answer, pick, other, options, prefs, reason)
+
+
+def _why_pick(verdict: Verdict, options: dict[str, Option], prefs: Preferences, metric: str) -> str:
+    pick, best = verdict.pick, verdict.best
+    assert pick is not None and best is not None
+    tol = 100 * prefs.tolerance
+    priority = prefs.priority.value if prefs.priority.value != "unspecified" else "balanced"
+    if pick is best:
+        text = f"Priority {priority}: {options[pick.arm].label} has the best expected {metric}"
+    else:
+        text = (
+            f"Priority {priority}: {options[pick.arm].label} is the cheapest option within "
+            f"{_points(tol)} of the best ({options[best.arm].label}, {_pts(best.expected)})"
+        )
+    if verdict.runner_up is not None:
+        text += (
+            f"; it is no worse than the runner-up (less {_points(tol)}) in "
+            f"{100 * verdict.support:.0f}% of paired bootstrap replicates"
+        )
+    return text + "."
+
+
+def _points(x: float) -> str:
+    return f"{x:g} point" + ("" if x == 1 else "s")
+
+
+def _trade_off(
+    pick: Candidate, runner: Candidate, options: dict[str, Option], size: int, metric: str
+) -> str:
+    diff = runner.expected - pick.expected
     return (
-        f"Extrapolated to all {full} training examples, the fitted learning curves put the encoder "
-        f"at {_pts(e.score)} [{_pts(e.interval.low)}, {_pts(e.interval.high)}] and the static "
-        f"vectors at {_pts(g.score)} [{_pts(g.interval.low)}, {_pts(g.interval.high)}]."
+        f"Runner-up: {options[runner.arm].label}, expected {_pts(runner.expected)} at {size:,} "
+        f"examples: {diff * 100:+.1f} {metric} points, "
+        f"{_speed(runner.examples_per_second, pick.examples_per_second)} "
+        f"({runner.examples_per_second:,.0f} vs {pick.examples_per_second:,.0f} examples/s), "
+        f"pilot training {runner.train_seconds:,.0f} s vs {pick.train_seconds:,.0f} s."
     )
+
+
+def _scores(
+    candidates: list[Candidate], options: dict[str, Option], majority: PilotResult, metric: str
+) -> str:
+    parts = [
+        f"{options[c.arm].label} {_pts(c.expected)} ({c.basis})"
+        for c in sorted(candidates, key=lambda c: -c.expected)
+    ]
+    return (
+        f"Expected {metric} by option: "
+        + "; ".join(parts)
+        + f"; the majority-class baseline scored {_pts(majority.score)}."
+    )
+
+
+def _logme_correlation(pilots: list[PilotResult]) -> float:
+    scored = [p for p in pilots if not math.isnan(p.logme)]
+    if len(scored) < 3 or len({p.logme for p in scored}) < 2:
+        return math.nan
+    from scipy.stats import spearmanr
+
+    rho = spearmanr([p.logme for p in scored], [p.score for p in scored]).statistic
+    return float(rho) if np.isfinite(rho) else math.nan
+
+
+def _gaps(
+    profile: DatasetProfile,
+    lines: list[int] | None,
+    by_arm: dict[str, ArmRun],
+    seed: int,
+) -> list[BucketedGap]:
+    enc = by_arm.get(ENCODER_FROZEN)
+    if enc is None:
+        return []
+    others = [by_arm[a] for a in (STATIC, RANDOM) if a in by_arm]
+    return evidence.bucketed_gaps(profile.examples, lines or [], enc, others, seed)
 
 
 _METRIC_WORDS = {
@@ -188,7 +490,7 @@ _METRIC_WORDS = {
 
 def _bucket_reasons(gaps: list[BucketedGap]) -> list[str]:
     """One sentence for the static comparison: where the encoder's gap differs most by half."""
-    static = [g for g in gaps if g.versus == STATIC_MEAN]
+    static = [g for g in gaps if g.versus == STATIC]
     if not static:
         return []
     widest = max(static, key=lambda g: abs(g.high.gap - g.low.gap))

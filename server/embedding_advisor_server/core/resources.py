@@ -154,20 +154,38 @@ class Encoder:
             **kwargs,
         )
 
-    def sentence_features(
-        self, inputs: Sequence[tuple[str, ...]], check: Check, on_batch: OnBatch | None = None
-    ) -> np.ndarray:
-        """Mean-pooled last hidden states; a pair is encoded jointly as ``[CLS] a [SEP] b [SEP]``."""
-        out = np.zeros((len(inputs), self.dim), dtype=np.float32)
+    def _states(
+        self, inputs: Sequence[tuple[str, ...]], check: Check, on_batch: OnBatch | None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``(example indices, last hidden states, attention mask)`` per batch; a pair is encoded
+        jointly as ``[CLS] a [SEP] b [SEP]``."""
         batches = self._batches([sum(len(t) for t in x) for x in inputs])
         for done, idx in enumerate(batches, start=1):
             check()
             enc = self._encode(*text_columns([inputs[i] for i in idx]))
-            hidden = self.hidden(dict(enc))
-            mask = enc["attention_mask"][..., None].astype(hidden.dtype)
-            out[idx] = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1.0)
+            yield idx, self.hidden(dict(enc)), enc["attention_mask"]
             if on_batch:
                 on_batch(done, len(batches))
+
+    def sentence_features(
+        self, inputs: Sequence[tuple[str, ...]], check: Check, on_batch: OnBatch | None = None
+    ) -> np.ndarray:
+        """Mean-pooled last hidden states, one vector per example."""
+        out = np.zeros((len(inputs), self.dim), dtype=np.float32)
+        for idx, hidden, attention in self._states(inputs, check, on_batch):
+            mask = attention[..., None].astype(hidden.dtype)
+            out[idx] = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1.0)
+        return out
+
+    def sequence_features(
+        self, inputs: Sequence[tuple[str, ...]], check: Check, on_batch: OnBatch | None = None
+    ) -> list[np.ndarray]:
+        """The last hidden state of every word piece (special pieces included), one
+        ``(pieces, dim)`` float16 array per example: the input of a sequence head."""
+        out: list[np.ndarray] = [np.empty(0)] * len(inputs)
+        for idx, hidden, attention in self._states(inputs, check, on_batch):
+            for row, i in enumerate(idx):
+                out[i] = hidden[row][attention[row].astype(bool)].astype(np.float16)
         return out
 
     def word_features(

@@ -13,27 +13,34 @@ Progress is reported per arm and size; ``check`` (cancel) is called between ever
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from .cost import PeakMemory
 from .dataset import Dataset, sample_indices
 from .finetune import Recipe, fine_tune
+from .heads import fit_predict_sequences
+from .logme import logme, logme_tagging
 from .metrics import MACRO_F1, evaluate
 from .models import Budget, Embedding
 from .pilots import (
     ENCODER_FINETUNED,
     ENCODER_FROZEN,
-    RANDOM_MEAN,
-    STATIC_MEAN,
+    ENCODER_LOGREG,
+    RANDOM,
+    STATIC,
+    STATIC_LOGREG,
     ArmRun,
     CurveRun,
     fit_predict,
     majority_baseline,
+    pooled_features,
     random_vectors,
-    static_sentence_features,
-    static_word_features,
+    static_sequences,
 )
 from .resources import Encoder, StaticVectors
 
@@ -45,13 +52,15 @@ MIN_CURVE_SIZE = 50
 @dataclass(frozen=True)
 class Plan:
     """How much the pilots do: learning-curve points, seeds below the largest size, deadline;
-    for fine-tuning (the costly arm): how many of the largest sizes, and its recipe grid."""
+    for fine-tuning (the costly arm): how many of the largest sizes, seeds below the largest
+    size, and its recipe grid."""
 
     points: int
     seeds: int
     seconds: float = 0.0  # 0: no deadline
     finetune_points: int = 1
     finetune: Recipe = field(default_factory=Recipe)
+    finetune_seeds: int = 1
 
     @classmethod
     def of(cls, budget: Budget, seconds: float = 0.0) -> Plan:
@@ -63,11 +72,18 @@ PRESETS = {
     Budget.QUICK: Plan(3, 1, finetune_points=1, finetune=Recipe((1e-4,), max_epochs=2)),
     Budget.STANDARD: Plan(4, 2, finetune_points=2, finetune=Recipe((5e-5, 1e-4), max_epochs=3)),
     Budget.THOROUGH: Plan(
-        5, 3, finetune_points=3, finetune=Recipe((3e-5, 5e-5, 1e-4), max_epochs=5)
+        5,
+        3,
+        finetune_points=3,
+        finetune=Recipe((3e-5, 5e-5, 1e-4), max_epochs=5),
+        finetune_seeds=2,
     ),
 }
 # Fine-tuning costs about this many forward passes per training example and epoch.
 FINETUNE_COST = 3.0
+# With a deadline, encoding the training pool may take this share of the time left: the BiLSTM
+# heads of three arms at every curve size cost a few times the encoding.
+ENCODING_SHARE = 0.25
 
 
 def curve_sizes(pool: int, points: int, min_size: int = MIN_CURVE_SIZE) -> list[int]:
@@ -89,12 +105,30 @@ class _Arm:
     name: str
     embedding: Embedding
     description: str
+    sequence: bool = True  # the BiLSTM head; else logistic regression on pooled features
     train_x: object = None
     eval_x: object = None
     featurize_seconds: float = 0.0
+    predict_seconds: float = 0.0
     peak_mib: float = 0.0
     runs: list[CurveRun] = field(default_factory=list)
     head: str = ""
+    logme: float = math.nan
+
+
+def transferability(features, targets, tagging: bool) -> float:
+    """LogME of pooled features (tagging: per-word rows) on their labels; NaN when undefined
+    (a single class)."""
+    try:
+        return logme_tagging(features, targets) if tagging else logme(features, targets)
+    except ValueError:
+        return math.nan
+
+
+def _flat(sequences: list[tuple[np.ndarray, ...]], tagging: bool):
+    """Logistic regression's input from sequence features: per-word rows for tagging (a list of
+    arrays), else one pooled vector per example."""
+    return [e[0] for e in sequences] if tagging else pooled_features(sequences)
 
 
 def run_pilots(
@@ -114,19 +148,26 @@ def run_pilots(
     notes: list[str] = []
     tagging = train.is_tagging
 
-    def encode(d: Dataset, part: str, lo: float, hi: float):
+    def encode(d: Dataset, part: str, lo: float, hi: float) -> list[tuple[np.ndarray, ...]]:
         def on_batch(done: int, total: int) -> None:
             report(lo + (hi - lo) * done / total, f"{encoder.name}: encoding the {part} examples")
 
         if tagging:
-            return encoder.word_features(d.inputs, check, on_batch)
-        return encoder.sentence_features(d.inputs, check, on_batch)
+            return [(f,) for f in encoder.word_features(d.inputs, check, on_batch)]
+        return [(f,) for f in encoder.sequence_features(d.inputs, check, on_batch)]
 
+    states = "each word's first-piece state" if tagging else "word-piece states"
     enc = _Arm(
         ENCODER_FROZEN,
         Embedding.CONTEXTUAL,
+        f"Frozen {encoder.name} ({encoder.backend}), {states}",
+    )
+    enc_lr = _Arm(
+        ENCODER_LOGREG,
+        Embedding.CONTEXTUAL,
         f"Frozen {encoder.name} ({encoder.backend}), "
-        + ("first word-piece vector per word" if tagging else "mean-pooled"),
+        + ("each word's first-piece state" if tagging else "mean-pooled states"),
+        sequence=False,
     )
     with PeakMemory() as mem:
         t0 = time.perf_counter()
@@ -137,8 +178,8 @@ def run_pilots(
 
     pool = train
     if deadline is not None:
-        # Keep a third of what is left for the heads and the other arms.
-        affordable = int(rate * max(0.0, deadline - time.monotonic()) * 2 / 3)
+        # Encoding the pool gets a share of what is left; the heads and other arms the rest.
+        affordable = int(rate * max(0.0, deadline - time.monotonic()) * ENCODING_SHARE)
         if affordable < len(train):
             n = max(min(MIN_CURVE_SIZE, len(train)), affordable)
             pool = train.subset(sample_indices(train, n, seed))
@@ -148,43 +189,62 @@ def run_pilots(
             )
     check()
 
-    static_features = static_word_features if tagging else static_sentence_features
-    static = _Arm(
-        STATIC_MEAN,
-        Embedding.STATIC,
-        f"{vectors.name} word vectors, per word"
-        if tagging
-        else f"Mean of {vectors.name} word vectors",
-    )
     rand_vectors = random_vectors([pool, held_out], vectors.dim, seed)
-    rand = _Arm(
-        RANDOM_MEAN,
-        Embedding.RANDOM,
-        f"{rand_vectors.name.capitalize()}, per word"
-        if tagging
-        else f"Mean of {rand_vectors.name} (the floor)",
+    per_word = ", one per word" if tagging else ""
+    static = _Arm(STATIC, Embedding.STATIC, f"{vectors.name} word vectors{per_word}")
+    static_lr = _Arm(
+        STATIC_LOGREG,
+        Embedding.STATIC,
+        f"{vectors.name} word vectors, " + ("one per word" if tagging else "averaged"),
+        sequence=False,
     )
+    rand = _Arm(RANDOM, Embedding.RANDOM, f"{rand_vectors.name.capitalize()}{per_word} (the floor)")
     report(0.13, f"{vectors.name} and random vectors: features")
     for arm, vecs in ((static, vectors), (rand, rand_vectors)):
         with PeakMemory() as mem:
             t0 = time.perf_counter()
-            arm.train_x = static_features(vecs, pool)
-            arm.eval_x = static_features(vecs, held_out)
+            arm.train_x = static_sequences(vecs, pool)
+            arm.eval_x = static_sequences(vecs, held_out)
             arm.featurize_seconds = time.perf_counter() - t0
         arm.peak_mib = mem.added_mib
         check()
+    static_lr.train_x, static_lr.eval_x = (
+        _flat(static.train_x, tagging),
+        _flat(static.eval_x, tagging),
+    )
+    static_lr.featurize_seconds, static_lr.peak_mib = static.featurize_seconds, static.peak_mib
 
     with PeakMemory() as mem:
         t0 = time.perf_counter()
-        enc.train_x = encode(pool, "train", 0.15, 0.6)
+        enc.train_x = encode(pool, "train", 0.15, 0.45)
         enc.featurize_seconds = eval_seconds + time.perf_counter() - t0
     enc.peak_mib = max(enc.peak_mib, mem.added_mib)
+    enc_lr.train_x, enc_lr.eval_x = (_flat(enc.train_x, tagging), _flat(enc.eval_x, tagging))
+    enc_lr.featurize_seconds, enc_lr.peak_mib = enc.featurize_seconds, enc.peak_mib
+    check()
+
+    report(0.46, "LogME of the frozen features")
+    for arms_of, pooled in (
+        ((static_lr, static), static_lr.train_x),
+        ((enc_lr, enc), enc_lr.train_x),
+        ((rand,), _flat(rand.train_x, tagging)),
+    ):
+        score = transferability(pooled, pool.targets, tagging)
+        for arm in arms_of:
+            arm.logme = score
     check()
 
     sizes = curve_sizes(len(pool), plan.points)
     runs = [majority_baseline(pool, held_out, metric)]
-    arms = [static, rand, enc]
+    arms = [static_lr, enc_lr, static, rand, enc]
     scoring = None if tagging else ("f1_macro" if metric == MACRO_F1 else "accuracy")
+
+    def fit(arm: _Arm, x, y, s: int) -> tuple[list, str, float]:
+        if not arm.sequence:
+            return fit_predict(x, y, arm.eval_x, tagging, scoring, s)
+        result = fit_predict_sequences(x, y, arm.eval_x, tagging, metric, s, check)
+        return result.predictions, result.description, result.train_seconds
+
     steps = [(arm, size, s) for arm in arms for size in sizes for s in _seeds(size, sizes, plan)]
     skipped: dict[str, int] = {}
     for i, (arm, size, s) in enumerate(steps):
@@ -193,23 +253,26 @@ def run_pilots(
             skipped[arm.name] = skipped.get(arm.name, 0) + 1
             continue
         check()
-        report(0.6 + 0.15 * i / len(steps), f"{arm.name}: {size} examples, seed {seed + s}")
+        report(0.47 + 0.28 * i / len(steps), f"{arm.name}: {size} examples, seed {seed + s}")
         idx = sample_indices(pool, size, seed + s)
-        x = [arm.train_x[j] for j in idx] if tagging else arm.train_x[idx]
+        x = [arm.train_x[j] for j in idx] if isinstance(arm.train_x, list) else arm.train_x[idx]
         y = [pool.targets[j] for j in idx]
         with PeakMemory() as mem:
             t0 = time.perf_counter()
-            predictions, head = fit_predict(x, y, arm.eval_x, tagging, scoring, seed + s)
+            predictions, head, train_seconds = fit(arm, x, y, seed + s)
             seconds = time.perf_counter() - t0
         arm.peak_mib = max(arm.peak_mib, mem.added_mib)
         evaluation = evaluate(metric, held_out.targets, predictions)
-        arm.runs.append(CurveRun(size, seed + s, evaluation, seconds))
+        arm.runs.append(CurveRun(size, seed + s, evaluation, train_seconds))
         if headline:
             arm.head = head
+            arm.predict_seconds = max(seconds - train_seconds, 0.0)
     for arm in arms:
         curve = sorted(arm.runs, key=lambda r: (r.size, r.seed))
         top = next(r for r in curve if r.size == sizes[-1] and r.seed == seed)
         n = len(pool) + len(held_out)
+        # Inference cost: featurising one example, plus the head's share on the held-out set.
+        per_example = arm.featurize_seconds / n + arm.predict_seconds / len(held_out)
         runs.append(
             ArmRun(
                 arm=arm.name,
@@ -220,9 +283,10 @@ def run_pilots(
                 num_eval=len(held_out),
                 featurize_seconds=arm.featurize_seconds,
                 train_seconds=top.train_seconds,
-                examples_per_second=n / arm.featurize_seconds if arm.featurize_seconds else 0.0,
+                examples_per_second=1.0 / per_example if per_example > 0 else 0.0,
                 curve=curve,
                 peak_memory_mib=arm.peak_mib,
+                logme=arm.logme,
             )
         )
     tuned = _fine_tune_arm(
@@ -259,36 +323,41 @@ def _fine_tune_arm(
     report: Report,
     notes: list[str],
 ) -> ArmRun | None:
-    """Fine-tune at the plan's largest sizes, largest first; skip what the deadline rules out."""
+    """Fine-tune at the plan's largest sizes, largest first (the first run is the headline);
+    smaller sizes get ``plan.finetune_seeds`` seeds. Skip what the deadline rules out."""
     recipe = plan.finetune
-    chosen = sizes[-plan.finetune_points :]
+    chosen = sorted(sizes[-plan.finetune_points :], reverse=True)
+    steps = [
+        (size, s) for size in chosen for s in range(1 if size == chosen[0] else plan.finetune_seeds)
+    ]
     runs: list[CurveRun] = []
     headline = None
     peak = 0.0
-    for k, size in enumerate(sorted(chosen, reverse=True)):
+    for k, (size, s) in enumerate(steps):
         cost = size * recipe.max_epochs * len(recipe.learning_rates) * FINETUNE_COST / rate
         left = deadline - time.monotonic() if deadline is not None else None
         if left is not None and cost > left:
             notes.append(
-                f"Fine-tuning on {size} examples skipped: it needs ~{cost:.0f} s and the budget "
-                f"has {max(left, 0):.0f} s left."
+                f"Fine-tuning on {size} examples (seed {seed + s}) skipped: it needs ~{cost:.0f} s "
+                f"and the budget has {max(left, 0):.0f} s left."
             )
             continue
         check()
-        part = pool.subset(sample_indices(pool, size, seed)) if size < len(pool) else pool
+        part = pool.subset(sample_indices(pool, size, seed + s)) if size < len(pool) else pool
 
-        def progress(message: str, k=k, size=size) -> None:
+        def progress(message: str, k=k, size=size, s=s) -> None:
             report(
-                0.75 + 0.23 * k / len(chosen), f"{ENCODER_FINETUNED}, {size} examples: {message}"
+                0.75 + 0.23 * k / len(steps),
+                f"{ENCODER_FINETUNED}, {size} examples, seed {seed + s}: {message}",
             )
 
         progress("starting")
         with PeakMemory() as mem:
-            result = fine_tune(encoder, part, held_out, metric, seed, recipe, check, progress)
+            result = fine_tune(encoder, part, held_out, metric, seed + s, recipe, check, progress)
         peak = max(peak, mem.added_mib)
         evaluation = evaluate(metric, held_out.targets, result.predictions)
-        runs.append(CurveRun(size, seed, evaluation, result.train_seconds))
-        if headline is None:
+        runs.append(CurveRun(size, seed + s, evaluation, result.train_seconds))
+        if headline is None:  # the largest size that could run, its first seed
             headline = (size, result, evaluation)
     if headline is None:
         return None
@@ -304,6 +373,6 @@ def _fine_tune_arm(
         examples_per_second=len(held_out) / result.predict_seconds
         if result.predict_seconds
         else 0.0,
-        curve=sorted(runs, key=lambda r: r.size),
+        curve=sorted(runs, key=lambda r: (r.size, r.seed)),
         peak_memory_mib=peak,
     )
