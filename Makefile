@@ -30,6 +30,7 @@ bench:
 	$(BIN)/python benchmarks/advise_walltime.py
 	$(BIN)/python benchmarks/profile_speed.py
 	$(BIN)/python benchmarks/ort_throughput.py
+	$(BIN)/python benchmarks/calibration.py
 
 clean:
 	rm -rf $(VENV) node_modules build dist client/embedding_advisor/v1/*_pb2*

@@ -3,10 +3,12 @@
 Prints, per dataset: examples, wall seconds (upload + profile + pilots + recommendation), the
 encoder's featurisation throughput, the advised embedding and the pilot scores; writes the same
 to benchmarks/results/advise_walltime.json, with the seconds per stage (load, profile, pilot,
-recommend), per arm (featurisation, head, peak memory) and the learning curves (standard budget). Datasets: the shipped example, and the shared
-datasets named on the command line (default: a short-text, a pair and a tagging set).
+recommend), per arm (featurisation, head, peak memory), the learning curves and the advised
+option. Datasets: the shipped example, and the shared datasets named on the command line
+(default: a short-text, a pair and a tagging set). ``--budget quick|standard|thorough`` picks the
+pilot budget (default: the server's, quick); results go to advise_walltime[_BUDGET].json.
 
-    .venv/bin/python benchmarks/advise_walltime.py [NAME ...]
+    .venv/bin/python benchmarks/advise_walltime.py [--budget NAME] [NAME ...]
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from embedding_advisor import AdvisorClient
+from embedding_advisor import AdvisorClient, options
 from embedding_advisor.v1 import advisor_pb2 as pb
 from embedding_advisor_server.app import AdvisorServer
 from embedding_advisor_server.settings import ServerSettings
@@ -29,7 +31,8 @@ SHARED = ROOT.parent / "shared" / "datasets"
 RESULTS = ROOT / "benchmarks" / "results" / "advise_walltime.json"
 
 
-def main(names: list[str]) -> None:
+def main(names: list[str], budget: str | None = None) -> None:
+    results = RESULTS.with_name(f"advise_walltime_{budget}.json") if budget else RESULTS
     targets = [("example/movie_reviews", ROOT / "examples" / "movie_reviews.jsonl", None)]
     for name in names or ["tweets_sentiment", "mrpc", "wnut16"]:
         folder = SHARED / name
@@ -47,6 +50,7 @@ def main(names: list[str]) -> None:
                 rec = client.advise(
                     train,
                     test_path=test,
+                    advice_options=options(budget=budget),
                     on_progress=lambda p, marks=marks: marks.append((time.perf_counter(), p.stage)),
                 )
                 wall = time.perf_counter() - t0
@@ -55,7 +59,7 @@ def main(names: list[str]) -> None:
                 for (when, stage), end in zip(marks, ends, strict=True):
                     stages[stage] = round(stages.get(stage, 0.0) + end - when, 2)
                 pilots = {p.arm: p for p in rec.pilots}
-                enc = pilots["encoder_frozen_logreg"]
+                enc = pilots["encoder_frozen_bilstm"]
                 row = {
                     "dataset": name,
                     "train_examples": rec.profile.num_train,
@@ -65,7 +69,7 @@ def main(names: list[str]) -> None:
                     "wall_seconds": round(wall, 2),
                     "encoder_examples_per_second": round(enc.examples_per_second, 1),
                     "static_examples_per_second": round(
-                        pilots["static_mean_logreg"].examples_per_second, 1
+                        pilots["static_bilstm"].examples_per_second, 1
                     ),
                     "metric": rec.metric,
                     "scores": {arm: round(p.score, 4) for arm, p in pilots.items()},
@@ -90,6 +94,15 @@ def main(names: list[str]) -> None:
                     },
                     "stage_seconds": stages,
                     "advice": pb.Embedding.Name(rec.embedding),
+                    "choice": rec.choice.arm,
+                    "runner_up": rec.runner_up.arm,
+                    "confidence": pb.Confidence.Name(rec.confidence),
+                    "logme": {
+                        arm: round(p.logme, 4)
+                        for arm, p in pilots.items()
+                        if p.logme == p.logme  # not NaN
+                    },
+                    "logme_rank_correlation": round(rec.logme_rank_correlation, 3),
                 }
                 rows.append(row)
                 print(
@@ -97,18 +110,19 @@ def main(names: list[str]) -> None:
                     f"encoder {row['encoder_examples_per_second']:7.1f} ex/s  "
                     f"{rec.metric} "
                     + " ".join(f"{a}={s:.3f}" for a, s in row["scores"].items())
-                    + f"  -> {row['advice']}"
+                    + f"  -> {row['choice']} ({row['confidence']})"
                 )
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak_mib:.0f} MiB")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(
         json.dumps(
             {
                 "machine": {
                     "cpus": __import__("os").cpu_count(),
                     "python": platform.python_version(),
                 },
+                "budget": budget or "server default (quick)",
                 "peak_rss_mib": round(peak_mib),
                 "runs": rows,
             },
@@ -116,8 +130,14 @@ def main(names: list[str]) -> None:
         )
         + "\n"
     )
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    print(f"wrote {results.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    args = sys.argv[1:]
+    chosen = None
+    if "--budget" in args:
+        i = args.index("--budget")
+        chosen = args[i + 1]
+        del args[i : i + 2]
+    main(args, chosen)

@@ -1,0 +1,129 @@
+"""Are the advice's claims calibrated, and how much does its pick regret?
+
+For each dataset: advise from a small pilot pool (``--small``, default 500 training examples) at
+the decision size ``--big`` (default 2,000: ``--target-size``), then run the pilots on ``--big``
+examples for real. Per option, the small run's expected score at ``--big`` (with its 95% interval)
+is compared with the score the option then measures at ``--big`` on the same held-out examples:
+the share of intervals that cover it (calibration) and the mean absolute error. The small run's
+pick is scored by its **regret**: the best option's measured score at ``--big`` minus the pick's.
+
+    .venv/bin/python benchmarks/calibration.py [--small N] [--big N] [NAME ...]
+
+Default datasets: rotten_tomatoes, tweets_sentiment, mrpc. Writes
+benchmarks/results/calibration.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from embedding_advisor import AdvisorClient, options
+from embedding_advisor_server.app import AdvisorServer
+from embedding_advisor_server.settings import ServerSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "datasets"
+RESULTS = ROOT / "benchmarks" / "results" / "calibration.json"
+
+
+def main(names: list[str], small: int, big: int) -> None:
+    rows = []
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = ServerSettings(host="127.0.0.1", port=0, data_dir=Path(data_dir))
+        with AdvisorServer(settings) as server, AdvisorClient(server.target) as client:
+            for name in names:
+                train, test = SHARED / name / "train.jsonl", SHARED / name / "test.jsonl"
+                if not train.is_file():
+                    print(f"skipping {name}: not found under {SHARED}")
+                    continue
+                t0 = time.perf_counter()
+                claim = client.advise(
+                    train,
+                    test_path=test,
+                    advice_options=options(max_train_examples=small, target_size=big, seed=0),
+                )
+                t1 = time.perf_counter()
+                truth = client.advise(
+                    train, test_path=test, advice_options=options(max_train_examples=big, seed=0)
+                )
+                t2 = time.perf_counter()
+                measured = {p.arm: p.score for p in truth.pilots}
+                per_option = []
+                for o in claim.options:
+                    actual = measured[o.arm]
+                    e = o.expected
+                    per_option.append(
+                        {
+                            "arm": o.arm,
+                            "basis": o.basis,
+                            "expected": round(e.score, 4),
+                            "interval": [round(e.interval.low, 4), round(e.interval.high, 4)],
+                            "measured_at_big": round(actual, 4),
+                            "covered": e.interval.low <= actual <= e.interval.high,
+                            "error": round(e.score - actual, 4),
+                        }
+                    )
+                best = max(per_option, key=lambda r: r["measured_at_big"])
+                pick = claim.choice.arm if claim.HasField("choice") else ""
+                regret = best["measured_at_big"] - measured[pick] if pick else float("nan")
+                row = {
+                    "dataset": name,
+                    "metric": claim.metric,
+                    "small": small,
+                    "big": big,
+                    "seconds_small": round(t1 - t0, 1),
+                    "seconds_big": round(t2 - t1, 1),
+                    "pick": pick,
+                    "pick_at_big_pool": truth.choice.arm if truth.HasField("choice") else "",
+                    "best_measured_at_big": best["arm"],
+                    "regret_points": round(100 * regret, 2),
+                    "coverage": round(sum(r["covered"] for r in per_option) / len(per_option), 3),
+                    "mean_abs_error_points": round(
+                        100 * sum(abs(r["error"]) for r in per_option) / len(per_option), 2
+                    ),
+                    "options": per_option,
+                }
+                rows.append(row)
+                print(
+                    f"{name:18s} pick {pick:22s} regret {row['regret_points']:5.1f} pts  "
+                    f"coverage {row['coverage']:.2f}  MAE {row['mean_abs_error_points']:.1f} pts  "
+                    f"({row['seconds_small']:.0f} s + {row['seconds_big']:.0f} s)"
+                )
+    covered = [r["covered"] for row in rows for r in row["options"]]
+    summary = {
+        "coverage": round(sum(covered) / len(covered), 3) if covered else None,
+        "mean_regret_points": round(sum(r["regret_points"] for r in rows) / len(rows), 2)
+        if rows
+        else None,
+    }
+    print(f"overall: {summary}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "summary": summary,
+                "runs": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    sizes = {"--small": 500, "--big": 2000}
+    for flag in list(sizes):
+        if flag in args:
+            i = args.index(flag)
+            sizes[flag] = int(args[i + 1])
+            del args[i : i + 2]
+    main(args or ["rotten_tomatoes", "tweets_sentiment", "mrpc"], sizes["--small"], sizes["--big"])
