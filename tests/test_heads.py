@@ -127,3 +127,11 @@ def test_dev_split_is_seeded_and_disjoint():
     assert len(dev) == 15 and len(fit) == 85 and not set(fit) & set(dev)
     assert (dev_split(100, seed=1)[1] == dev).all() and not (dev_split(100, seed=2)[1] == dev).all()
     assert len(dev_split(19, seed=1)[1]) == 0  # too small for a dev slice
+
+
+def test_pooled_features_average_the_known_words_and_combine_pair_sides():
+    known = np.array([[1.0, 1.0], [0.0, 0.0], [3.0, 3.0]], np.float32)  # the middle word unknown
+    empty = np.zeros((0, 2), np.float32)
+    assert pooled_features([(known,)]).tolist() == [[2.0, 2.0]]
+    u, v, diff, product = pooled_features([(known, empty)])[0].reshape(4, 2).tolist()
+    assert (u, v, diff, product) == ([2, 2], [0, 0], [2, 2], [0, 0])
