@@ -128,6 +128,8 @@ def test_html_is_one_self_contained_page_with_the_evidence(rec, tmp_path):
     assert "fine-tuned MiniLM" in page and "borrowed" in page
     assert "Spearman rank correlation with the pilot scores" in page
     assert "unmeasured: domain signals only" in page or "none" in page
+    for o in rec.options:  # every interval holds its score, within [0, 1]
+        assert 0 <= o.expected.interval.low <= o.expected.score <= o.expected.interval.high <= 1
 
 
 def test_markdown_keeps_its_plots_beside_it(rec, tmp_path):

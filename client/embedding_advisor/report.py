@@ -96,6 +96,15 @@ def _yerr(points) -> list[list[float]]:
     ]
 
 
+def _log_x(ax) -> None:
+    """A log x axis labelled in plain numbers (1,000 rather than 10^3), majors only."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _png(draw: Callable) -> bytes:
     import matplotlib
 
@@ -157,7 +166,7 @@ def plot_curves(rec: pb.Recommendation) -> bytes:
             fontsize=8,
             color="#555",
         )
-        ax.set_xscale("log")
+        _log_x(ax)
         ax.set_xlabel("training examples (log scale)")
         ax.set_ylabel(f"{rec.metric} (%)")
         ax.set_title(
@@ -239,7 +248,7 @@ def plot_cost(rec: pb.Recommendation) -> bytes:
                 xytext=(6, 6),
                 fontsize=8,
             )
-        ax.set_xscale("log")
+        _log_x(ax)
         ax.set_xlabel("inference throughput on the advisor's machine (examples/s, log scale)")
         ax.set_ylabel(f"expected {rec.metric} at {rec.decision_size:,} examples (%)")
         ax.set_title("Cost vs quality")

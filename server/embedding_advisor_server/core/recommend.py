@@ -109,15 +109,12 @@ def _expected(
         return measured, "measured"
     if run.arm == ENCODER_FINETUNED and borrowed_gain is not None:
         gain, widen = borrowed_gain
+        score = float(np.clip(pilot.score + gain, 0.0, 1.0))
+        low = float(np.clip(pilot.interval.low + gain - widen, 0.0, score))
+        high = float(np.clip(pilot.interval.high + gain + widen, score, 1.0))
         return (
             Extrapolation(
-                size=size,
-                score=min(1.0, pilot.score + gain),
-                interval=Interval(
-                    low=max(0.0, pilot.interval.low + gain - widen),
-                    high=min(1.0, pilot.interval.high + gain + widen),
-                ),
-                fitted=False,
+                size=size, score=score, interval=Interval(low=low, high=high), fitted=False
             ),
             "borrowed",
         )
