@@ -89,6 +89,13 @@ class Verdict:
     notes: list[str] = field(default_factory=list)
 
 
+def confidence_level(support: float) -> Confidence:
+    """High from ``HIGH`` of the replicates, medium from ``MEDIUM``, else low."""
+    if support >= HIGH:
+        return Confidence.HIGH
+    return Confidence.MEDIUM if support >= MEDIUM else Confidence.LOW
+
+
 def _cost(c: Candidate) -> float:
     return 1.0 / c.examples_per_second if c.examples_per_second > 0 else float("inf")
 
@@ -153,9 +160,7 @@ def decide(
         verdict.confidence, verdict.support = Confidence.HIGH, 1.0
         return verdict
     support = float(np.mean(pick.samples - runner_up.samples >= -tol - 1e-12))
-    level = Confidence.HIGH if support >= HIGH else Confidence.MEDIUM
-    if support < MEDIUM:
-        level = Confidence.LOW
+    level = confidence_level(support)
     if (
         level is Confidence.HIGH
         and pilot_size

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dataset import Dataset
-from .heads import dev_split
+from .heads import dev_split, device
 from .metrics import evaluate
 from .resources import Encoder, first_pieces, text_columns
 
@@ -43,12 +43,6 @@ class FineTuned:
     learning_rate: float
     epochs: int
     dev_score: float
-
-
-def device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 class _Model:

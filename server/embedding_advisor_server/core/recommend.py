@@ -18,7 +18,7 @@ import numpy as np
 
 from . import evidence
 from .curves import fit_curve
-from .decide import Candidate, Preferences, Verdict, decide
+from .decide import Candidate, Preferences, Verdict, confidence_level, decide
 from .metrics import interval
 from .models import (
     Adaptation,
@@ -150,14 +150,6 @@ def _option(c: Candidate, label: str, expected: Extrapolation) -> Option:
     )
 
 
-def _support_level(support: float) -> Confidence:
-    from .decide import HIGH, MEDIUM
-
-    if support >= HIGH:
-        return Confidence.HIGH
-    return Confidence.MEDIUM if support >= MEDIUM else Confidence.LOW
-
-
 def _speed(a: float, b: float) -> str:
     """How inference at ``a`` examples/s compares with ``b``, in words."""
     if a <= 0 or b <= 0:
@@ -273,8 +265,8 @@ def recommend(
         f"{pick.examples_per_second:,.0f} examples/s here ({verdict.confidence.value} confidence)."
     )
     trade_off = _trade_off(pick, runner, options, size, metric) if runner else ""
-    emb = _embedding_decision(pick, best_of, options, prefs, metric)
-    adapt = _adaptation_decision(pick, candidates, options, prefs, metric)
+    emb = _embedding_decision(pick, best_of, options, prefs)
+    adapt = _adaptation_decision(pick, candidates, options, prefs)
     pretraining = advise_pretraining(profile.domain, pick.embedding is Embedding.CONTEXTUAL)
     reasons = [
         _why_pick(verdict, options, prefs, metric),
@@ -334,7 +326,7 @@ def _compare(
         alternative=options[other.arm],
         gain=evidence_c.expected - other.expected,
         gain_interval=Interval(low=low, high=high),
-        confidence=_support_level(support),
+        confidence=confidence_level(support),
         reason=reason,
     )
 
@@ -344,7 +336,6 @@ def _embedding_decision(
     best_of: dict[Embedding, Candidate],
     options: dict[str, Option],
     prefs: Preferences,
-    metric: str,
 ) -> Decision:
     answers = {
         Embedding.CONTEXTUAL: "BERT-family encoder",
@@ -373,7 +364,6 @@ def _adaptation_decision(
     candidates: list[Candidate],
     options: dict[str, Option],
     prefs: Preferences,
-    metric: str,
 ) -> Decision:
     if pick.embedding is not Embedding.CONTEXTUAL:
         return Decision(
