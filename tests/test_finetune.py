@@ -90,3 +90,14 @@ def test_advice_has_a_fine_tuned_arm(client, reviews):
     assert [c.size for c in tuned.curve] == [240] and tuned.num_train == 240
     assert tuned.interval.low <= tuned.score <= tuned.interval.high
     assert tuned.train_seconds > 0 and tuned.examples_per_second > 0
+
+
+def test_small_runs_take_more_epochs_and_smaller_batches_to_reach_the_step_floor():
+    recipe = Recipe((1e-4,), max_epochs=2, min_steps=120, epoch_cap=6)
+    # 1,700 examples in batches of 16: 107 steps an epoch, 2 epochs already pass the floor.
+    assert (recipe.batch(1700), recipe.epochs(1700)) == (16, 2)
+    # 425 in batches of 8: 54 steps an epoch, 3 epochs for 120 steps.
+    assert (recipe.batch(425), recipe.epochs(425)) == (8, 3)
+    # 100 examples: 13 steps an epoch; the floor would take 10 epochs, the cap stops at 6.
+    assert recipe.epochs(100) == 6
+    assert Recipe((1e-4,), max_epochs=3).epochs(100) == 3  # no floor: the recipe's epochs

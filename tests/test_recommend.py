@@ -188,6 +188,29 @@ def test_fine_tuning_borrows_the_frozen_curve_shape_beyond_its_pilot_size():
     assert rec.confidence is Confidence.MEDIUM  # 16x the pilot size: extrapolation
 
 
+def test_fine_tuning_at_two_sizes_extrapolates_its_own_curve_with_an_assumed_exponent():
+    frozen = curve(ENCODER_FROZEN, Embedding.CONTEXTUAL, lambda n: 0.9 - 4.0 / n**0.5, 1)
+    half = run(ENCODER_FINETUNED, Embedding.CONTEXTUAL, 320, 4, 90.0, num_train=500)
+    tuned = run(ENCODER_FINETUNED, Embedding.CONTEXTUAL, 340, 3, 90.0)
+    tuned.curve = [CurveRun(500, 0, half.evaluation, 1.0), CurveRun(1000, 0, tuned.evaluation, 1.0)]
+    rec = recommend(
+        profile(num_train=4000),
+        [MAJORITY_RUN, frozen, tuned],
+        "accuracy",
+        bootstrap_weights(N, 1000, 0),
+        "MiniLM",
+        "GloVe",
+        prefs=Preferences(Priority.ACCURACY),
+    )
+    e = rec.choice.expected
+    # through (500, .80) and (1000, .85) with c = 1/2: .85 + .05 (1000^-.5 - 4000^-.5) / (500^-.5 - 1000^-.5)
+    along = 0.85 + 0.05 * (1000**-0.5 - 4000**-0.5) / (500**-0.5 - 1000**-0.5)
+    assert rec.choice.arm == ENCODER_FINETUNED and rec.choice.basis == "two-size fit"
+    assert e.fitted and e.score == pytest.approx(along)
+    assert e.interval.low < 0.85 + 0.05 * 0.75 < along < 0.85 + 0.05 * 1.47 < e.interval.high
+    assert "exponent is assumed" in rec.adaptation_decision.reason
+
+
 def test_pretraining_advice_follows_the_domain_signals_and_says_it_is_unmeasured():
     def domain(similarity: float, loss: float) -> DomainShift:
         return DomainShift(

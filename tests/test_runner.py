@@ -10,7 +10,7 @@ import pytest
 from conftest import ARMS, read_jsonl, write_jsonl
 from embedding_advisor import options
 from embedding_advisor_server.core import evidence
-from embedding_advisor_server.core.curves import extrapolate, fit_curve
+from embedding_advisor_server.core.curves import C_RANGE, Noise, extrapolate, fit_curve, seed_noise
 from embedding_advisor_server.core.metrics import ACCURACY, bootstrap_weights, evaluate
 from embedding_advisor_server.core.models import Budget, Embedding, ExampleMetrics
 from embedding_advisor_server.core.pilots import ArmRun
@@ -51,13 +51,63 @@ def test_extrapolation_interval_covers_the_truth_on_simulated_pilots():
     assert at_8000.high - at_8000.low < 0.15
 
 
+def test_seed_noise_pools_the_spread_between_seeds_at_each_size():
+    assert seed_noise([100, 200, 400], [0.5, 0.6, 0.7]) is None
+    # sizes 100: (0.5, 0.7), 200: (0.6, 0.6, 0.9); pooled variance (0.02 + 0.06) / (1 + 2)
+    got = seed_noise([100, 100, 200, 200, 200, 400], [0.5, 0.7, 0.6, 0.6, 0.9, 0.8])
+    assert got == Noise(pytest.approx(math.sqrt(0.08 / 3)), 3)
+
+
+def _paired_run(difficulty: np.ndarray, score: float):
+    """A run on a fixed held-out set: example i is right when its difficulty is below the run's
+    score, so runs share the held-out examples' noise as real runs do."""
+    return evaluate(ACCURACY, ["a"] * len(difficulty), np.where(difficulty < score, "a", "b"))
+
+
+def test_two_sizes_extrapolate_with_an_assumed_exponent_and_its_range_in_the_interval():
+    difficulty = np.random.default_rng(1).random(1000)
+    sizes = [250, 500]
+    evaluations = [_paired_run(difficulty, law(n)) for n in sizes]
+    s250, s500 = (e.score() for e in evaluations)
+    weights = bootstrap_weights(1000, 200, seed=0)
+    (at,) = extrapolate(sizes, evaluations, [2000], weights, fallback_noise=Noise(0.0))
+
+    def through_both(c: float) -> float:  # the curve a - b n^-c through the two points
+        b = (s500 - s250) / (250**-c - 500**-c)
+        return s500 + b * (500**-c - 2000**-c)
+
+    assert at.fitted and at.score == pytest.approx(through_both(0.5))
+    assert at.low < through_both(0.9) < through_both(0.3) < at.high
+    assert fit_curve([250, 500], [s250, s500]).fitted is False  # no exponent, no fit
+    assert C_RANGE[0] < 0.5 < C_RANGE[1]
+
+
+def test_intervals_stay_calibrated_when_training_runs_are_noisy():
+    """Simulated quick pilots (3 sizes, 2 seeds below the pool) whose runs each draw training
+    noise: the interval at 4x the pool must cover a fresh run there about 95% of the time. The
+    held-out bootstrap alone cannot see this noise: it moves every point alike."""
+    rng = np.random.default_rng(7)
+    difficulty = rng.random(1000)
+    weights = bootstrap_weights(1000, 200, seed=0)
+    sizes, noise = [125, 125, 250, 250, 500], 0.03
+    covered, widths = [], []
+    for trial in range(60):
+        evals = [_paired_run(difficulty, law(n) + rng.normal(0, noise)) for n in sizes]
+        (at,) = extrapolate(sizes, evals, [2000], weights, seed=trial)
+        truth = _paired_run(difficulty, law(2000) + rng.normal(0, noise)).score()
+        covered.append(at.low <= truth <= at.high)
+        widths.append(at.high - at.low)
+    assert np.mean(covered) >= 0.85
+    assert np.median(widths) < 0.4  # calibrated by being informative, not by being [0, 1]
+
+
 def test_curve_sizes_halve_from_the_pool():
     assert curve_sizes(2000, 4) == [250, 500, 1000, 2000]
     assert curve_sizes(2000, 3) == [500, 1000, 2000]
     assert curve_sizes(120, 5) == [60, 120]  # never below 50 examples
     assert curve_sizes(30, 4) == [30]
     quick, standard = Plan.of(Budget.QUICK), Plan.of(Budget.STANDARD)
-    assert (quick.points, quick.seeds, quick.finetune_points) == (3, 1, 1)
+    assert (quick.points, quick.seeds, quick.finetune_points) == (3, 2, 2)
     assert Plan.of(Budget.UNSPECIFIED) == quick  # the default: fine-tuning is the costly arm
     assert (standard.points, standard.seeds, standard.finetune.learning_rates) == (
         4,
@@ -100,12 +150,18 @@ def test_advice_carries_curves_extrapolations_and_bucketed_gaps(client, reviews)
     for name in ARMS - {"majority", "encoder_finetuned"}:
         p = arms[name]
         assert [c.size for c in p.curve] == [60, 120, 240]  # quick: 3 sizes up to the pool
-        assert [c.seeds for c in p.curve] == [1, 1, 1]
+        assert [c.seeds for c in p.curve] == [2, 2, 1]
         assert p.curve[-1].score == pytest.approx(p.score)
         assert p.at_full_size.size == 240 and p.at_target_size.size == 5000
         assert p.peak_memory_mib >= 0
     enc = arms["encoder_frozen_bilstm"].at_target_size
     assert enc.interval.low <= enc.score <= enc.interval.high
+    # Beyond the pool, fine-tuning runs at two sizes and extrapolates its own curve.
+    tuned = arms["encoder_finetuned"]
+    assert [(c.size, c.seeds) for c in tuned.curve] == [(120, 1), (240, 1)]
+    assert tuned.at_target_size.fitted and tuned.fit.fitted and tuned.fit.c == 0.5
+    basis = {o.arm: o.basis for o in rec.options}
+    assert basis["encoder_finetuned"] == "two-size fit" and basis["static_bilstm"] == "fitted"
     gaps = {(g.profile_metric, g.versus) for g in rec.bucketed_gaps}
     assert ("ambiguity", "static_bilstm") in gaps and ("ambiguity", "random_bilstm") in gaps
     for g in rec.bucketed_gaps:

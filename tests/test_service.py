@@ -137,6 +137,8 @@ def test_advise_text_classification_end_to_end(client, reviews):
     # LogME sits next to the frozen-feature pilots, with its rank correlation to their scores.
     assert all(math.isfinite(arms[a].logme) for a in ARMS - {"majority", "encoder_finetuned"})
     assert math.isnan(arms["encoder_finetuned"].logme)
+    # The pool is the decision size: fine-tuning is measured there, at that size only.
+    assert [c.size for c in arms["encoder_finetuned"].curve] == [240]
     assert -1 <= rec.logme_rank_correlation <= 1
     assert rec.embedding != pb.EMBEDDING_RANDOM and rec.headline and rec.reasons
     # The same result through GetJob and in ListJobs.

@@ -365,8 +365,10 @@ def markdown(rec: pb.Recommendation, images: dict[str, str], title: str = "") ->
             )
         )
         out.append(
-            "\n*basis*: `fitted` = the option's learning curve extrapolated; `borrowed` = its "
-            "pilot score plus the frozen encoder's fitted gain; `measured` = its pilot score."
+            "\n*basis*: `fitted` = the option's learning curve extrapolated; `two-size fit` = a "
+            "curve through two sizes, its exponent assumed (the interval spans its range); "
+            "`borrowed` = its pilot score plus the frozen encoder's fitted gain; `measured` = "
+            "its pilot score."
         )
         if "cost" in images:
             out += ["", f"![Cost vs quality]({images['cost']})"]

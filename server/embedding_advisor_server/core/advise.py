@@ -164,6 +164,7 @@ class Pipeline:
                 else self.defaults.budget,
                 options.budget_seconds,
             ),
+            decision_size=options.target_size or len(splits.train),
         )
         control.report("recommend", 0.97, "weighing the evidence")
         weights = bootstrap_weights(len(held_out), BOOTSTRAP_ROUNDS, options.seed)

@@ -52,7 +52,7 @@ class Candidate:
     expected: float  # score at the decision size
     low: float
     high: float
-    basis: str  # "fitted", "borrowed" (another arm's curve shape) or "measured"
+    basis: str  # "fitted", "two-size fit", "borrowed" (another arm's curve shape) or "measured"
     examples_per_second: float
     train_seconds: float
     samples: np.ndarray = field(repr=False)  # bootstrap replicates of the pilot score (paired)

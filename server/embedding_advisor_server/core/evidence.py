@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .curves import extrapolate
+from .curves import Noise, extrapolate, seed_noise
 from .metrics import Evaluation, bootstrap_weights, interval
 from .models import BucketedGap, BucketGap, CurvePoint, ExampleMetrics, Extrapolation, Interval
 from .pilots import ArmRun
@@ -32,11 +32,27 @@ def curve_points(run: ArmRun, weights: np.ndarray) -> list[CurvePoint]:
     return out
 
 
-def extrapolations(run: ArmRun, weights: np.ndarray, sizes: list[int]) -> list[Extrapolation]:
+def training_noise(runs: list[ArmRun]) -> Noise | None:
+    """The largest seed-to-seed spread any arm measured: the training noise assumed for an arm
+    that ran one seed per size (fine-tuning under a small budget). None when none measured."""
+    spreads = [
+        seed_noise([r.size for r in run.curve], [r.evaluation.score() for r in run.curve])
+        for run in runs
+    ]
+    return max((s for s in spreads if s is not None), key=lambda s: s.spread, default=None)
+
+
+def extrapolations(
+    run: ArmRun, weights: np.ndarray, sizes: list[int], fallback_noise: Noise | None = None
+) -> list[Extrapolation]:
     if not run.curve:
         return []
     fitted = extrapolate(
-        [r.size for r in run.curve], [r.evaluation for r in run.curve], sizes, weights
+        [r.size for r in run.curve],
+        [r.evaluation for r in run.curve],
+        sizes,
+        weights,
+        fallback_noise=fallback_noise,
     )
     return [
         Extrapolation(

@@ -28,10 +28,31 @@ Report = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Recipe:
+    """The grid: each learning rate trains ``max_epochs`` epochs, or more on a small run, so that
+    it makes at least ``min_steps`` optimiser steps (at most ``epoch_cap`` epochs); runs under
+    ``SMALL_RUN`` examples take batches of ``small_batch``. A few dozen steps leave a small run at
+    the majority class (MRPC, 500 examples, 2 epochs of 16: 40.3 macro-F1)."""
+
     learning_rates: tuple[float, ...] = (5e-5, 1e-4)
     max_epochs: int = 3
     batch_size: int = 16
     max_length: int = 128
+    min_steps: int = 0
+    epoch_cap: int = 6
+    small_batch: int = 8
+
+    def batch(self, examples: int) -> int:
+        """The batch size for a run that trains on ``examples``."""
+        return self.small_batch if examples < SMALL_RUN else self.batch_size
+
+    def epochs(self, examples: int) -> int:
+        """Epochs for a run that trains on ``examples``."""
+        per_epoch = max(1, -(-examples // self.batch(examples)))
+        wanted = -(-self.min_steps // per_epoch)
+        return max(self.max_epochs, min(wanted, self.epoch_cap))
+
+
+SMALL_RUN = 800
 
 
 @dataclass
@@ -161,6 +182,7 @@ def fine_tune(
     fit_idx, dev_idx = dev_split(len(train), seed)
     fit_set, dev_set = train.subset(fit_idx.tolist()), train.subset(dev_idx.tolist())
     dev = device()
+    epochs, batch = recipe.epochs(len(fit_set)), recipe.batch(len(fit_set))
 
     t0 = time.perf_counter()
     best: tuple[float, float, int, dict] | None = None
@@ -169,17 +191,17 @@ def fine_tune(
         torch.manual_seed(seed)
         model = _Model(encoder, classes, tagging, dev)
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-        steps = recipe.max_epochs * max(1, -(-len(fit_set) // recipe.batch_size))
+        steps = epochs * max(1, -(-len(fit_set) // batch))
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s, steps=steps: max(0.0, 1.0 - s / steps)
         )
         loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
         rng = np.random.default_rng(seed)
-        for epoch in range(1, recipe.max_epochs + 1):
+        for epoch in range(1, epochs + 1):
             order = rng.permutation(len(fit_set))
-            for start in range(0, len(order), recipe.batch_size):
+            for start in range(0, len(order), batch):
                 check()
-                idx = order[start : start + recipe.batch_size]
+                idx = order[start : start + batch]
                 enc = model.encode([fit_set.inputs[i] for i in idx], recipe.max_length)
                 y = model.targets(enc, [fit_set.targets[i] for i in idx])
                 logits = model.logits(enc)
@@ -201,7 +223,7 @@ def fine_tune(
                 best = (score, lr, epoch, model.state())
     train_seconds = time.perf_counter() - t0
     assert best is not None and model is not None
-    score, lr, epochs, state = best
+    score, lr, chosen, state = best
     model.load(state)
     t1 = time.perf_counter()
     predictions = model.predict(held_out.inputs, recipe.batch_size, recipe.max_length, check)
@@ -212,12 +234,12 @@ def fine_tune(
         description=(
             f"Fine-tuned {encoder.name} (all weights, torch on {dev}), linear head on "
             + ("each word's first piece" if tagging else "the mean-pooled states")
-            + f"; lr {lr:g} and {epochs} epoch(s) chosen on a {len(dev_set)}-example dev slice "
-            f"(grid lr {grid}, up to {recipe.max_epochs} epochs)"
+            + f"; lr {lr:g} and {chosen} epoch(s) chosen on a {len(dev_set)}-example dev slice "
+            f"(grid lr {grid}, up to {epochs} epochs, batches of {batch})"
         ),
         train_seconds=train_seconds,
         predict_seconds=predict_seconds,
         learning_rate=lr,
-        epochs=epochs,
+        epochs=chosen,
         dev_score=score,
     )

@@ -2,12 +2,13 @@
 (``decide.py``), the three questions answered with their evidence, and the reasons in words.
 
 The decision size is ``--target-size`` when given, else the full training size. An option's
-expected score there: its fitted learning curve (``fitted``); its pilot score when the pilot
-already trained on that many examples (``measured``); for the fine-tuned encoder, whose curve has
-fewer sizes under a small budget, its pilot score plus the gain the frozen encoder's fitted curve
-makes between the pilot size and the decision size (``borrowed``: fine-tuning gained at least as
-much from more data as frozen features did in what the project measured, so this is
-conservative); otherwise its pilot score, flagged ``measured`` with a note.
+expected score there (``basis``): its fitted learning curve (``fitted``; with exactly two sizes,
+as fine-tuning has under a small budget, ``two-size fit``: the exponent is assumed and the
+interval spans its plausible range, ``curves.py``); its pilot score when the pilot already
+trained on that many examples (``measured``); for the fine-tuned encoder with a single size, its
+pilot score plus the gain the frozen encoder's fitted curve makes between the pilot size and the
+decision size (``borrowed``; fine-tuning gained at least as much from more data as frozen
+features did in what the project measured); otherwise its pilot score, flagged ``measured``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import math
 import numpy as np
 
 from . import evidence
-from .curves import fit_curve
+from .curves import C_RANGE, Noise, fit_curve, two_point_c
 from .decide import Candidate, Preferences, Verdict, confidence_level, decide
 from .metrics import interval
 from .models import (
@@ -52,16 +53,21 @@ def _pts(x: float) -> str:
 
 
 def _pilot_result(
-    run: ArmRun, weights: np.ndarray, full_size: int = 0, target_size: int = 0
+    run: ArmRun,
+    weights: np.ndarray,
+    full_size: int = 0,
+    target_size: int = 0,
+    noise: Noise | None = None,
 ) -> PilotResult:
     low, high = interval(run.evaluation.resampled(weights))
     targets = [n for n in (full_size, target_size) if n]
     curve_weights = weights[: evidence.CURVE_ROUNDS]
-    fitted = evidence.extrapolations(run, curve_weights, targets) if targets else []
+    fitted = evidence.extrapolations(run, curve_weights, targets, noise) if targets else []
     at = dict(zip(targets, fitted, strict=False))
     fit = None
     if run.curve:
-        f = fit_curve([r.size for r in run.curve], [r.evaluation.score() for r in run.curve])
+        sizes = [r.size for r in run.curve]
+        f = fit_curve(sizes, [r.evaluation.score() for r in run.curve], two_point_c(sizes))
         fit = CurveFit(a=f.a, b=f.b, c=f.c, fitted=f.fitted)
     return PilotResult(
         fit=fit,
@@ -103,7 +109,8 @@ def _expected(
 ) -> tuple[Extrapolation, str]:
     at = pilot.at_target_size if target else pilot.at_full_size
     if at is not None and at.fitted:
-        return at, "fitted"
+        sizes = {r.size for r in run.curve}
+        return at, "fitted" if two_point_c(list(sizes)) is None else "two-size fit"
     measured = Extrapolation(size=size, score=pilot.score, interval=pilot.interval, fitted=False)
     if size <= run.num_train:
         return measured, "measured"
@@ -122,7 +129,7 @@ def _expected(
 
 
 def _frozen_gain(
-    by_arm: dict[str, ArmRun], weights: np.ndarray, size: int
+    by_arm: dict[str, ArmRun], weights: np.ndarray, size: int, noise: Noise | None
 ) -> tuple[float, float] | None:
     """The frozen encoder's fitted gain from its pilot size to ``size``, and its interval's
     half-width at ``size`` (to widen a borrowed interval by)."""
@@ -130,7 +137,7 @@ def _frozen_gain(
     if frozen is None or not frozen.curve:
         return None
     at_pool, at_size = evidence.extrapolations(
-        frozen, weights[: evidence.CURVE_ROUNDS], [frozen.num_train, size]
+        frozen, weights[: evidence.CURVE_ROUNDS], [frozen.num_train, size], noise
     )
     if not at_size.fitted:
         return None
@@ -178,14 +185,15 @@ def recommend(
 ) -> Recommendation:
     prefs = prefs or Preferences()
     by_arm = {r.arm: r for r in runs}
+    noise = evidence.training_noise(runs)
     pilots = {
-        r.arm: _pilot_result(r, weights, profile.num_train if r.curve else 0, target_size)
+        r.arm: _pilot_result(r, weights, profile.num_train if r.curve else 0, target_size, noise)
         for r in runs
     }
     size = target_size or profile.num_train
     pool = max((r.num_train for r in runs if r.curve), default=0)
     names = labels(encoder_name, vectors_name)
-    borrowed = _frozen_gain(by_arm, weights, size) if size > pool else None
+    borrowed = _frozen_gain(by_arm, weights, size, noise) if size > pool else None
     candidates, options = [], {}
     for run in runs:
         if run.arm == MAJORITY:
@@ -384,14 +392,19 @@ def _adaptation_decision(
             f"{_pts(frozen.expected)} frozen ({options[frozen.arm].label}), "
             f"{(tuned.expected - frozen.expected) * 100:+.1f} points; its pilot trained for "
             f"{tuned.train_seconds:,.0f} s vs {frozen.train_seconds:,.0f} s"
-            + (
-                " (fine-tuning's expected score borrows the frozen curve's shape)"
-                if tuned.basis == "borrowed"
-                else ""
-            )
+            + _BASIS_NOTE.get(tuned.basis, "")
             + "."
         )
     return _compare(answer, pick, other, options, prefs, reason)
+
+
+_BASIS_NOTE = {
+    "borrowed": " (fine-tuning's expected score borrows the frozen curve's shape)",
+    "two-size fit": (
+        " (fine-tuning ran at two sizes: its curve's exponent is assumed, between "
+        f"{C_RANGE[0]:g} and {C_RANGE[1]:g}, and its interval carries that)"
+    ),
+}
 
 
 def _why_pick(verdict: Verdict, options: dict[str, Option], prefs: Preferences, metric: str) -> str:

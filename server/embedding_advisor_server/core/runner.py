@@ -69,13 +69,17 @@ class Plan:
 
 
 PRESETS = {
-    Budget.QUICK: Plan(3, 1, finetune_points=1, finetune=Recipe((1e-4,), max_epochs=2)),
-    Budget.STANDARD: Plan(4, 2, finetune_points=2, finetune=Recipe((5e-5, 1e-4), max_epochs=3)),
+    Budget.QUICK: Plan(
+        3, 2, finetune_points=2, finetune=Recipe((1e-4,), max_epochs=2, min_steps=120)
+    ),
+    Budget.STANDARD: Plan(
+        4, 2, finetune_points=2, finetune=Recipe((5e-5, 1e-4), max_epochs=3, min_steps=120)
+    ),
     Budget.THOROUGH: Plan(
         5,
         3,
         finetune_points=3,
-        finetune=Recipe((3e-5, 5e-5, 1e-4), max_epochs=5),
+        finetune=Recipe((3e-5, 5e-5, 1e-4), max_epochs=5, min_steps=200),
         finetune_seeds=2,
     ),
 }
@@ -141,7 +145,10 @@ def run_pilots(
     check: Check,
     report: Report,
     plan: Plan | None = None,
+    decision_size: int = 0,
 ) -> Outcome:
+    """``decision_size``: the size the advice is for (0: the training set given); fine-tuning's
+    smaller sizes run only when it is beyond the pool (see ``_fine_tune_arm``)."""
     plan = plan or Plan.of(Budget.UNSPECIFIED)
     start = time.monotonic()
     deadline = start + plan.seconds if plan.seconds else None
@@ -289,6 +296,8 @@ def run_pilots(
                 logme=arm.logme,
             )
         )
+    if (decision_size or len(train)) <= len(pool):
+        plan = replace(plan, finetune_points=1)
     tuned = _fine_tune_arm(
         encoder, pool, held_out, metric, seed, plan, sizes, rate, deadline, check, report, notes
     )
@@ -324,7 +333,10 @@ def _fine_tune_arm(
     notes: list[str],
 ) -> ArmRun | None:
     """Fine-tune at the plan's largest sizes, largest first (the first run is the headline);
-    smaller sizes get ``plan.finetune_seeds`` seeds. Skip what the deadline rules out."""
+    smaller sizes get ``plan.finetune_seeds`` seeds. Skip what the deadline rules out.
+
+    The caller asks for one size when the pool is the decision size: the pilot then measures
+    fine-tuning where the advice is for, and its costliest runs would not change it."""
     recipe = plan.finetune
     chosen = sorted(sizes[-plan.finetune_points :], reverse=True)
     steps = [
@@ -334,7 +346,8 @@ def _fine_tune_arm(
     headline = None
     peak = 0.0
     for k, (size, s) in enumerate(steps):
-        cost = size * recipe.max_epochs * len(recipe.learning_rates) * FINETUNE_COST / rate
+        epochs = recipe.epochs(size)
+        cost = size * epochs * len(recipe.learning_rates) * FINETUNE_COST / rate
         left = deadline - time.monotonic() if deadline is not None else None
         if left is not None and cost > left:
             notes.append(
