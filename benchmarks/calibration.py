@@ -50,7 +50,9 @@ def main(names: list[str], small: int, big: int) -> None:
                 )
                 t1 = time.perf_counter()
                 truth = client.advise(
-                    train, test_path=test, advice_options=options(max_train_examples=big, target_size=big, seed=0)
+                    train,
+                    test_path=test,
+                    advice_options=options(max_train_examples=big, target_size=big, seed=0),
                 )
                 t2 = time.perf_counter()
                 measured = {p.arm: p.score for p in truth.pilots}
