@@ -154,11 +154,13 @@ def test_fine_tuning_is_weighed_against_freezing():
     assert d.gain == pytest.approx(0.05) and "trained for 60 s vs 0 s" in d.reason
 
 
-def curve(arm: str, embedding: Embedding, law, seed: int, **kw) -> ArmRun:
-    """An arm with pilots at 250/500/1000 examples scoring ``law(n)``."""
+def curve(arm: str, embedding: Embedding, law, seed: int, seeds: int = 1, **kw) -> ArmRun:
+    """An arm with pilots at 250/500/1000 examples scoring ``law(n)``; ``seeds`` runs per size
+    (their scores equal: no training noise)."""
     runs = [
-        CurveRun(n, 0, accuracy(TRUTH, predictions(round(N * law(n)), seed + n)), 1.0)
+        CurveRun(n, s, accuracy(TRUTH, predictions(round(N * law(n)), seed + n + s)), 1.0)
         for n in (250, 500, 1000)
+        for s in range(seeds)
     ]
     top = runs[-1].evaluation
     return ArmRun(arm, embedding, arm, top, 1000, N, 1.0, 1.0, kw.pop("speed", 100.0), curve=runs)
@@ -209,6 +211,34 @@ def test_fine_tuning_at_two_sizes_extrapolates_its_own_curve_with_an_assumed_exp
     assert e.fitted and e.score == pytest.approx(along)
     assert e.interval.low < 0.85 + 0.05 * 0.75 < along < 0.85 + 0.05 * 1.47 < e.interval.high
     assert "exponent is assumed" in rec.adaptation_decision.reason
+
+
+def test_confidence_and_gains_are_judged_at_the_decision_size_not_the_pilot_size():
+    # Fine-tuning trails freezing at the 1,000-example pilot but climbs much faster: at 4,000
+    # examples its curve is ~7 points ahead. The pick, its confidence and the gain's interval
+    # must all speak of 4,000, where the advice is for. (Two seeds a size that agree: the
+    # held-out examples are the only noise.)
+    frozen = curve(ENCODER_FROZEN, Embedding.CONTEXTUAL, lambda n: 0.80 - 1.0 / n**0.5, 1, 2)
+    tuned = curve(ENCODER_FINETUNED, Embedding.CONTEXTUAL, lambda n: 0.95 - 6.0 / n**0.5, 2, 2)
+    runs = [MAJORITY_RUN, frozen, tuned]
+    assert tuned.evaluation.score() < frozen.evaluation.score()  # at the pilot size
+    rec = recommend(
+        profile(num_train=4000),
+        runs,
+        "accuracy",
+        bootstrap_weights(N, 1000, 0),
+        "MiniLM",
+        "GloVe",
+        prefs=Preferences(Priority.ACCURACY),
+    )
+    assert rec.choice.arm == ENCODER_FINETUNED and rec.choice.basis == "fitted"
+    d = rec.adaptation_decision
+    assert d.answer == "fine-tune" and d.gain > 0.04
+    # At the pilot the gap is about -1 point and even odds; at 4,000 the interval is about +6.6.
+    low, high = d.gain_interval.low, d.gain_interval.high
+    assert low < d.gain < high and (low + high) / 2 > 0.03 and high > 0.08
+    assert rec.confidence in (Confidence.HIGH, Confidence.MEDIUM)
+    assert d.confidence in (Confidence.HIGH, Confidence.MEDIUM)
 
 
 def test_pretraining_advice_follows_the_domain_signals_and_says_it_is_unmeasured():

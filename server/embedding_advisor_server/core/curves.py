@@ -25,7 +25,7 @@ The curve is refitted per replicate; the percentiles of the predictions form the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -91,6 +91,10 @@ class Extrapolation:
     low: float
     high: float
     fitted: bool
+    # The refitted curves' predictions, one per held-out replicate (paired with other arms' on
+    # the same replicate), without the one-more-run noise the interval adds: the uncertainty of
+    # the expected score, which decisions between options compare.
+    samples: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,7 @@ def extrapolate(
     for r, row in enumerate(replicates):
         refit = fit_curve(sizes, row, float(draws[r]) if two_sizes else None)
         predictions[r] = [refit.predict(t) for t in targets]
+    expected = np.clip(predictions, 0.0, 1.0)  # the curve's uncertainty: what decisions compare
     predictions += noise.draw(rng, predictions.shape, predictive=True)
     np.clip(predictions, 0.0, 1.0, out=predictions)
     out = []
@@ -160,6 +165,13 @@ def extrapolate(
         low, high = interval(predictions[:, j], level)
         point = fit.predict(target)
         out.append(
-            Extrapolation(int(target), point, min(low, point), max(high, point), fitted=fit.fitted)
+            Extrapolation(
+                int(target),
+                point,
+                min(low, point),
+                max(high, point),
+                fitted=fit.fitted,
+                samples=expected[:, j],
+            )
         )
     return out

@@ -24,10 +24,12 @@ The rule, in order:
 6. **Runner-up.** If the pick is not the best, the best (what more accuracy would cost). Otherwise
    the next option by expected score, preferring one that is a different choice (another embedding
    or the other side of fine-tune / freeze) over another head for the same choice.
-7. **Confidence.** The share of paired bootstrap replicates (held-out examples resampled, at the
-   pilot size) in which the pick scores no worse than the runner-up less the tolerance: high from
-   0.9, medium from 0.7, else low. At most medium when the decision size is more than four times
-   the pilot size (it rests on extrapolation).
+7. **Confidence.** The share of paired bootstrap replicates of the expected scores at the decision
+   size (held-out examples resampled, curves refitted with training noise; see ``curves.py``) in
+   which the pick scores no worse than the runner-up less the tolerance: high from 0.9, medium
+   from 0.7, else low. Candidates without such replicates are compared at the pilot size. At most
+   medium when the decision size is more than four times the pilot size (it rests on
+   extrapolation).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class Candidate:
     examples_per_second: float
     train_seconds: float
     samples: np.ndarray = field(repr=False)  # bootstrap replicates of the pilot score (paired)
+    # Replicates of the expected score at the decision size (paired); None: use ``samples``.
+    expected_samples: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def choice(self) -> tuple[Embedding, bool]:
@@ -94,6 +98,13 @@ def confidence_level(support: float) -> Confidence:
     if support >= HIGH:
         return Confidence.HIGH
     return Confidence.MEDIUM if support >= MEDIUM else Confidence.LOW
+
+
+def paired_difference(a: Candidate, b: Candidate) -> np.ndarray:
+    """Replicates of ``a - b``: at the decision size when both carry them, else at the pilot."""
+    if a.expected_samples is not None and b.expected_samples is not None:
+        return a.expected_samples - b.expected_samples
+    return a.samples - b.samples
 
 
 def _cost(c: Candidate) -> float:
@@ -159,7 +170,7 @@ def decide(
     if runner_up is None:
         verdict.confidence, verdict.support = Confidence.HIGH, 1.0
         return verdict
-    support = float(np.mean(pick.samples - runner_up.samples >= -tol - 1e-12))
+    support = float(np.mean(paired_difference(pick, runner_up) >= -tol - 1e-12))
     level = confidence_level(support)
     if (
         level is Confidence.HIGH

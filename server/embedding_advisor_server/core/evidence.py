@@ -3,9 +3,12 @@ on the halves of each per-example profile metric (Arora et al. 2020's median spl
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
-from .curves import Noise, extrapolate, seed_noise
+from . import curves
+from .curves import Noise, seed_noise
 from .metrics import Evaluation, bootstrap_weights, interval
 from .models import BucketedGap, BucketGap, CurvePoint, ExampleMetrics, Extrapolation, Interval
 from .pilots import ArmRun
@@ -43,23 +46,32 @@ def training_noise(runs: list[ArmRun]) -> Noise | None:
 
 
 def extrapolations(
-    run: ArmRun, weights: np.ndarray, sizes: list[int], fallback_noise: Noise | None = None
-) -> list[Extrapolation]:
+    run: ArmRun,
+    weights: np.ndarray,
+    sizes: list[int],
+    fallback_noise: Noise | None = None,
+    seed: int = 0,
+) -> dict[int, curves.Extrapolation]:
+    """The run's curve extrapolated to each of ``sizes`` (empty without a curve), with the
+    bootstrap predictions. Each arm draws its own training noise (seeded by its name), while the
+    held-out replicates (``weights``) are shared, so two arms' samples stay paired."""
     if not run.curve:
-        return []
-    fitted = extrapolate(
+        return {}
+    fitted = curves.extrapolate(
         [r.size for r in run.curve],
         [r.evaluation for r in run.curve],
         sizes,
         weights,
         fallback_noise=fallback_noise,
+        seed=zlib.crc32(f"{seed}:{run.arm}".encode()),
     )
-    return [
-        Extrapolation(
-            size=e.size, score=e.score, interval=Interval(low=e.low, high=e.high), fitted=e.fitted
-        )
-        for e in fitted
-    ]
+    return {e.size: e for e in fitted}
+
+
+def as_model(e: curves.Extrapolation) -> Extrapolation:
+    return Extrapolation(
+        size=e.size, score=e.score, interval=Interval(low=e.low, high=e.high), fitted=e.fitted
+    )
 
 
 def _subset(e: Evaluation, idx: np.ndarray) -> Evaluation:

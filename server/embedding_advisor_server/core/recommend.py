@@ -17,9 +17,8 @@ import math
 
 import numpy as np
 
-from . import evidence
-from .curves import C_RANGE, Noise, fit_curve, two_point_c
-from .decide import Candidate, Preferences, Verdict, confidence_level, decide
+from . import curves, evidence
+from .decide import Candidate, Preferences, Verdict, confidence_level, decide, paired_difference
 from .metrics import interval
 from .models import (
     Adaptation,
@@ -55,25 +54,27 @@ def _pts(x: float) -> str:
 def _pilot_result(
     run: ArmRun,
     weights: np.ndarray,
+    predicted: dict[int, curves.Extrapolation],
     full_size: int = 0,
     target_size: int = 0,
-    noise: Noise | None = None,
 ) -> PilotResult:
     low, high = interval(run.evaluation.resampled(weights))
-    targets = [n for n in (full_size, target_size) if n]
-    curve_weights = weights[: evidence.CURVE_ROUNDS]
-    fitted = evidence.extrapolations(run, curve_weights, targets, noise) if targets else []
-    at = dict(zip(targets, fitted, strict=False))
     fit = None
     if run.curve:
         sizes = [r.size for r in run.curve]
-        f = fit_curve(sizes, [r.evaluation.score() for r in run.curve], two_point_c(sizes))
+        f = curves.fit_curve(
+            sizes, [r.evaluation.score() for r in run.curve], curves.two_point_c(sizes)
+        )
         fit = CurveFit(a=f.a, b=f.b, c=f.c, fitted=f.fitted)
+
+    def at(size: int) -> Extrapolation | None:
+        return evidence.as_model(predicted[size]) if size and size in predicted else None
+
     return PilotResult(
         fit=fit,
         curve=evidence.curve_points(run, weights) if run.curve else [],
-        at_full_size=at.get(full_size) if full_size else None,
-        at_target_size=at.get(target_size) if target_size else None,
+        at_full_size=at(full_size),
+        at_target_size=at(target_size),
         peak_memory_mib=run.peak_memory_mib,
         logme=run.logme,
         arm=run.arm,
@@ -103,45 +104,44 @@ def labels(encoder: str, vectors: str) -> dict[str, str]:
 def _expected(
     run: ArmRun,
     pilot: PilotResult,
+    predicted: dict[int, curves.Extrapolation],
     size: int,
-    target: bool,
-    borrowed_gain: tuple[float, float] | None,
-) -> tuple[Extrapolation, str]:
-    at = pilot.at_target_size if target else pilot.at_full_size
+    curve_weights: np.ndarray,
+    borrowed_gain: tuple[float, np.ndarray] | None,
+) -> tuple[Extrapolation, str, np.ndarray]:
+    """The option's expected score at ``size``, its basis, and its bootstrap samples there
+    (paired with the other options' over the first ``CURVE_ROUNDS`` held-out replicates)."""
+    at = predicted.get(size)
     if at is not None and at.fitted:
-        sizes = {r.size for r in run.curve}
-        return at, "fitted" if two_point_c(list(sizes)) is None else "two-size fit"
+        two = curves.two_point_c([r.size for r in run.curve]) is not None
+        return evidence.as_model(at), "two-size fit" if two else "fitted", at.samples
+    pilot_samples = run.evaluation.resampled(curve_weights)
     measured = Extrapolation(size=size, score=pilot.score, interval=pilot.interval, fitted=False)
-    if size <= run.num_train:
-        return measured, "measured"
-    if run.arm == ENCODER_FINETUNED and borrowed_gain is not None:
-        gain, widen = borrowed_gain
+    if size > run.num_train and run.arm == ENCODER_FINETUNED and borrowed_gain is not None:
+        gain, gain_samples = borrowed_gain
         score = float(np.clip(pilot.score + gain, 0.0, 1.0))
-        low = float(np.clip(pilot.interval.low + gain - widen, 0.0, score))
-        high = float(np.clip(pilot.interval.high + gain + widen, score, 1.0))
+        samples = np.clip(pilot_samples + gain_samples, 0.0, 1.0)
+        low, high = interval(samples)
+        iv = Interval(low=min(low, score), high=max(high, score))
         return (
-            Extrapolation(
-                size=size, score=score, interval=Interval(low=low, high=high), fitted=False
-            ),
+            Extrapolation(size=size, score=score, interval=iv, fitted=False),
             "borrowed",
+            samples,
         )
-    return measured, "measured"
+    return measured, "measured", pilot_samples
 
 
 def _frozen_gain(
-    by_arm: dict[str, ArmRun], weights: np.ndarray, size: int, noise: Noise | None
-) -> tuple[float, float] | None:
-    """The frozen encoder's fitted gain from its pilot size to ``size``, and its interval's
-    half-width at ``size`` (to widen a borrowed interval by)."""
+    by_arm: dict[str, ArmRun], predicted: dict[str, dict[int, curves.Extrapolation]], size: int
+) -> tuple[float, np.ndarray] | None:
+    """The frozen encoder's fitted gain from its pilot size to ``size``, with its bootstrap
+    samples (the difference of the two predictions, replicate by replicate)."""
     frozen = by_arm.get(ENCODER_FROZEN)
-    if frozen is None or not frozen.curve:
+    at = predicted.get(ENCODER_FROZEN, {})
+    if frozen is None or size not in at or not at[size].fitted:
         return None
-    at_pool, at_size = evidence.extrapolations(
-        frozen, weights[: evidence.CURVE_ROUNDS], [frozen.num_train, size], noise
-    )
-    if not at_size.fitted:
-        return None
-    return at_size.score - at_pool.score, (at_size.interval.high - at_size.interval.low) / 2
+    at_pool, at_size = at[frozen.num_train], at[size]
+    return at_size.score - at_pool.score, at_size.samples - at_pool.samples
 
 
 def _option(c: Candidate, label: str, expected: Extrapolation) -> Option:
@@ -185,20 +185,31 @@ def recommend(
 ) -> Recommendation:
     prefs = prefs or Preferences()
     by_arm = {r.arm: r for r in runs}
+    size = target_size or profile.num_train
     noise = evidence.training_noise(runs)
-    pilots = {
-        r.arm: _pilot_result(r, weights, profile.num_train if r.curve else 0, target_size, noise)
+    curve_weights = weights[: evidence.CURVE_ROUNDS]
+    predicted = {
+        r.arm: evidence.extrapolations(
+            r, curve_weights, sorted({profile.num_train, size, r.num_train}), noise, seed
+        )
         for r in runs
     }
-    size = target_size or profile.num_train
+    pilots = {
+        r.arm: _pilot_result(
+            r, weights, predicted[r.arm], profile.num_train if r.curve else 0, target_size
+        )
+        for r in runs
+    }
     pool = max((r.num_train for r in runs if r.curve), default=0)
     names = labels(encoder_name, vectors_name)
-    borrowed = _frozen_gain(by_arm, weights, size, noise) if size > pool else None
+    borrowed = _frozen_gain(by_arm, predicted, size) if size > pool else None
     candidates, options = [], {}
     for run in runs:
         if run.arm == MAJORITY:
             continue
-        expected, basis = _expected(run, pilots[run.arm], size, bool(target_size), borrowed)
+        expected, basis, at_size = _expected(
+            run, pilots[run.arm], predicted[run.arm], size, curve_weights, borrowed
+        )
         c = Candidate(
             arm=run.arm,
             embedding=run.embedding,
@@ -210,6 +221,7 @@ def recommend(
             examples_per_second=run.examples_per_second,
             train_seconds=run.train_seconds,
             samples=run.evaluation.resampled(weights),
+            expected_samples=at_size,
         )
         candidates.append(c)
         options[run.arm] = _option(c, names.get(run.arm, run.arm), expected)
@@ -326,8 +338,9 @@ def _compare(
             confidence=Confidence.HIGH,
             reason=reason,
         )
-    low, high = interval(evidence_c.samples - other.samples)
-    support = float(np.mean(evidence_c.samples - other.samples >= -prefs.tolerance - 1e-12))
+    diff = paired_difference(evidence_c, other)
+    low, high = interval(diff)
+    support = float(np.mean(diff >= -prefs.tolerance - 1e-12))
     return Decision(
         answer=answer,
         evidence=options[evidence_c.arm],
@@ -402,7 +415,7 @@ _BASIS_NOTE = {
     "borrowed": " (fine-tuning's expected score borrows the frozen curve's shape)",
     "two-size fit": (
         " (fine-tuning ran at two sizes: its curve's exponent is assumed, between "
-        f"{C_RANGE[0]:g} and {C_RANGE[1]:g}, and its interval carries that)"
+        f"{curves.C_RANGE[0]:g} and {curves.C_RANGE[1]:g}, and its interval carries that)"
     ),
 }
 
