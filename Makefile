@@ -22,9 +22,10 @@ lint:
 	$(BIN)/ruff check client server tests benchmarks scripts hatch_build.py
 	node_modules/.bin/buf lint proto
 
-# Regenerate the protobuf modules after editing proto/ (the editable install does it too).
+# Regenerate the protobuf modules after editing proto/: the editable reinstall runs the build
+# hook (hatch_build.py) with its build requirements, which the venv itself does not carry.
 proto:
-	$(BIN)/python -c "from pathlib import Path; from hatch_build import compile_protos; compile_protos(Path('.'))"
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 
 bench:
 	$(BIN)/python benchmarks/advise_walltime.py
