@@ -4,7 +4,8 @@ For each dataset: advise from a small pilot pool (``--small``, default 500 train
 the decision size ``--big`` (default 2,000: ``--target-size``), then run the pilots on ``--big``
 examples for real. Per option, the small run's expected score at ``--big`` (with its 95% interval)
 is compared with the score the option then measures at ``--big`` on the same held-out examples:
-the share of intervals that cover it (calibration) and the mean absolute error. The small run's
+the share of intervals that cover it (calibration), their median width (an interval from 0 to 1
+covers everything and says nothing) and the mean absolute error. The small run's
 pick is scored by its **regret**: the best option's measured score at ``--big`` minus the pick's.
 
     .venv/bin/python benchmarks/calibration.py [--small N] [--big N] [NAME ...]
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -68,6 +70,7 @@ def main(names: list[str], small: int, big: int) -> None:
                             "interval": [round(e.interval.low, 4), round(e.interval.high, 4)],
                             "measured_at_big": round(actual, 4),
                             "covered": e.interval.low <= actual <= e.interval.high,
+                            "width_points": round(100 * (e.interval.high - e.interval.low), 2),
                             "error": round(e.score - actual, 4),
                         }
                     )
@@ -86,6 +89,7 @@ def main(names: list[str], small: int, big: int) -> None:
                     "best_measured_at_big": best["arm"],
                     "regret_points": round(100 * regret, 2),
                     "coverage": round(sum(r["covered"] for r in per_option) / len(per_option), 3),
+                    "median_width_points": statistics.median(r["width_points"] for r in per_option),
                     "mean_abs_error_points": round(
                         100 * sum(abs(r["error"]) for r in per_option) / len(per_option), 2
                     ),
@@ -94,12 +98,15 @@ def main(names: list[str], small: int, big: int) -> None:
                 rows.append(row)
                 print(
                     f"{name:18s} pick {pick:22s} regret {row['regret_points']:5.1f} pts  "
-                    f"coverage {row['coverage']:.2f}  MAE {row['mean_abs_error_points']:.1f} pts  "
+                    f"coverage {row['coverage']:.2f}  width {row['median_width_points']:.1f} pts  "
+                    f"MAE {row['mean_abs_error_points']:.1f} pts  "
                     f"({row['seconds_small']:.0f} s + {row['seconds_big']:.0f} s)"
                 )
     covered = [r["covered"] for row in rows for r in row["options"]]
+    widths = [r["width_points"] for row in rows for r in row["options"]]
     summary = {
         "coverage": round(sum(covered) / len(covered), 3) if covered else None,
+        "median_interval_width_points": statistics.median(widths) if widths else None,
         "mean_regret_points": round(sum(r["regret_points"] for r in rows) / len(rows), 2)
         if rows
         else None,

@@ -36,13 +36,14 @@ def curve_points(run: ArmRun, weights: np.ndarray) -> list[CurvePoint]:
 
 
 def training_noise(runs: list[ArmRun]) -> Noise | None:
-    """The largest seed-to-seed spread any arm measured: the training noise assumed for an arm
-    that ran one seed per size (fine-tuning under a small budget). None when none measured."""
+    """The largest seed-to-seed noise any arm measured (its scale, see ``curves.Noise``): the
+    training noise assumed for an arm that ran one seed per size (fine-tuning under a small
+    budget). None when none measured."""
     spreads = [
         seed_noise([r.size for r in run.curve], [r.evaluation.score() for r in run.curve])
         for run in runs
     ]
-    return max((s for s in spreads if s is not None), key=lambda s: s.spread, default=None)
+    return max((s for s in spreads if s is not None), key=lambda s: s.scale, default=None)
 
 
 def extrapolations(
