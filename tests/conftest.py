@@ -86,6 +86,23 @@ def client(server):
         yield c
 
 
+@pytest.fixture(scope="session")
+def reviews_job(server, tmp_path_factory):
+    """One advice on the 300 reviews (``reviews``: 240 train, 60 held out) with the default
+    options and ``--target-size 5000`` (beyond the pool: every curve is extrapolated), watched
+    from its start: the job as started and every event. Several tests read it: an advice run
+    costs minutes."""
+    from embedding_advisor import AdvisorClient, options
+
+    folder = tmp_path_factory.mktemp("reviews")
+    path = write_jsonl(folder / "reviews.jsonl", read_jsonl(EXAMPLE, 300))
+    with AdvisorClient(server.target, timeout=300) as c:
+        info = c.upload(path)
+        job = c.start_advice(info.dataset_id, advice_options=options(seed=0, target_size=5000))
+        events = list(c.watch(job.job_id))
+    return job, events
+
+
 @pytest.fixture()
 def reviews(tmp_path) -> Path:
     """300 real movie-review snippets from the shipped example."""
@@ -93,9 +110,15 @@ def reviews(tmp_path) -> Path:
 
 
 @pytest.fixture()
+def small_reviews(tmp_path) -> Path:
+    """150 real movie-review snippets (120 train, 30 held out): for plumbing, not science."""
+    return write_jsonl(tmp_path / "small-reviews.jsonl", read_jsonl(EXAMPLE, 150))
+
+
+@pytest.fixture()
 def pairs(tmp_path) -> Path:
-    """240 real MRPC sentence pairs."""
-    return write_jsonl(tmp_path / "mrpc.jsonl", read_jsonl(shared("mrpc") / "train.jsonl", 240))
+    """150 real MRPC sentence pairs."""
+    return write_jsonl(tmp_path / "mrpc.jsonl", read_jsonl(shared("mrpc") / "train.jsonl", 150))
 
 
 @pytest.fixture()

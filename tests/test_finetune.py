@@ -7,7 +7,6 @@ import json
 import random
 
 from conftest import read_jsonl, shared
-from embedding_advisor import options
 from embedding_advisor_server.core.dataset import parse_jsonl
 from embedding_advisor_server.core.finetune import Recipe, fine_tune
 from embedding_advisor_server.core.metrics import ACCURACY, ENTITY_F1, evaluate
@@ -82,12 +81,12 @@ def test_fine_tuning_tags_tokens():
     assert {t for p in result.predictions for t in p} <= tags | {"O"}
 
 
-def test_advice_has_a_fine_tuned_arm(client, reviews):
-    rec = client.advise(reviews, advice_options=options(seed=0))  # the test server's quick budget
+def test_advice_has_a_fine_tuned_arm(reviews_job):
+    rec = reviews_job[1][-1].job.recommendation  # the test server's quick budget
     tuned = {p.arm: p for p in rec.pilots}["encoder_finetuned"]
     assert tuned.embedding == 1  # EMBEDDING_CONTEXTUAL
     assert "Fine-tuned" in tuned.description and "lr 0.0001" in tuned.description
-    assert [c.size for c in tuned.curve] == [240] and tuned.num_train == 240
+    assert [c.size for c in tuned.curve] == [120, 240] and tuned.num_train == 240
     assert tuned.interval.low <= tuned.score <= tuned.interval.high
     assert tuned.train_seconds > 0 and tuned.examples_per_second > 0
 
