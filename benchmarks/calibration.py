@@ -76,7 +76,7 @@ def main(names: list[str], small: int, big: int) -> None:
                     )
                 best = max(per_option, key=lambda r: r["measured_at_big"])
                 pick = claim.choice.arm if claim.HasField("choice") else ""
-                regret = best["measured_at_big"] - measured[pick] if pick else float("nan")
+                regret = measured[best["arm"]] - measured[pick] if pick else float("nan")
                 row = {
                     "dataset": name,
                     "metric": claim.metric,
