@@ -74,9 +74,9 @@ def main(names: list[str], small: int, big: int) -> None:
                             "error": round(e.score - actual, 4),
                         }
                     )
-                best = max(per_option, key=lambda r: r["measured_at_big"])
+                best = max((o.arm for o in claim.options), key=measured.__getitem__)
                 pick = claim.choice.arm if claim.HasField("choice") else ""
-                regret = measured[best["arm"]] - measured[pick] if pick else float("nan")
+                regret = measured[best] - measured[pick] if pick else float("nan")
                 row = {
                     "dataset": name,
                     "metric": claim.metric,
@@ -86,7 +86,7 @@ def main(names: list[str], small: int, big: int) -> None:
                     "seconds_big": round(t2 - t1, 1),
                     "pick": pick,
                     "pick_at_big_pool": truth.choice.arm if truth.HasField("choice") else "",
-                    "best_measured_at_big": best["arm"],
+                    "best_measured_at_big": best,
                     "regret_points": round(100 * regret, 2),
                     "coverage": round(sum(r["covered"] for r in per_option) / len(per_option), 3),
                     "median_width_points": statistics.median(r["width_points"] for r in per_option),

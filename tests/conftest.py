@@ -103,6 +103,16 @@ def reviews_job(server, tmp_path_factory):
     return job, events
 
 
+@pytest.fixture(scope="session")
+def reviews_advice(reviews_job):
+    """The recommendation that ``reviews_job`` ended with (it must have succeeded)."""
+    from embedding_advisor.v1 import advisor_pb2 as pb
+
+    final = reviews_job[1][-1].job
+    assert final.state == pb.JOB_STATE_SUCCEEDED, final.error
+    return final.recommendation
+
+
 @pytest.fixture()
 def reviews(tmp_path) -> Path:
     """300 real movie-review snippets from the shipped example."""

@@ -81,8 +81,8 @@ def test_fine_tuning_tags_tokens():
     assert {t for p in result.predictions for t in p} <= tags | {"O"}
 
 
-def test_advice_has_a_fine_tuned_arm(reviews_job):
-    rec = reviews_job[1][-1].job.recommendation  # the test server's quick budget
+def test_advice_has_a_fine_tuned_arm(reviews_advice):
+    rec = reviews_advice  # the test server's quick budget
     tuned = {p.arm: p for p in rec.pilots}["encoder_finetuned"]
     assert tuned.embedding == 1  # EMBEDDING_CONTEXTUAL
     assert "Fine-tuned" in tuned.description and "lr 0.0001" in tuned.description

@@ -78,11 +78,11 @@ def test_providers_fall_back_to_cpu_and_refuse_missing_cuda():
             providers("cuda")
 
 
-def test_advice_names_the_backend_it_used(client, small_reviews, reviews_job):
+def test_advice_names_the_backend_it_used(client, small_reviews, reviews_advice):
     rec = client.advise(small_reviews, advice_options=options(feature_backend="onnx-int8"))
     frozen = {p.arm: p for p in rec.pilots}["encoder_frozen_logreg"]
     assert "onnxruntime int8" in frozen.description
-    default = reviews_job[1][-1].job.recommendation  # no backend named: the server's default
+    default = reviews_advice  # no backend named: the server's default
     assert (
         "onnxruntime fp32"
         in {p.arm: p for p in default.pilots}["encoder_frozen_logreg"].description

@@ -219,8 +219,8 @@ def test_profile_lines_point_at_the_examples_they_describe(client, resources, tm
     assert list(prof.examples.complexity) == pytest.approx(expected.tolist(), nan_ok=True)
 
 
-def test_advice_evidence_carries_the_profile_examples(reviews_job):
-    rec = reviews_job[1][-1].job.recommendation
+def test_advice_evidence_carries_the_profile_examples(reviews_advice):
+    rec = reviews_advice
     assert rec.profile.held_out_profiled == 60  # all 60 held-out examples (the cap is 200)
     assert len(rec.profile.examples.lines) == 60
     assert rec.pilots[0].num_eval == 60  # the pilots score the very examples profiled

@@ -153,8 +153,8 @@ def test_bucketed_gaps_split_at_the_median_by_hand():
     assert evidence.bucketed_gaps(examples, [99] * 8, enc, [static], seed=0) == []
 
 
-def test_advice_carries_curves_extrapolations_and_bucketed_gaps(reviews_job):
-    rec = reviews_job[1][-1].job.recommendation  # quick budget, --target-size 5000
+def test_advice_carries_curves_extrapolations_and_bucketed_gaps(reviews_advice):
+    rec = reviews_advice  # quick budget, --target-size 5000
     arms = {p.arm: p for p in rec.pilots}
     assert set(arms) == ARMS
     for name in ARMS - {"majority", "encoder_finetuned"}:

