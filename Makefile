@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint proto bench clean
+.PHONY: install test test-fast lint proto bench clean
 
 # torch first, from the CPU build these machines carry: a plain `torch` requirement on a machine
 # without it would pull the CUDA build (several GB). Then the project with the server and dev
@@ -15,8 +15,13 @@ install:
 	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: skipping buf (proto lint)"; fi
 
+# Everything: unit, integration (real models, a real server) and e2e (subprocesses). CI runs this.
 test:
 	$(BIN)/python -m pytest
+
+# The unit tier alone (tests/unit: stand-in models, no server), for quick checks while working.
+test-fast:
+	$(BIN)/python -m pytest tests/unit
 
 lint:
 	$(BIN)/ruff check client server tests benchmarks scripts hatch_build.py

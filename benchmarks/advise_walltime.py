@@ -13,13 +13,13 @@ pilot budget (default: the server's, quick); results go to advise_walltime[_BUDG
 
 from __future__ import annotations
 
-import json
-import platform
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import results_file
 
 from embedding_advisor import AdvisorClient, options
 from embedding_advisor.v1 import advisor_pb2 as pb
@@ -114,23 +114,14 @@ def main(names: list[str], budget: str | None = None) -> None:
                 )
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak_mib:.0f} MiB")
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(
-        json.dumps(
-            {
-                "machine": {
-                    "cpus": __import__("os").cpu_count(),
-                    "python": platform.python_version(),
-                },
-                "budget": budget or "server default (quick)",
-                "peak_rss_mib": round(peak_mib),
-                "runs": rows,
-            },
-            indent=2,
-        )
-        + "\n"
+    results_file.write(
+        results,
+        {
+            "budget": budget or "server default (quick)",
+            "peak_rss_mib": round(peak_mib),
+            "runs": rows,
+        },
     )
-    print(f"wrote {results.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

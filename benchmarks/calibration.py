@@ -16,14 +16,13 @@ benchmarks/results/calibration.json.
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import results_file
 
 from embedding_advisor import AdvisorClient, options
 from embedding_advisor_server.app import AdvisorServer
@@ -112,19 +111,7 @@ def main(names: list[str], small: int, big: int) -> None:
         else None,
     }
     print(f"overall: {summary}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                "summary": summary,
-                "runs": rows,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    results_file.write(RESULTS, {"summary": summary, "runs": rows})
 
 
 if __name__ == "__main__":

@@ -32,12 +32,15 @@ def main(n: int) -> None:
     import numpy as np
     import torch
 
-    from embedding_advisor_server.core.dataset import parse_jsonl, sample
-    from embedding_advisor_server.core.heads import fit_predict_sequences
-    from embedding_advisor_server.core.metrics import evaluate
-    from embedding_advisor_server.core.onnx_encoder import OnnxEncoder
-    from embedding_advisor_server.core.pilots import fit_predict, pooled_features
-    from embedding_advisor_server.core.resources import Encoder, default_encoder_path
+    from embedding_advisor_server.core.backends.bundled import default_encoder_path
+    from embedding_advisor_server.core.backends.onnx_encoder import OnnxEncoder
+    from embedding_advisor_server.core.backends.torch_encoder import Encoder
+    from embedding_advisor_server.core.data.parse import parse_jsonl
+    from embedding_advisor_server.core.data.sampling import sample
+    from embedding_advisor_server.core.evidence.metrics import evaluate
+    from embedding_advisor_server.core.pilots.features import pooled_features
+    from embedding_advisor_server.core.pilots.heads.bilstm import BiLSTMHead
+    from embedding_advisor_server.core.pilots.heads.linear import LinearHead
 
     train_all = parse_jsonl((SHARED / "rotten_tomatoes" / "train.jsonl").read_bytes(), "train")
     test_all = parse_jsonl((SHARED / "rotten_tomatoes" / "test.jsonl").read_bytes(), "test")
@@ -81,22 +84,16 @@ def main(n: int) -> None:
         enc = backends[label]
         x_train = [(f,) for f in enc.sequence_features(train.inputs, lambda: None)]
         x_eval = [(f,) for f in enc.sequence_features(held_out.inputs, lambda: None)]
-        predicted, _, _ = fit_predict(
-            pooled_features(x_train),
-            train.targets,
-            pooled_features(x_eval),
-            False,
-            "accuracy",
-            0,
+        linear = LinearHead(False, "accuracy", 0).fit(
+            pooled_features(x_train), train.targets, lambda: None
         )
+        predicted = linear.predict(pooled_features(x_eval))
         accuracy["logreg"][label] = round(
             100 * evaluate("accuracy", held_out.targets, predicted).score(), 2
         )
-        result = fit_predict_sequences(
-            x_train, train.targets, x_eval, False, "accuracy", 0, lambda: None
-        )
+        bilstm = BiLSTMHead(False, "accuracy", 0).fit(x_train, train.targets, lambda: None)
         accuracy["bilstm"][label] = round(
-            100 * evaluate("accuracy", held_out.targets, result.predictions).score(), 2
+            100 * evaluate("accuracy", held_out.targets, bilstm.predict(x_eval)).score(), 2
         )
     drift = {
         head: round(acc["onnxruntime int8"] - acc["onnxruntime fp32"], 2)

@@ -36,7 +36,8 @@ N = 10_000
 
 
 def load(name: str):
-    from embedding_advisor_server.core.dataset import parse_jsonl, sample, split
+    from embedding_advisor_server.core.data.parse import parse_jsonl
+    from embedding_advisor_server.core.data.sampling import sample, split
 
     data = parse_jsonl((SHARED / name / "train.jsonl").read_bytes(), "train.jsonl")
     data = sample(data, N, seed=0)
@@ -47,8 +48,9 @@ def load(name: str):
 def one_run(name: str, cache_dir: str) -> dict:
     """Runs in a fresh process: cold load + profile, then a warm profile with stage times."""
     t0 = time.perf_counter()
-    from embedding_advisor_server.core.profile import ProfileTools, profile_dataset
-    from embedding_advisor_server.core.resources import ResourceCache
+    from embedding_advisor_server.core.backends.cache import ResourceCache
+    from embedding_advisor_server.core.profile.complexity import dependency_distance
+    from embedding_advisor_server.core.profile.profile import ProfileTools, profile_dataset
 
     data, train, test = load(name)
     t_data = time.perf_counter()
@@ -77,7 +79,7 @@ def one_run(name: str, cache_dir: str) -> dict:
 
     words = sum(len(x[0].split()) for x in data.inputs)
     t2 = time.perf_counter()
-    tools.parser.dependency_distance(data.inputs)
+    dependency_distance(tools.parser, data.inputs)
     parse_all = time.perf_counter() - t2
     return {
         "dataset": name,
@@ -113,8 +115,8 @@ def one_run(name: str, cache_dir: str) -> dict:
 
 
 def warmup_seconds() -> float:
-    from embedding_advisor_server.core.mlm import MLMProbe
-    from embedding_advisor_server.core.resources import default_encoder_path
+    from embedding_advisor_server.core.backends.bundled import default_encoder_path
+    from embedding_advisor_server.core.backends.mlm import MLMProbe
 
     with tempfile.TemporaryDirectory() as empty:
         t0 = time.perf_counter()
@@ -126,8 +128,8 @@ def main(names: list[str]) -> None:
     cache = os.environ.get("ADVISOR_CACHE_DIR") or tempfile.mkdtemp(prefix="advisor-cache-")
     warm_up = warmup_seconds()
     # Fill the cache once so the cold runs below measure a normal (cached) start.
-    from embedding_advisor_server.core.mlm import MLMProbe
-    from embedding_advisor_server.core.resources import default_encoder_path
+    from embedding_advisor_server.core.backends.bundled import default_encoder_path
+    from embedding_advisor_server.core.backends.mlm import MLMProbe
 
     MLMProbe(default_encoder_path(), Path(cache))
     rows = []

@@ -1,4 +1,9 @@
-"""Shared fixtures: a real advisor server on a free loopback port, real models, a real SQLite file."""
+"""Shared fixtures: a real advisor server on a free loopback port, real models, a real SQLite file;
+for the unit tier, small seeded stand-ins (a tiny BERT, a few word vectors).
+
+Tiers by folder, each with its marker: ``unit/`` (no server, no real model heavier than a
+tokenizer; ``make test-fast``), ``integration/`` (real models, a real server in-process),
+``e2e/`` (the CLI and the server as subprocesses)."""
 
 from __future__ import annotations
 
@@ -7,21 +12,25 @@ import os
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from embedding_advisor_server.core.pilots import arms as registry
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "movie_reviews.jsonl"
-# Every arm an advice reports, baseline included.
-ARMS = {
-    "majority",
-    "static_logreg",
-    "encoder_frozen_logreg",
-    "static_bilstm",
-    "random_bilstm",
-    "encoder_frozen_bilstm",
-    "encoder_finetuned",
-}
+# Every arm an advice reports, baseline included: the registry's.
+ARMS = {spec.id for spec in registry.ARMS}
+TIERS = ("unit", "integration", "e2e")
 SHARED = Path(os.environ.get("ADVISOR_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its tier, from the folder it lives in."""
+    for item in items:
+        parts = Path(item.fspath).relative_to(ROOT / "tests").parts
+        if parts[0] in TIERS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -135,3 +144,86 @@ def pairs(tmp_path) -> Path:
 def tagging(tmp_path) -> Path:
     """200 real WNUT-16 tweets with BIO tags."""
     return write_jsonl(tmp_path / "wnut.jsonl", read_jsonl(shared("wnut16") / "train.jsonl", 200))
+
+
+# --- stand-ins for the unit tier ----------------------------------------------------------
+
+WORDS = (
+    "the a film movie plot was is and great wonderful superb awful terrible dull boring "
+    "lovely meal trip book show overall very not"
+).split()
+
+
+def tiny_bert(folder: Path, model_class=None, layers: int = 2) -> Path:
+    """Save a 32-wide BERT with seeded random weights (``model_class``: ``BertModel`` by
+    default, ``BertForMaskedLM`` for one with its own head) and the bundled tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from embedding_advisor_server.core.backends.bundled import default_encoder_path
+
+    tokenizer = AutoTokenizer.from_pretrained(default_encoder_path())
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    torch.manual_seed(0)
+    (model_class or BertModel)(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def arm_run(
+    arm: str,
+    embedding,
+    description: str,
+    evaluation,
+    num_train: int,
+    num_eval: int,
+    featurize_seconds: float = 0.0,
+    train_seconds: float = 0.0,
+    examples_per_second: float = 0.0,
+    **kw,
+):
+    """A registered arm's run (its identity from the registry; encoder "MiniLM", vectors
+    "GloVe") with these measurements: synthetic evidence for the decision and the report."""
+    return registry.new_run(
+        arm,
+        encoder="MiniLM",
+        vectors="GloVe",
+        embedding=embedding,
+        description=description,
+        evaluation=evaluation,
+        num_train=num_train,
+        num_eval=num_eval,
+        featurize_seconds=featurize_seconds,
+        train_seconds=train_seconds,
+        examples_per_second=examples_per_second,
+        **kw,
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_dir(tmp_path_factory):
+    """A 2-layer, 32-wide BERT with random (seeded) weights and the bundled tokenizer."""
+    return tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tiny_encoder_dir):
+    from embedding_advisor_server.core.backends.torch_encoder import Encoder
+
+    return Encoder(tiny_encoder_dir)
+
+
+@pytest.fixture(scope="session")
+def toy_vectors():
+    """8-dimensional seeded vectors for a small vocabulary (other words are unknown)."""
+    from embedding_advisor_server.core.backends.vectors import StaticVectors
+
+    matrix = np.random.default_rng(0).standard_normal((len(WORDS), 8)).astype(np.float32)
+    return StaticVectors("toy vectors", list(WORDS), matrix)

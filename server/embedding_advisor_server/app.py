@@ -11,7 +11,6 @@ from grpc_reflection.v1alpha import reflection
 
 from embedding_advisor.v1 import advisor_pb2, advisor_pb2_grpc
 
-from .core.advise import Defaults
 from .core.service import AdvisorService
 from .interceptor import ErrorInterceptor
 from .servicer import AdvisorServicer
@@ -27,21 +26,8 @@ class AdvisorServer:
 
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
-        self.service = AdvisorService(
-            blob_dir=settings.blob_dir,
-            db_path=settings.job_db,
-            defaults=Defaults(
-                encoder=settings.encoder,
-                vectors=settings.vectors,
-                max_train_examples=settings.max_train_examples,
-                max_eval_examples=settings.max_eval_examples,
-                feature_backend=settings.feature_backend,
-                budget=settings.budget,
-            ),
-            max_workers=settings.workers,
-            max_upload_bytes=settings.max_upload_bytes,
-            cache_dir=settings.cache_dir,
-        )
+        # The settings are the service's config (they inherit its fields): nothing is copied.
+        self.service = AdvisorService(settings.blob_dir, settings.job_db, settings)
         # Watchers hold a thread each for as long as they watch: leave room beside the unary calls.
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="grpc"),

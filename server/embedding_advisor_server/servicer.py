@@ -9,12 +9,12 @@ from embedding_advisor.v1 import advisor_pb2 as pb
 from embedding_advisor.v1 import advisor_pb2_grpc
 
 from .convert import from_proto, to_proto
-from .core import models
+from .core import schema
 from .core.service import AdvisorService
 
 
-def _options(request) -> models.AdviceOptions:
-    return from_proto(request.options, models.AdviceOptions, "options.")
+def _options(request) -> schema.AdviceOptions:
+    return from_proto(request.options, schema.AdviceOptions, "options.")
 
 
 class AdvisorServicer(advisor_pb2_grpc.AdvisorServiceServicer):
@@ -44,7 +44,7 @@ class AdvisorServicer(advisor_pb2_grpc.AdvisorServiceServicer):
         stop = threading.Event()
         context.add_callback(stop.set)
         for event in self.service.watch(request.job_id, stop):
-            if isinstance(event, models.Progress):
+            if isinstance(event, schema.Progress):
                 yield pb.WatchJobResponse(progress=to_proto(event, pb.Progress))
             else:
                 yield pb.WatchJobResponse(job=to_proto(event, pb.Job))

@@ -1,23 +1,20 @@
-"""Server settings: flags and ``ADVISOR_*`` environment variables, one pydantic model for both."""
+"""Server settings: flags and ``ADVISOR_*`` environment variables, one pydantic model for both.
+
+The service's own fields and defaults (pipeline defaults, workers, upload limit, cache folder) are
+declared once, in ``core/config.py``; these settings inherit them and add the server's.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .core.models import Budget, FeatureBackend
-from .core.resources import default_cache_dir
+from .core.config import ServiceConfig, default_data_dir
 
 
-def default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "embedding-advisor"
-
-
-class ServerSettings(BaseSettings):
+class ServerSettings(BaseSettings, ServiceConfig):
     """Settings of ``advise-server`` (and of the CLI's embedded server)."""
 
     model_config = SettingsConfigDict(
@@ -29,32 +26,9 @@ class ServerSettings(BaseSettings):
     data_dir: Path = Field(
         default_factory=default_data_dir, description="where datasets and the job database live"
     )
-    cache_dir: Path = Field(
-        default_factory=default_cache_dir,
-        description="derived model parts kept between runs (the encoder's warmed-up MLM head)",
-    )
     db_path: Path | None = Field(
         None, description="the SQLite job database (default DATA_DIR/jobs.sqlite3)"
     )
-    workers: int = Field(1, ge=1, le=64, description="advice jobs run at once")
-    encoder: str | None = Field(None, description="default encoder: a Hugging Face model directory")
-    vectors: str | None = Field(
-        None, description="default word-vector file (GloVe or word2vec format)"
-    )
-    max_train_examples: int = Field(
-        2000, ge=10, description="default cap on a pilot's training examples"
-    )
-    max_eval_examples: int = Field(
-        1000, ge=10, description="default cap on a pilot's held-out examples"
-    )
-    feature_backend: FeatureBackend = Field(
-        FeatureBackend.ONNX_FP32,
-        description="default runtime of frozen-encoder features: onnx_fp32, onnx_int8 or torch",
-    )
-    budget: Budget = Field(
-        Budget.QUICK, description="default pilot effort: quick, standard or thorough"
-    )
-    max_upload_bytes: int = Field(2 * 1024**3, ge=1, description="largest dataset accepted")
     max_message_bytes: int = Field(
         16 * 1024**2, ge=1024**2, description="largest gRPC message accepted"
     )

@@ -6,29 +6,24 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .advise import Defaults, Pipeline
-from .blobs import BlobStore
-from .dataset import parse_jsonl
-from .jobs import JobControl, JobManager, JobStore
-from .models import AdviceOptions, DatasetInfo, DatasetProfile, Job, Progress, Recommendation
-from .resources import ResourceCache, check_model_paths
+from .backends.cache import ResourceCache
+from .backends.checks import check_model_paths
+from .config import ServiceConfig
+from .data.blobs import BlobStore
+from .data.parse import parse_jsonl
+from .jobs.manager import JobControl, JobManager
+from .jobs.store import JobStore
+from .pipeline import Pipeline
+from .schema import AdviceOptions, DatasetInfo, DatasetProfile, Job, Progress, Recommendation
 
 
 class AdvisorService:
-    def __init__(
-        self,
-        blob_dir: Path,
-        db_path: Path,
-        defaults: Defaults | None = None,
-        max_workers: int = 1,
-        max_upload_bytes: int = 2 * 1024**3,
-        cache_dir: Path | None = None,
-    ) -> None:
-        self.defaults = defaults or Defaults()
-        self.blobs = BlobStore(blob_dir, max_upload_bytes)
-        self.resources = ResourceCache(cache_dir=cache_dir)
-        self.pipeline = Pipeline(self.blobs, self.resources, self.defaults)
-        self.jobs = JobManager(JobStore(db_path), self._advise, max_workers=max_workers)
+    def __init__(self, blob_dir: Path, db_path: Path, config: ServiceConfig | None = None) -> None:
+        self.config = config or ServiceConfig()
+        self.blobs = BlobStore(blob_dir, self.config.max_upload_bytes)
+        self.resources = ResourceCache(cache_dir=self.config.cache_dir)
+        self.pipeline = Pipeline(self.blobs, self.resources, self.config)
+        self.jobs = JobManager(JobStore(db_path), self._advise, max_workers=self.config.workers)
 
     def upload(self, chunks: Iterable[bytes], filename: str = "") -> DatasetInfo:
         """Store an uploaded JSONL file after checking it; the same bytes are stored once."""

@@ -1,0 +1,197 @@
+"""``advise``: the command line over the client library.
+
+``advise data.jsonl`` starts an embedded server in this process (needs the ``server`` extra) and
+talks to it through the same client as ``--server HOST:PORT`` would. ``advise serve`` runs a server.
+Exit codes: 0 success, 2 invalid input, 1 any other failure, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..client import choices, options
+from ..v1 import advisor_pb2 as pb
+from .session import EXIT_FAILED, EXIT_INVALID, error, run
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+def server_default(setting: str) -> str:
+    """What help says of a default the server decides: the bundled server's value, read from its
+    settings model (nothing is declared twice), and the environment variable that sets it."""
+    env = f"ADVISOR_{setting.upper()}"
+    try:
+        from embedding_advisor_server.core.config import ServiceConfig
+    except ImportError:  # a client-only install
+        return f"the server's, {env}"
+    value = ServiceConfig.model_fields[setting].default
+    value = str(getattr(value, "value", value)).replace("_", "-")
+    return f"the server's: {value}, {env}"
+
+
+def default_data_dir() -> str:
+    try:
+        from embedding_advisor_server.core.config import default_data_dir as folder
+    except ImportError:
+        return "the embedded server's"
+    return str(folder())
+
+
+# The CLI's choices come from the proto's enums, so the two cannot drift apart.
+Backend = enum.Enum(
+    "Backend", {c: c for c in choices(pb.FeatureBackend, "FEATURE_BACKEND_")}, type=str
+)
+BudgetName = enum.Enum("BudgetName", {c: c for c in choices(pb.Budget, "BUDGET_")}, type=str)
+PriorityName = enum.Enum(
+    "PriorityName", {c: c for c in choices(pb.Priority, "PRIORITY_")}, type=str
+)
+
+
+@app.command(help="Advise on embeddings for a labelled JSONL dataset.")
+def advise(
+    dataset: Annotated[
+        Path, typer.Argument(help="JSONL training data (or all the data, with no --test)")
+    ],
+    test: Annotated[
+        Path | None,
+        typer.Option(help="separate JSONL test file; without it the advisor makes a seeded split"),
+    ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ADVISOR_SERVER",
+            help="HOST:PORT of an advisor service; without it an embedded one starts",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the recommendation as JSON on stdout")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    encoder: Annotated[
+        str | None, typer.Option(help="Hugging Face model directory (on the server)")
+    ] = None,
+    vectors: Annotated[
+        str | None, typer.Option(help="word-vector file, GloVe or word2vec format (on the server)")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="seed for splits and subsamples", show_default="0")
+    ] = None,
+    test_fraction: Annotated[
+        float | None,
+        typer.Option(min=0.01, max=0.89, help="held-out share when no --test", show_default="0.2"),
+    ] = None,
+    max_train: Annotated[
+        int | None,
+        typer.Option(
+            min=10,
+            help="most training examples per pilot",
+            show_default=server_default("max_train_examples"),
+        ),
+    ] = None,
+    max_eval: Annotated[
+        int | None,
+        typer.Option(
+            min=10,
+            help="most held-out examples per pilot",
+            show_default=server_default("max_eval_examples"),
+        ),
+    ] = None,
+    backend: Annotated[
+        Backend | None,
+        typer.Option(help="frozen-encoder runtime", show_default=server_default("feature_backend")),
+    ] = None,
+    budget: Annotated[
+        BudgetName | None,
+        typer.Option(
+            help="pilot effort: learning-curve sizes, seeds, fine-tuning grid",
+            show_default=server_default("budget"),
+        ),
+    ] = None,
+    budget_seconds: Annotated[
+        float | None,
+        typer.Option(min=1, help="wall-clock limit on the pilots; they shrink and skip to fit"),
+    ] = None,
+    target_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="decide at this training size (the curves are extrapolated to it)"
+        ),
+    ] = None,
+    priority: Annotated[
+        PriorityName | None,
+        typer.Option(
+            help="accuracy: the best score; balanced / cost: the cheapest option within the "
+            "tolerance of the best",
+            show_default="balanced",
+        ),
+    ] = None,
+    tolerance: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            max=100,
+            help="metric points you would give up for cheaper inference",
+            show_default="accuracy 0, balanced 1, cost 3",
+        ),
+    ] = None,
+    min_throughput: Annotated[
+        float | None,
+        typer.Option(min=0, help="advise only options at least this fast (examples/s, here)"),
+    ] = None,
+    max_latency_ms: Annotated[
+        float | None,
+        typer.Option(min=0, help="advise only options at most this slow (ms per example, here)"),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="also write a report: FILE.html (one self-contained page) or FILE.md "
+            "(Markdown, plots in FILE_files/)"
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="embedded server's data folder", show_default=default_data_dir()),
+    ] = None,
+) -> None:
+    advice_options = options(
+        encoder=encoder,
+        vectors=vectors,
+        seed=seed,
+        test_fraction=test_fraction,
+        max_train_examples=max_train,
+        max_eval_examples=max_eval,
+        feature_backend=backend.value if backend else None,
+        budget=budget.value if budget else None,
+        budget_seconds=budget_seconds,
+        target_size=target_size,
+        priority=priority.value if priority else None,
+        tolerance_points=tolerance,
+        min_examples_per_second=min_throughput,
+        max_latency_ms=max_latency_ms,
+    )
+    for path in (dataset, test):
+        if path is not None and not path.is_file():
+            error(f"no such file: {path}")
+            raise typer.Exit(EXIT_INVALID)
+    raise typer.Exit(run(dataset, test, server, as_json, quiet, data_dir, advice_options, report))
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["serve"]:
+        try:
+            from embedding_advisor_server.__main__ import main as serve
+        except ImportError as exc:
+            error(f"the server is not installed ({exc}): pip install 'embedding-advisor[server]'")
+            sys.exit(EXIT_FAILED)
+        sys.exit(serve(sys.argv[2:]))
+    app()
+
+
+if __name__ == "__main__":
+    main()

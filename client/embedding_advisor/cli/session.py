@@ -1,0 +1,132 @@
+"""One advice from the command line: connect (to a server, or an embedded one), upload, start,
+watch with a progress bar, then print the advice and write the report."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from google.protobuf import json_format
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from .. import errors
+from ..client import AdvisorClient, recommendation_of
+from ..v1 import advisor_pb2 as pb
+from .render import render
+
+EXIT_INVALID = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+stderr = Console(stderr=True)
+
+
+def error(message: object) -> None:
+    stderr.print(f"[red]error:[/red] {escape(str(message))}", highlight=False)
+
+
+@contextlib.contextmanager
+def connect(server: str | None, data_dir: Path | None) -> Iterator[AdvisorClient]:
+    """A client of ``server``, or of an embedded server on a free loopback port."""
+    if server:
+        with AdvisorClient(server) as client:
+            client.wait_ready(timeout=10)
+            yield client
+        return
+    try:
+        from embedding_advisor_server.app import AdvisorServer
+        from embedding_advisor_server.settings import ServerSettings
+    except ImportError as exc:
+        raise errors.FailedPreconditionError(
+            "no --server given and the embedded server cannot start "
+            f"({exc}); install it with: pip install 'embedding-advisor[server]'"
+        ) from None
+    overrides = {"host": "127.0.0.1", "port": 0}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    with (
+        AdvisorServer(ServerSettings(**overrides)) as embedded,
+        AdvisorClient(embedded.target) as client,
+    ):
+        yield client
+
+
+def run(
+    dataset: Path,
+    test: Path | None,
+    server: str | None,
+    as_json: bool,
+    quiet: bool,
+    data_dir: Path | None,
+    advice_options: pb.AdviceOptions,
+    report: Path | None = None,
+) -> int:
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=quiet,
+    )
+    bar = progress.add_task("starting the advisor", total=1.0)
+
+    def moved(p: pb.Progress) -> None:
+        progress.update(bar, completed=p.fraction, description=f"{p.stage}: {p.message}")
+
+    try:
+        with progress, connect(server, data_dir) as client:
+            job_id = None
+            try:
+                progress.update(bar, description=f"uploading {dataset.name}")
+                train = client.upload(dataset)
+                test_info = client.upload(test) if test else None
+                job = client.start_advice(
+                    train.dataset_id, test_info.dataset_id if test_info else None, advice_options
+                )
+                job_id = job.job_id
+                progress.update(bar, description=f"job {job_id[:8]} queued")
+                rec = recommendation_of(client.wait(job_id, moved))
+            except KeyboardInterrupt:
+                # Still connected (an embedded server still up): stop the job, don't orphan it.
+                if job_id is not None:
+                    with contextlib.suppress(errors.AdvisorError):
+                        client.cancel_job(job_id)
+                    stderr.print(f"interrupted; job {job_id} was cancelled")
+                else:
+                    stderr.print("interrupted")
+                return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        return EXIT_INTERRUPTED
+    except errors.InvalidArgumentError as exc:
+        error(exc)
+        return EXIT_INVALID
+    except errors.AdvisorError as exc:
+        error(exc)
+        return EXIT_FAILED
+    if as_json:
+        sys.stdout.write(
+            json_format.MessageToJson(
+                rec, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+            )
+            + "\n"
+        )
+    else:
+        render(rec, Console())
+    if report is not None:
+        from ..report import write_report
+
+        try:
+            written = write_report(rec, report, title=dataset.name)
+        except OSError as exc:
+            error(f"cannot write the report to {report}: {exc}")
+            return EXIT_FAILED
+        stderr.print(f"report written to {written[0]}")
+    return 0

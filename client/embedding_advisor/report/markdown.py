@@ -1,0 +1,267 @@
+"""The report in Markdown: the decision and its evidence, every option at the decision size, the
+pilots and their curves, the gaps on the halves of each profile metric, the profile and the
+reasons. Labels come from the wire (``Option.label``, ``PilotResult.short_label``)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+from ..v1 import advisor_pb2 as pb
+from .plots import METRIC_WORDS
+
+
+def _pts(x: float) -> str:
+    return f"{100 * x:.1f}" if math.isfinite(x) else "-"
+
+
+def _enum(enum, value: int, prefix: str) -> str:
+    return enum.Name(value).removeprefix(prefix).lower().replace("_", " ")
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _option_row(o: pb.Option) -> list[object]:
+    e = o.expected
+    return [
+        o.label,
+        _pts(e.score),
+        f"{_pts(e.interval.low)}-{_pts(e.interval.high)}",
+        o.basis,
+        f"{o.examples_per_second:,.0f}",
+        f"{o.train_seconds:,.1f}",
+    ]
+
+
+def _decision(rec: pb.Recommendation) -> list[str]:
+    """The three questions, answered, with the choice and the runner-up."""
+    out: list[str] = []
+    if rec.HasField("choice"):
+        out += ["", "## Decision", ""]
+        conf = _enum(pb.Confidence, rec.confidence, "CONFIDENCE_")
+        prio = _enum(pb.Priority, rec.priority, "PRIORITY_")
+        out.append(
+            f"At **{rec.decision_size:,}** training examples, priority **{prio}**, tolerance "
+            f"{rec.tolerance_points:g} point{'' if rec.tolerance_points == 1 else 's'}"
+            + (
+                f", at least {rec.min_examples_per_second:,.0f} examples/s"
+                if rec.min_examples_per_second
+                else ""
+            )
+            + f". Confidence: **{conf}**."
+        )
+        rows = []
+        for question, d in (
+            ("Embeddings", rec.embedding_decision),
+            ("Fine-tune or freeze", rec.adaptation_decision),
+        ):
+            alt = d.alternative.label if d.HasField("alternative") else "-"
+            gain = (
+                f"{100 * d.gain:+.1f} ({100 * d.gain_interval.low:+.1f} to "
+                f"{100 * d.gain_interval.high:+.1f})"
+                if d.HasField("alternative")
+                else "-"
+            )
+            rows.append(
+                [
+                    question,
+                    f"**{d.answer}**",
+                    d.evidence.label,
+                    alt,
+                    gain,
+                    _enum(pb.Confidence, d.confidence, "CONFIDENCE_"),
+                ]
+            )
+        pre = rec.pretraining
+        kind = pb.Pretraining.Name(pre.kind).removeprefix("PRETRAINING_").replace("_", "+")
+        rows.append(
+            [
+                "Continued pretraining",
+                f"**{kind.replace('NONE', 'none')}**",
+                "measured" if pre.measured else "unmeasured: domain signals only",
+                "-",
+                "-",
+                "-",
+            ]
+        )
+        out += [
+            "",
+            _table(
+                ["question", "answer", "evidence", "versus", "gain, points (95%)", "confidence"],
+                rows,
+            ),
+            "",
+        ]
+        out.append(f"- **Choice:** {rec.choice.label}.")
+        if rec.trade_off:
+            out.append(f"- **{rec.trade_off}**")
+        if pre.reason:
+            out.append(f"- **Continued pretraining:** {pre.reason}")
+            out += [f"  - {s}" for s in pre.signals]
+        out += [f"- Set aside: {x}" for x in rec.excluded]
+    return out
+
+
+def _options(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
+    out: list[str] = []
+    if rec.options:
+        out += ["", f"## Options at {rec.decision_size:,} training examples", ""]
+        out.append(
+            _table(
+                ["option", "expected", "95% interval", "basis", "examples/s", "pilot training s"],
+                [_option_row(o) for o in rec.options],
+            )
+        )
+        out.append(
+            "\n*basis*: `fitted` = the option's learning curve extrapolated; `two-size fit` = a "
+            "curve through two sizes, its exponent assumed (the interval spans its range); "
+            "`borrowed` = its pilot score plus the frozen encoder's fitted gain; `measured` = "
+            "its pilot score."
+        )
+        if "cost" in images:
+            out += ["", f"![Cost vs quality]({images['cost']})"]
+    return out
+
+
+def _pilots(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
+    out: list[str] = []
+    out += ["", "## Pilots and learning curves", ""]
+    first = rec.pilots[0] if rec.pilots else pb.PilotResult()
+    out.append(
+        f"Trained on up to {max((p.num_train for p in rec.pilots), default=0):,} examples, "
+        f"scored on {first.num_eval:,} held-out examples; 95% bootstrap intervals."
+    )
+    rows = []
+    for p in rec.pilots:
+        rows.append(
+            [
+                (p.short_label or p.arm),
+                _pts(p.score),
+                f"{_pts(p.interval.low)}-{_pts(p.interval.high)}",
+                " ".join(f"{c.size}:{_pts(c.score)}" for c in p.curve) or "-",
+                f"{p.examples_per_second:,.0f}" if p.examples_per_second else "-",
+                f"{p.peak_memory_mib:,.0f}" if p.peak_memory_mib else "-",
+                f"{p.logme:.3f}" if math.isfinite(p.logme) else "-",
+            ]
+        )
+    out += [
+        "",
+        _table(
+            [
+                "arm",
+                "score",
+                "95% interval",
+                "curve (size:score)",
+                "examples/s",
+                "peak MiB",
+                "LogME",
+            ],
+            rows,
+        ),
+        "",
+    ]
+    rho = rec.logme_rank_correlation
+    out.append(
+        "LogME (You et al. 2021) of each arm's pooled frozen features: Spearman rank correlation "
+        + (f"with the pilot scores **{rho:+.2f}**." if math.isfinite(rho) else "not defined here.")
+    )
+    if "curves" in images:
+        out += ["", f"![Learning curves]({images['curves']})"]
+    out += ["", "Arms:", ""]
+    out += [f"- **{(p.short_label or p.arm)}**: {p.description}" for p in rec.pilots]
+    return out
+
+
+def _where_it_helps(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
+    names = {p.arm: p.short_label or p.arm for p in rec.pilots}
+    out: list[str] = []
+    if rec.bucketed_gaps:
+        out += ["", "## Where the encoder helps", ""]
+        out.append(
+            "Held-out examples split at the median of each per-example profile metric "
+            "(Arora et al. 2020); the frozen encoder's gap over each other arm on each half."
+        )
+        rows = [
+            [
+                METRIC_WORDS.get(g.profile_metric, g.profile_metric),
+                names.get(g.versus, g.versus),
+                f"{g.median:.3g}",
+                f"{100 * g.low.gap:+.1f} ({100 * g.low.interval.low:+.1f} to "
+                f"{100 * g.low.interval.high:+.1f}), n={g.low.examples}",
+                f"{100 * g.high.gap:+.1f} ({100 * g.high.interval.low:+.1f} to "
+                f"{100 * g.high.interval.high:+.1f}), n={g.high.examples}",
+            ]
+            for g in rec.bucketed_gaps
+        ]
+        out += ["", _table(["metric", "versus", "median", "low half", "high half"], rows)]
+        if "gaps" in images:
+            out += ["", f"![Bucketed gaps]({images['gaps']})"]
+    return out
+
+
+def _profile(rec: pb.Recommendation) -> list[str]:
+    prof = rec.profile
+    out: list[str] = []
+    out += ["", "## Dataset profile", ""]
+    rows = [
+        ["labels / tags", len(prof.labels)],
+        ["imbalance (largest / smallest)", f"{prof.imbalance_ratio:.1f}x"],
+        [
+            "words per example (mean, p95)",
+            f"{prof.length_words.mean:.1f}, {prof.length_words.p95:.0f}",
+        ],
+        [f"OOV for {prof.vectors_name}", f"{100 * prof.vectors_oov_rate:.1f}%"],
+        [prof.complexity_measure or "complexity", f"{prof.complexity_mean:.2f}"],
+        ["ambiguity", f"{prof.ambiguity_mean:.2f}"],
+        ["unseen-word prevalence", f"{prof.unseen_prevalence_mean:.2f}"],
+        ["held-out words unseen in training", f"{100 * prof.test_unseen_rate:.1f}%"],
+        ["word pieces per word", f"{prof.encoder_pieces_per_word:.2f}"],
+    ]
+    if prof.HasField("domain"):
+        d = prof.domain
+        rows.append([f"unigram similarity to the {d.reference}", f"{d.unigram_similarity:.2f}"])
+        if d.mlm_loss:
+            rows.append(
+                [
+                    "masked-LM loss (data vs reference)",
+                    f"{d.mlm_loss:.2f} vs {d.reference_mlm_loss:.2f}",
+                ]
+            )
+    out += [_table(["measure", "value"], rows)]
+    return out
+
+
+def _closing(rec: pb.Recommendation) -> list[str]:
+    out: list[str] = []
+    out += ["", "## Reasons", ""] + [f"- {r}" for r in rec.reasons]
+    if rec.pilot_notes:
+        out += ["", "## Notes", ""] + [f"- {n}" for n in rec.pilot_notes]
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out += ["", f"<small>embedding-advisor report, {stamp}.</small>", ""]
+    return out
+
+
+def markdown(rec: pb.Recommendation, images: dict[str, str], title: str = "") -> str:
+    """The report in Markdown; ``images`` maps a figure name to the image's address."""
+    prof = rec.profile
+    task = _enum(pb.TaskType, prof.task, "TASK_TYPE_")
+    out = [f"# Embedding advice{': ' + title if title else ''}", "", f"> **{rec.headline}**", ""]
+    out.append(
+        f"{task.capitalize()}, {prof.num_train:,} training / {prof.num_test:,} test examples, "
+        f"metric **{rec.metric}**; encoder {rec.encoder}, vectors {rec.vectors}."
+    )
+    out += _decision(rec)
+    out += _options(rec, images)
+    out += _pilots(rec, images)
+    out += _where_it_helps(rec, images)
+    out += _profile(rec)
+    out += _closing(rec)
+    return "\n".join(out)

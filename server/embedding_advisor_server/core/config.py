@@ -1,0 +1,52 @@
+"""The service's defaults, declared once. ``ServerSettings`` (the shell's settings, flags and
+``ADVISOR_*`` environment variables) inherits these fields; the pipeline and the service read them
+from there, and the CLI's help quotes them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from .backends.files import default_cache_dir
+from .schema import Budget, FeatureBackend
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "embedding-advisor"
+
+
+class PipelineDefaults(BaseModel):
+    """What an advice request gets for the options it leaves unset."""
+
+    encoder: str | None = Field(None, description="default encoder: a Hugging Face model directory")
+    vectors: str | None = Field(
+        None, description="default word-vector file (GloVe or word2vec format)"
+    )
+    max_train_examples: int = Field(
+        2000, ge=10, description="default cap on a pilot's training examples"
+    )
+    max_eval_examples: int = Field(
+        1000, ge=10, description="default cap on a pilot's held-out examples"
+    )
+    feature_backend: FeatureBackend = Field(
+        FeatureBackend.ONNX_FP32,
+        description="default runtime of frozen-encoder features: onnx_fp32, onnx_int8 or torch",
+    )
+    budget: Budget = Field(
+        Budget.QUICK, description="default pilot effort: quick, standard or thorough"
+    )
+
+
+class ServiceConfig(PipelineDefaults):
+    """The data plane's settings: the pipeline's defaults, how many jobs run at once, what it
+    accepts and where derived model files are kept."""
+
+    workers: int = Field(1, ge=1, le=64, description="advice jobs run at once")
+    max_upload_bytes: int = Field(2 * 1024**3, ge=1, description="largest dataset accepted")
+    cache_dir: Path = Field(
+        default_factory=default_cache_dir,
+        description="derived model parts kept between runs (the encoder's warmed-up MLM head)",
+    )

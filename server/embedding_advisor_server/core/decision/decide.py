@@ -1,0 +1,167 @@
+"""The decision rule: from each option's expected score and cost to one pick, its runner-up and a
+confidence. Pure: it sees numbers, not models, so it is unit-tested on synthetic evidence.
+
+An option is a pilot arm a user could deploy (fine-tuned encoder, frozen encoder + a head, static
+vectors + a head, random vectors + a head). Its *expected* score is at the decision size (the full
+training size, or ``--target-size``): from its fitted learning curve, or, without one, its pilot
+score (see ``evidence/candidates.py`` for how each is obtained). Its cost is inference throughput on this
+machine (examples/s), then training time.
+
+The rule, in order:
+
+1. **Did anything learn?** If no option beats the majority-class baseline beyond noise (the low
+   end of the paired 95% bootstrap interval of option minus majority, at the pilot size, is not
+   above zero), nothing is advised.
+2. **Inference bound.** Options slower than ``min_examples_per_second`` are out. If that leaves
+   none, the fastest option is the only one left, and a note says the bound cannot be met.
+3. **Random vectors are a floor.** They stay in only if they are truly as good: their expected
+   score at least that of the best other option.
+4. **Best.** The option with the highest expected score.
+5. **Priority.** Among the options whose expected score is within the tolerance of the best
+   (``accuracy``: 0 points, ``balanced``: 1, ``cost``: 3; ``tolerance`` overrides), pick the one
+   with the cheapest inference; options within 25% of that inference cost count as equally cheap,
+   and the one among them with the highest expected score is picked (then the least training time).
+6. **Runner-up.** If the pick is not the best, the best (what more accuracy would cost). Otherwise
+   the next option by expected score, preferring one that is a different choice (another embedding
+   or the other side of fine-tune / freeze) over another head for the same choice.
+7. **Confidence.** The share of paired bootstrap replicates of the expected scores at the decision
+   size (held-out examples resampled, curves refitted with training noise; see ``curves.py``) in
+   which the pick scores no worse than the runner-up less the tolerance: high from 0.9, medium
+   from 0.7, else low. Candidates without such replicates are compared at the pilot size. At most
+   medium when the decision size is more than four times the pilot size (it rests on
+   extrapolation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..evidence.candidates import Candidate
+from ..schema import Confidence, Embedding, Priority
+
+DEFAULT_TOLERANCE = {Priority.ACCURACY: 0.0, Priority.BALANCED: 1.0, Priority.COST: 3.0}
+EQUALLY_CHEAP = 1.25
+HIGH, MEDIUM = 0.9, 0.7
+EXTRAPOLATION_FACTOR = 4
+
+
+@dataclass(frozen=True)
+class Preferences:
+    priority: Priority = Priority.BALANCED
+    tolerance_points: float | None = None  # None: the priority's default
+    min_examples_per_second: float = 0.0
+
+    @property
+    def tolerance(self) -> float:
+        """The tolerance as a fraction (scores are fractions)."""
+        if self.tolerance_points is not None:
+            return self.tolerance_points / 100
+        priority = self.priority if self.priority is not Priority.UNSPECIFIED else Priority.BALANCED
+        return DEFAULT_TOLERANCE[priority] / 100
+
+
+@dataclass
+class Verdict:
+    learned: bool
+    pick: Candidate | None = None
+    best: Candidate | None = None
+    runner_up: Candidate | None = None
+    confidence: Confidence = Confidence.UNSPECIFIED
+    support: float = 0.0  # share of replicates behind the confidence
+    excluded: dict[str, str] = field(default_factory=dict)  # arm -> why
+    notes: list[str] = field(default_factory=list)
+
+
+def confidence_level(support: float) -> Confidence:
+    """High from ``HIGH`` of the replicates, medium from ``MEDIUM``, else low."""
+    if support >= HIGH:
+        return Confidence.HIGH
+    return Confidence.MEDIUM if support >= MEDIUM else Confidence.LOW
+
+
+def paired_difference(a: Candidate, b: Candidate) -> np.ndarray:
+    """Replicates of ``a - b``: at the decision size when both carry them, else at the pilot."""
+    if a.expected_samples is not None and b.expected_samples is not None:
+        return a.expected_samples - b.expected_samples
+    return a.samples - b.samples
+
+
+def _cost(c: Candidate) -> float:
+    return 1.0 / c.examples_per_second if c.examples_per_second > 0 else float("inf")
+
+
+def lift_low(samples: np.ndarray, baseline: np.ndarray) -> float:
+    """The low end of the paired 95% interval of ``samples - baseline``."""
+    return float(np.quantile(samples - baseline, 0.025))
+
+
+def decide(
+    candidates: list[Candidate],
+    majority: np.ndarray,
+    prefs: Preferences,
+    decision_size: int = 0,
+    pilot_size: int = 0,
+) -> Verdict:
+    """Apply the rule (module docstring) to ``candidates``; ``majority`` holds the baseline's
+    bootstrap replicates, paired with the candidates' ``samples``."""
+    if not candidates or not any(lift_low(c.samples, majority) > 0 for c in candidates):
+        return Verdict(learned=False)
+    verdict = Verdict(learned=True)
+    eligible = list(candidates)
+    bound = prefs.min_examples_per_second
+    if bound > 0:
+        fast = [c for c in eligible if c.examples_per_second >= bound]
+        for c in eligible:
+            if c not in fast:
+                verdict.excluded[c.arm] = (
+                    f"{c.examples_per_second:,.0f} examples/s is below the bound of {bound:,.0f}"
+                )
+        if not fast:
+            fastest = max(eligible, key=lambda c: c.examples_per_second)
+            verdict.excluded.pop(fastest.arm)
+            verdict.notes.append(
+                f"No option meets the bound of {bound:,.0f} examples/s on this machine; the "
+                f"fastest ({fastest.arm}, {fastest.examples_per_second:,.0f}/s) is advised."
+            )
+            fast = [fastest]
+        eligible = fast
+    others = [c for c in eligible if c.embedding is not Embedding.RANDOM]
+    if others:
+        top = max(c.expected for c in others)
+        for c in eligible:
+            if c.embedding is Embedding.RANDOM and c.expected < top:
+                verdict.excluded[c.arm] = "random vectors are the floor, and not as good"
+        eligible = [c for c in eligible if c.arm not in verdict.excluded]
+
+    tol = prefs.tolerance
+    best = max(eligible, key=lambda c: (c.expected, -_cost(c)))
+    within = [c for c in eligible if best.expected - c.expected <= tol + 1e-12]
+    cheapest = min(_cost(c) for c in within)
+    cheap = [c for c in within if _cost(c) <= cheapest * EQUALLY_CHEAP]
+    pick = max(cheap, key=lambda c: (c.expected, -c.train_seconds))
+    rest = sorted((c for c in eligible if c is not pick), key=lambda c: -c.expected)
+    if pick is not best:
+        runner_up = best
+    else:
+        different = [c for c in rest if c.choice != pick.choice]
+        runner_up = (different or rest or [None])[0]
+    verdict.pick, verdict.best, verdict.runner_up = pick, best, runner_up
+    if runner_up is None:
+        verdict.confidence, verdict.support = Confidence.HIGH, 1.0
+        return verdict
+    support = float(np.mean(paired_difference(pick, runner_up) >= -tol - 1e-12))
+    level = confidence_level(support)
+    if (
+        level is Confidence.HIGH
+        and pilot_size
+        and decision_size > EXTRAPOLATION_FACTOR * pilot_size
+    ):
+        level = Confidence.MEDIUM
+        verdict.notes.append(
+            f"Confidence capped at medium: the decision size ({decision_size:,}) is more than "
+            f"{EXTRAPOLATION_FACTOR}x the pilot size ({pilot_size:,}), so it rests on extrapolation."
+        )
+    verdict.confidence, verdict.support = level, support
+    return verdict

@@ -1,0 +1,111 @@
+"""Two of the advice's three questions answered with their evidence: contextual or static
+embeddings, and fine-tune or freeze (the third, continued pretraining, is ``pretraining.py``).
+Each answer names the best option for it and for the other answer, the paired gain between them
+at the decision size, and a confidence."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..evidence.candidates import Candidate
+from ..evidence.metrics import interval
+from ..schema import Confidence, Decision, Embedding, Interval, Option
+from .decide import Preferences, confidence_level, paired_difference
+from .narrative import BASIS_NOTE, pts, speed
+
+ANSWERS = {
+    Embedding.CONTEXTUAL: "BERT-family encoder",
+    Embedding.STATIC: "static vectors",
+    Embedding.RANDOM: "random vectors",
+}
+
+
+def best_by_family(candidates: list[Candidate]) -> dict[Embedding, Candidate]:
+    out: dict[Embedding, Candidate] = {}
+    for c in candidates:
+        if c.embedding not in out or c.expected > out[c.embedding].expected:
+            out[c.embedding] = c
+    return out
+
+
+def _compare(
+    answer: str,
+    evidence_c: Candidate,
+    other: Candidate | None,
+    options: dict[str, Option],
+    prefs: Preferences,
+    reason: str,
+) -> Decision:
+    if other is None:
+        return Decision(
+            answer=answer,
+            evidence=options[evidence_c.arm],
+            confidence=Confidence.HIGH,
+            reason=reason,
+        )
+    diff = paired_difference(evidence_c, other)
+    low, high = interval(diff)
+    support = float(np.mean(diff >= -prefs.tolerance - 1e-12))
+    return Decision(
+        answer=answer,
+        evidence=options[evidence_c.arm],
+        alternative=options[other.arm],
+        gain=evidence_c.expected - other.expected,
+        gain_interval=Interval(low=low, high=high),
+        confidence=confidence_level(support),
+        reason=reason,
+    )
+
+
+def embedding_decision(
+    pick: Candidate,
+    best_of: dict[Embedding, Candidate],
+    options: dict[str, Option],
+    prefs: Preferences,
+) -> Decision:
+    mine = best_of[pick.embedding] if pick.embedding in best_of else pick
+    other_family = (
+        Embedding.STATIC if pick.embedding is not Embedding.STATIC else Embedding.CONTEXTUAL
+    )
+    other = best_of.get(other_family)
+    reason = ""
+    if other is not None:
+        diff = mine.expected - other.expected
+        reason = (
+            f"Embeddings: the best {ANSWERS[mine.embedding]} option ({options[mine.arm].label}) "
+            f"is expected at {pts(mine.expected)} vs {pts(other.expected)} for the best "
+            f"{ANSWERS[other.embedding]} option ({options[other.arm].label}), {diff * 100:+.1f} "
+            f"points, {speed(mine.examples_per_second, other.examples_per_second)}."
+        )
+    return _compare(ANSWERS[pick.embedding], mine, other, options, prefs, reason)
+
+
+def adaptation_decision(
+    pick: Candidate,
+    candidates: list[Candidate],
+    options: dict[str, Option],
+    prefs: Preferences,
+) -> Decision:
+    if pick.embedding is not Embedding.CONTEXTUAL:
+        return Decision(
+            answer="freeze",
+            evidence=options[pick.arm],
+            confidence=Confidence.HIGH,
+            reason="Adaptation: static vectors are used as fixed features; only the head trains.",
+        )
+    contextual = [c for c in candidates if c.embedding is Embedding.CONTEXTUAL]
+    others = [c for c in contextual if c.finetuned != pick.finetuned]
+    other = max(others, key=lambda c: c.expected) if others else None
+    answer = "fine-tune" if pick.finetuned else "freeze"
+    reason = ""
+    if other is not None:
+        tuned, frozen = (pick, other) if pick.finetuned else (other, pick)
+        reason = (
+            f"Fine-tune or freeze: fine-tuning is expected at {pts(tuned.expected)} vs "
+            f"{pts(frozen.expected)} frozen ({options[frozen.arm].label}), "
+            f"{(tuned.expected - frozen.expected) * 100:+.1f} points; its pilot trained for "
+            f"{tuned.train_seconds:,.0f} s vs {frozen.train_seconds:,.0f} s"
+            + BASIS_NOTE.get(tuned.basis, "")
+            + "."
+        )
+    return _compare(answer, pick, other, options, prefs, reason)

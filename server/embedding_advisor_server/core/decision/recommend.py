@@ -1,0 +1,236 @@
+"""From pilot evidence to advice: expected scores at the decision size
+(``evidence/candidates.py``), the decision rule (``decide.py``), the three questions answered with
+their evidence (``questions.py``, ``pretraining.py``), and the reasons in words
+(``narrative.py``), as one ``Recommendation``."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..evidence import evidence
+from ..evidence.candidates import Candidate, Predictions, candidates
+from ..evidence.metrics import interval
+from ..evidence.runs import ArmRun
+from ..pilots.arms import ENCODER_FROZEN, MAJORITY, RANDOM, STATIC
+from ..schema import (
+    Adaptation,
+    BucketedGap,
+    DatasetProfile,
+    Embedding,
+    Interval,
+    Option,
+    PilotResult,
+    Recommendation,
+)
+from . import narrative
+from .decide import Preferences, Verdict, decide
+from .pretraining import advise_pretraining
+from .questions import adaptation_decision, best_by_family, embedding_decision
+
+
+@dataclass
+class _Evidence:
+    """The pilots as the advice cites them: each arm's result and its curve's predictions."""
+
+    size: int  # the decision size
+    pool: int  # the largest pilot pool
+    pilots: dict[str, PilotResult]
+    predicted: dict[str, Predictions]
+
+
+def _evidence(
+    profile: DatasetProfile,
+    runs: list[ArmRun],
+    weights: np.ndarray,
+    target_size: int,
+    seed: int,
+) -> _Evidence:
+    size = target_size or profile.num_train
+    noise = evidence.training_noise(runs)
+    curve_weights = weights[: evidence.CURVE_ROUNDS]
+    predicted = {
+        r.arm: evidence.extrapolations(
+            r, curve_weights, sorted({profile.num_train, size, r.num_train}), noise, seed
+        )
+        for r in runs
+    }
+    pilots = {
+        r.arm: evidence.pilot_result(
+            r, weights, predicted[r.arm], profile.num_train if r.curve else 0, target_size
+        )
+        for r in runs
+    }
+    pool = max((r.num_train for r in runs if r.curve), default=0)
+    return _Evidence(size, pool, pilots, predicted)
+
+
+def _option(c: Candidate, label: str, expected) -> Option:
+    return Option(
+        arm=c.arm,
+        embedding=c.embedding,
+        adaptation=Adaptation.FINE_TUNE if c.finetuned else Adaptation.FREEZE,
+        label=label,
+        expected=expected,
+        basis=c.basis,
+        examples_per_second=c.examples_per_second,
+        train_seconds=c.train_seconds,
+    )
+
+
+def _legacy_gap(
+    best_of: dict[Embedding, Candidate], pilots: dict[str, PilotResult]
+) -> tuple[float, Interval]:
+    """The best contextual pilot minus the best static pilot, with its paired interval."""
+    ctx, stat = best_of.get(Embedding.CONTEXTUAL), best_of.get(Embedding.STATIC)
+    if not (ctx and stat):
+        return 0.0, Interval(low=0.0, high=0.0)
+    low, high = interval(ctx.samples - stat.samples)
+    return pilots[ctx.arm].score - pilots[stat.arm].score, Interval(low=low, high=high)
+
+
+def _logme_correlation(pilots: list[PilotResult]) -> float:
+    scored = [p for p in pilots if not math.isnan(p.logme)]
+    if len(scored) < 3 or len({p.logme for p in scored}) < 2:
+        return math.nan
+    from scipy.stats import spearmanr
+
+    rho = spearmanr([p.logme for p in scored], [p.score for p in scored]).statistic
+    return float(rho) if np.isfinite(rho) else math.nan
+
+
+def _gaps(
+    profile: DatasetProfile, lines: list[int] | None, by_arm: dict[str, ArmRun], seed: int
+) -> list[BucketedGap]:
+    """The frozen encoder's gaps over the static and random arms on each metric's halves."""
+    enc = by_arm.get(ENCODER_FROZEN)
+    if enc is None:
+        return []
+    others = [by_arm[a] for a in (STATIC, RANDOM) if a in by_arm]
+    return evidence.bucketed_gaps(profile.examples, lines or [], enc, others, seed)
+
+
+def recommend(
+    profile: DatasetProfile,
+    runs: list[ArmRun],
+    metric: str,
+    weights: np.ndarray,
+    encoder_name: str,
+    vectors_name: str,
+    *,
+    target_size: int = 0,
+    held_out_lines: list[int] | None = None,
+    notes: list[str] | None = None,
+    seed: int = 0,
+    prefs: Preferences | None = None,
+) -> Recommendation:
+    prefs = prefs or Preferences()
+    by_arm = {r.arm: r for r in runs}
+    ev = _evidence(profile, runs, weights, target_size, seed)
+    weighed = candidates(
+        [r for r in runs if r.arm != MAJORITY],
+        ev.pilots,
+        ev.predicted,
+        ev.size,
+        weights,
+        weights[: evidence.CURVE_ROUNDS],
+    )
+    cands = [c for c, _ in weighed]
+    options = {c.arm: _option(c, by_arm[c.arm].label, e) for c, e in weighed}
+    verdict = decide(cands, by_arm[MAJORITY].evaluation.resampled(weights), prefs, ev.size, ev.pool)
+    best_of = best_by_family(cands)
+    gap, gap_iv = _legacy_gap(best_of, ev.pilots)
+    gaps = _gaps(profile, held_out_lines, by_arm, seed)
+    common = dict(
+        bucketed_gaps=gaps,
+        pilot_notes=list(notes or []),
+        metric=metric,
+        pilots=list(ev.pilots.values()),
+        profile=profile,
+        gap=gap,
+        gap_interval=gap_iv,
+        encoder=encoder_name,
+        vectors=vectors_name,
+        priority=prefs.priority,
+        tolerance_points=100 * prefs.tolerance,
+        min_examples_per_second=prefs.min_examples_per_second,
+        decision_size=ev.size,
+        logme_rank_correlation=_logme_correlation(list(ev.pilots.values())),
+        options=sorted(options.values(), key=lambda o: -o.expected.score),
+    )
+    p_major = ev.pilots[MAJORITY]
+    scores = narrative.scores(cands, options, p_major, metric)
+    notes_end = [
+        narrative.oov_note(profile.vectors_oov_rate, vectors_name),
+        narrative.sample_note(ev.pool, profile.num_train, p_major.num_eval, metric),
+    ]
+    if not verdict.learned or verdict.pick is None:
+        return Recommendation(
+            embedding=Embedding.UNSPECIFIED,
+            headline=narrative.nothing_learned(p_major, metric),
+            reasons=[
+                scores,
+                "Check the labels, add data, or give the pilots more examples (--max-train).",
+                *notes_end,
+            ],
+            anything_learned=False,
+            **common,
+        )
+    return _advised(
+        verdict,
+        cands,
+        options,
+        best_of,
+        prefs,
+        ev.size,
+        metric,
+        profile,
+        common,
+        [scores],
+        notes_end,
+    )
+
+
+def _advised(
+    verdict: Verdict,
+    cands: list[Candidate],
+    options: dict[str, Option],
+    best_of: dict[Embedding, Candidate],
+    prefs: Preferences,
+    size: int,
+    metric: str,
+    profile: DatasetProfile,
+    common: dict,
+    scores: list[str],
+    notes_end: list[str],
+) -> Recommendation:
+    """The recommendation when the rule picked an option: the three questions and the reasons."""
+    pick, runner = verdict.pick, verdict.runner_up
+    assert pick is not None
+    trade_off = narrative.trade_off(pick, runner, options, size, metric) if runner else ""
+    emb = embedding_decision(pick, best_of, options, prefs)
+    adapt = adaptation_decision(pick, cands, options, prefs)
+    reasons = [narrative.why_pick(verdict, options, prefs, metric), *scores]
+    if trade_off:
+        reasons.append(trade_off)
+    reasons += [d.reason for d in (emb, adapt) if d.reason]
+    reasons += verdict.notes
+    reasons += narrative.bucket_reasons(common["bucketed_gaps"], STATIC)
+    reasons += notes_end
+    return Recommendation(
+        embedding=pick.embedding,
+        headline=narrative.headline(options[pick.arm], pick, verdict, size, metric),
+        reasons=reasons,
+        anything_learned=True,
+        choice=options[pick.arm],
+        runner_up=options[runner.arm] if runner else None,
+        confidence=verdict.confidence,
+        trade_off=trade_off,
+        embedding_decision=emb,
+        adaptation_decision=adapt,
+        pretraining=advise_pretraining(profile.domain, pick.embedding is Embedding.CONTEXTUAL),
+        excluded=[f"{options[arm].label}: {why}" for arm, why in verdict.excluded.items()],
+        **common,
+    )

@@ -1,0 +1,41 @@
+"""What the pilots measured: one ``ArmRun`` per option, with a ``CurveRun`` per training of its
+head. The runner (``pilots/runner.py``) makes them; the evidence and the decision read them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..schema import Adaptation, Embedding
+from .metrics import Evaluation
+
+
+@dataclass
+class CurveRun:
+    """One training of an arm's head: ``size`` examples drawn with ``seed``."""
+
+    size: int
+    seed: int
+    evaluation: Evaluation
+    train_seconds: float
+
+
+@dataclass
+class ArmRun:
+    arm: str
+    embedding: Embedding
+    description: str
+    evaluation: Evaluation  # the head trained on the whole pilot pool (seed 0)
+    num_train: int
+    num_eval: int
+    featurize_seconds: float = 0.0
+    train_seconds: float = 0.0
+    examples_per_second: float = 0.0
+    curve: list[CurveRun] = field(default_factory=list)
+    peak_memory_mib: float = 0.0
+    logme: float = math.nan  # LogME of the arm's pooled frozen features on the pool's labels
+    adaptation: Adaptation = Adaptation.UNSPECIFIED
+    label: str = ""  # in words, e.g. "fine-tuned all-MiniLM-L6-v2 (bundled)"
+    short_label: str = ""  # for tables, e.g. "fine-tuned"
+    # With a single size, the expected score borrows this arm's fitted gain (see candidates.py).
+    borrows_curve_of: str = ""

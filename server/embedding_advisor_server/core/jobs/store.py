@@ -1,0 +1,150 @@
+"""Advice jobs in one SQLite file that survives restarts.
+
+A job's row is written when it is queued, when it starts, as it progresses and when it ends (with
+its recommendation as JSON), each in its own transaction. When the service starts, any job still
+marked queued or running was cut off by the previous process: it is marked interrupted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+from embedding_advisor.errors import NotFoundError
+
+from ..schema import AdviceOptions, Job, JobState, Progress, Recommendation
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    dataset_id TEXT NOT NULL,
+    test_dataset_id TEXT,
+    options TEXT NOT NULL,
+    create_time TEXT NOT NULL,
+    start_time TEXT,
+    end_time TEXT,
+    progress TEXT,
+    error TEXT,
+    recommendation TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (create_time);
+"""
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class JobStore:
+    """Jobs in one SQLite file. Thread-safe: one connection behind a lock, WAL journal."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _write(self, sql: str, args: tuple) -> int:
+        with self._lock, self._db:
+            return self._db.execute(sql, args).rowcount
+
+    def insert(self, job: Job) -> None:
+        self._write(
+            "INSERT INTO jobs (job_id, state, dataset_id, test_dataset_id, options, create_time) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                job.job_id,
+                job.state.value,
+                job.dataset_id,
+                job.test_dataset_id,
+                job.options.model_dump_json(),
+                job.create_time.isoformat(),
+            ),
+        )
+
+    def update(self, job_id: str, **fields) -> None:
+        encoded = {}
+        for key, value in fields.items():
+            if isinstance(value, JobState):
+                value = value.value
+            elif isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, Progress | Recommendation):
+                value = value.model_dump_json()
+            encoded[key] = value
+        cols = ", ".join(f"{k} = ?" for k in encoded)
+        self._write(f"UPDATE jobs SET {cols} WHERE job_id = ?", (*encoded.values(), job_id))
+
+    def finish_if_active(self, job_id: str, state: JobState, error: str | None) -> bool:
+        """Move a queued or running job to a final state; False if it had already ended."""
+        return bool(
+            self._write(
+                "UPDATE jobs SET state = ?, error = ?, end_time = ? "
+                "WHERE job_id = ? AND state IN ('queued', 'running')",
+                (state.value, error, now().isoformat(), job_id),
+            )
+        )
+
+    def start_if_queued(self, job_id: str) -> bool:
+        """Move a queued job to running; False if it was cancelled meanwhile."""
+        return bool(
+            self._write(
+                "UPDATE jobs SET state = 'running', start_time = ? WHERE job_id = ? AND state = 'queued'",
+                (now().isoformat(), job_id),
+            )
+        )
+
+    def mark_interrupted(self, reason: str) -> int:
+        return self._write(
+            "UPDATE jobs SET state = 'interrupted', error = ?, end_time = ? "
+            "WHERE state IN ('queued', 'running')",
+            (reason, now().isoformat()),
+        )
+
+    @staticmethod
+    def _job(row: sqlite3.Row, with_recommendation: bool = True) -> Job:
+        data = dict(row)
+        return Job(
+            job_id=data["job_id"],
+            state=JobState(data["state"]),
+            dataset_id=data["dataset_id"],
+            test_dataset_id=data["test_dataset_id"],
+            options=AdviceOptions.model_validate_json(data["options"]),
+            create_time=datetime.fromisoformat(data["create_time"]),
+            start_time=datetime.fromisoformat(data["start_time"]) if data["start_time"] else None,
+            end_time=datetime.fromisoformat(data["end_time"]) if data["end_time"] else None,
+            progress=Progress.model_validate_json(data["progress"]) if data["progress"] else None,
+            error=data["error"],
+            recommendation=(
+                Recommendation.model_validate_json(data["recommendation"])
+                if with_recommendation and data.get("recommendation")
+                else None
+            ),
+        )
+
+    def get(self, job_id: str) -> Job:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no job {job_id!r}")
+        return self._job(row)
+
+    def list(self, limit: int) -> list[Job]:
+        cols = "job_id, state, dataset_id, test_dataset_id, options, create_time, start_time, end_time, progress, error"
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {cols} FROM jobs ORDER BY create_time DESC, rowid DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [self._job(r, with_recommendation=False) for r in rows]

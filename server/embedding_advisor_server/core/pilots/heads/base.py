@@ -1,0 +1,70 @@
+"""The protocol every head follows, scikit-learn style: built with its settings, ``fit(x, y,
+check)`` returns a ``HeadRun`` whose ``predict`` scores new examples with the fitted head.
+
+``x`` is what the arm's featuriser gives (``pilots/features.py``): per-example arrays for the
+frozen-feature heads, the examples' inputs for fine-tuning. ``y`` holds one label per example, or
+one tag sequence per example for token tagging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from ...progress import Check, Report, no_report
+
+if TYPE_CHECKING:  # the heads import torch only when they train
+    from ...backends.torch_encoder import Encoder
+    from .bilstm import BiLSTMRecipe
+    from .finetune import FineTuneRecipe
+
+DEV_FRACTION = 0.15
+MIN_DEV = 10
+
+
+@dataclass
+class HeadRun:
+    """A fitted head: ``predict(x)`` gives one label (tagging: one tag sequence) per example."""
+
+    predict: Callable[[Sequence], list] = field(repr=False)
+    description: str
+    train_seconds: float
+    epochs: int = 0
+    learning_rate: float = 0.0
+    dev_score: float = float("nan")
+
+
+class Head(Protocol):
+    def fit(self, x: Sequence, y: Sequence, check: Check) -> HeadRun: ...
+
+
+@dataclass(frozen=True)
+class HeadContext:
+    """What a head may need beyond its seed: the task, the encoder to fine-tune, the heads'
+    recipes (None: their defaults), and where fine-tuning reports its epochs."""
+
+    tagging: bool
+    metric: str
+    encoder: Encoder | None = None
+    finetune_recipe: FineTuneRecipe | None = None
+    bilstm_recipe: BiLSTMRecipe | None = None
+    report: Report = no_report
+
+
+HeadFactory = Callable[[HeadContext, int], Head]  # (context, seed) -> an unfitted head
+
+
+def dev_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(fit, dev)`` indices: a seeded 15% dev slice (at least 10), none when ``n`` < 20."""
+    n_dev = max(MIN_DEV, int(n * DEV_FRACTION)) if n >= 2 * MIN_DEV else 0
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[n_dev:]), np.sort(order[:n_dev])
+
+
+def device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"

@@ -1,0 +1,69 @@
+"""How much the pilots do: the budget presets (learning-curve sizes, seeds, fine-tuning's sizes,
+seeds and recipe grid) and a deadline in seconds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ..schema import Budget
+from .heads.bilstm import BiLSTMRecipe
+from .heads.finetune import FineTuneRecipe
+
+MIN_CURVE_SIZE = 50
+# Fine-tuning costs about this many forward passes per training example and epoch.
+FINETUNE_COST = 3.0
+# With a deadline, encoding the training pool may take this share of the time left: the BiLSTM
+# heads of three arms at every curve size cost a few times the encoding.
+ENCODING_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much the pilots do: learning-curve points, seeds below the largest size, deadline,
+    the sequence head's recipe; for fine-tuning (the costly arm): how many of the largest sizes,
+    seeds below the largest size, and its recipe grid."""
+
+    points: int
+    seeds: int
+    seconds: float = 0.0  # 0: no deadline
+    finetune_points: int = 1
+    finetune: FineTuneRecipe = field(default_factory=FineTuneRecipe)
+    finetune_seeds: int = 1
+    bilstm: BiLSTMRecipe = field(default_factory=BiLSTMRecipe)
+
+    @classmethod
+    def of(cls, budget: Budget, seconds: float = 0.0) -> Plan:
+        preset = PRESETS[budget if budget is not Budget.UNSPECIFIED else Budget.QUICK]
+        return replace(preset, seconds=seconds)
+
+    def seeds_at(self, size: int, sizes: list[int]) -> range:
+        """Seed offsets at ``size``: one at the largest size (the pool), ``seeds`` below it."""
+        return range(1 if size == sizes[-1] else self.seeds)
+
+
+PRESETS = {
+    Budget.QUICK: Plan(
+        3, 2, finetune_points=2, finetune=FineTuneRecipe((1e-4,), max_epochs=2, min_steps=120)
+    ),
+    Budget.STANDARD: Plan(
+        4,
+        2,
+        finetune_points=2,
+        finetune=FineTuneRecipe((5e-5, 1e-4), max_epochs=3, min_steps=120),
+    ),
+    Budget.THOROUGH: Plan(
+        5,
+        3,
+        finetune_points=3,
+        finetune=FineTuneRecipe((3e-5, 5e-5, 1e-4), max_epochs=5, min_steps=200),
+        finetune_seeds=2,
+    ),
+}
+
+
+def curve_sizes(pool: int, points: int, min_size: int = MIN_CURVE_SIZE) -> list[int]:
+    """Halving sizes from the pool down, at most ``points``, none below ``min_size``."""
+    sizes = [pool]
+    while len(sizes) < points and sizes[-1] // 2 >= min(min_size, pool):
+        sizes.append(sizes[-1] // 2)
+    return sorted(set(sizes))

@@ -1,0 +1,357 @@
+"""The pilot runner: every registered arm (``arms.py``) at several training sizes and seeds,
+inside a budget (``plan.py``).
+
+Order of work, so that a budget in seconds can be kept:
+1. the encoder featurises the held-out examples (needed anyway): this measures its speed;
+2. with a deadline, the training pool shrinks to what the encoder can featurise in time (the same
+   pool serves every arm, so the comparison stays fair), and the note says so;
+3. static and random features, then the encoder's pool features, each computed once per source
+   and shared by the arms that read it; LogME of each source's pooled features;
+4. per ``curve`` arm, the head is trained at each learning-curve size (geometric, up to the pool)
+   and seed; the largest size with seed 0 is the arm's headline run and always runs; other points
+   are skipped once the deadline has passed, and the notes list them;
+5. the ``finetune`` arm at the plan's largest sizes, skipping what the deadline rules out.
+Progress is reported per arm and size; ``check`` (cancel) is called between every step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from ..backends.torch_encoder import Encoder
+from ..backends.vectors import StaticVectors
+from ..data.dataset import Dataset
+from ..data.sampling import sample_indices
+from ..evidence.logme import logme, logme_tagging
+from ..evidence.metrics import evaluate
+from ..evidence.runs import ArmRun, CurveRun
+from ..progress import Check, Report, scaled
+from ..schema import Budget
+from .arms import ARMS, ENCODER, INPUTS, NONE, RANDOM_VECTORS, STATIC_VECTORS, ArmSpec, new_run
+from .cost import PeakMemory
+from .features import FeatureSet, measured, random_vectors, static_sequences
+from .heads.base import HeadContext, HeadRun
+from .plan import ENCODING_SHARE, FINETUNE_COST, MIN_CURVE_SIZE, Plan, curve_sizes
+
+# Shares of the pilot stage's progress, in order of work.
+PHASES = {
+    "held_out": (0.02, 0.12),
+    "vectors": (0.13, 0.15),
+    "pool": (0.15, 0.45),
+    "logme": (0.46, 0.47),
+    "curves": (0.47, 0.75),
+    "finetune": (0.75, 0.98),
+}
+
+
+@dataclass
+class Outcome:
+    runs: list[ArmRun]
+    notes: list[str] = field(default_factory=list)
+
+
+def transferability(features, targets, tagging: bool) -> float:
+    """LogME of pooled features (tagging: per-word rows) on their labels; NaN when undefined
+    (a single class)."""
+    try:
+        return logme_tagging(features, targets) if tagging else logme(features, targets)
+    except ValueError:
+        return math.nan
+
+
+@dataclass
+class _Step:
+    """One training of a head and its score on the held-out examples."""
+
+    run: CurveRun
+    head: HeadRun
+    seconds: float  # fit and predict
+    predict_seconds: float
+    peak_mib: float
+
+
+class _Pilots:
+    """One job's pilots: the data, the models, the plan and what has been measured so far."""
+
+    def __init__(self, train, held_out, encoder, vectors, metric, seed, check, report, plan):
+        self.train, self.held_out = train, held_out
+        self.encoder, self.vectors = encoder, vectors
+        self.metric, self.seed, self.plan = metric, seed, plan
+        self.check, self.report = check, report
+        self.tagging = train.is_tagging
+        self.deadline = time.monotonic() + plan.seconds if plan.seconds else None
+        self.notes: list[str] = []
+        self.pool = train
+        self.rate = 0.0  # the encoder's examples per second
+        self.features: dict[str, FeatureSet] = {}
+        self.logme: dict[str, float] = {}
+
+    def time_left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    # -- features -----------------------------------------------------------------------------
+
+    def _encode(self, data: Dataset, part: str, phase: str) -> list:
+        report = scaled(self.report, *PHASES[phase])
+        encoder = self.encoder
+
+        def on_batch(done: int, total: int) -> None:
+            report(done / total, f"{encoder.name}: encoding the {part} examples")
+
+        features = encoder.word_features if self.tagging else encoder.sequence_features
+        return [(f,) for f in features(data.inputs, self.check, on_batch)]
+
+    def featurise(self) -> None:
+        """Every source's features, once; the pool shrunk first when a deadline demands it."""
+        held, seconds_held, peak_held = measured(
+            lambda: self._encode(self.held_out, "held-out", "held_out")
+        )
+        self.rate = len(self.held_out) / max(seconds_held, 1e-6)
+        self._fit_pool_to_deadline()
+        self.check()
+        self._vector_features()
+        train, seconds, peak = measured(lambda: self._encode(self.pool, "train", "pool"))
+        states = "each word's first-piece state" if self.tagging else "word-piece states"
+        self.features[ENCODER] = FeatureSet(
+            f"Frozen {self.encoder.name} ({self.encoder.backend})",
+            states,
+            "each word's first-piece state" if self.tagging else "mean-pooled states",
+            train,
+            held,
+            seconds_held + seconds,
+            max(peak_held, peak),
+            self.tagging,
+        )
+        # Fine-tuning and the baseline read the examples themselves.
+        for source in (INPUTS, NONE):
+            self.features[source] = FeatureSet("", "", "", self.pool.inputs, self.held_out.inputs)
+        self.check()
+        self.report(PHASES["logme"][0], "LogME of the frozen features")
+        for source in (STATIC_VECTORS, ENCODER, RANDOM_VECTORS):
+            pooled, _ = self.features[source].view(pooled=True)
+            self.logme[source] = transferability(pooled, self.pool.targets, self.tagging)
+        self.check()
+
+    def _fit_pool_to_deadline(self) -> None:
+        left = self.time_left()
+        if left is None:
+            return
+        # Encoding the pool gets a share of what is left; the heads and other arms the rest.
+        affordable = int(self.rate * max(0.0, left) * ENCODING_SHARE)
+        train = self.train
+        if affordable < len(train):
+            n = max(min(MIN_CURVE_SIZE, len(train)), affordable)
+            self.pool = train.subset(sample_indices(train, n, self.seed))
+            self.notes.append(
+                f"Pilots trained on {n} of {len(train)} examples to fit the "
+                f"{self.plan.seconds:g}-second budget (the encoder encodes ~{self.rate:.0f} "
+                "examples/s)."
+            )
+
+    def _vector_features(self) -> None:
+        vectors, tagging = self.vectors, self.tagging
+        rand = random_vectors([self.pool, self.held_out], vectors.dim, self.seed)
+        self.report(PHASES["vectors"][0], f"{vectors.name} and random vectors: features")
+        per_word = "one per word" if tagging else ""
+        for source, vecs, name, pooled in (
+            (STATIC_VECTORS, vectors, f"{vectors.name} word vectors", "averaged"),
+            (RANDOM_VECTORS, rand, rand.name.capitalize(), "averaged"),
+        ):
+            (train, held), seconds, peak = measured(
+                lambda vecs=vecs: (
+                    static_sequences(vecs, self.pool),
+                    static_sequences(vecs, self.held_out),
+                )
+            )
+            self.features[source] = FeatureSet(
+                name, per_word, per_word or pooled, train, held, seconds, peak, tagging
+            )
+            self.check()
+        self.features[RANDOM_VECTORS].suffix = " (the floor)"
+
+    # -- training -----------------------------------------------------------------------------
+
+    def context(self, report: Report | None = None) -> HeadContext:
+        plan = self.plan
+        return HeadContext(
+            self.tagging,
+            self.metric,
+            self.encoder,
+            plan.finetune,
+            plan.bilstm,
+            report or self.report,
+        )
+
+    def step(self, spec: ArmSpec, size: int, offset: int, ctx: HeadContext) -> _Step:
+        """Train ``spec``'s head on ``size`` pool examples drawn with seed ``seed + offset`` and
+        score the held-out examples."""
+        features = self.features[spec.features]
+        x_all, x_eval = features.view(spec.pooled)
+        seed = self.seed + offset
+        idx = sample_indices(self.pool, size, seed)
+        x = [x_all[j] for j in idx] if isinstance(x_all, list) else x_all[idx]
+        y = [self.pool.targets[j] for j in idx]
+        with PeakMemory() as mem:
+            t0 = time.perf_counter()
+            head = spec.head(ctx, seed).fit(x, y, self.check)
+            t1 = time.perf_counter()
+            predictions = head.predict(x_eval)
+            t2 = time.perf_counter()
+        evaluation = evaluate(self.metric, self.held_out.targets, predictions)
+        run = CurveRun(size, seed, evaluation, head.train_seconds)
+        return _Step(run, head, t2 - t0, t2 - t1, mem.added_mib)
+
+    def arm_run(self, spec: ArmSpec, headline: _Step, curve: list[CurveRun], **costs) -> ArmRun:
+        features = self.features[spec.features]
+        description = ", ".join(
+            p for p in (features.describe(spec.pooled), headline.head.description) if p
+        )
+        return new_run(
+            spec.id,
+            encoder=self.encoder.name,
+            vectors=self.vectors.name,
+            description=description,
+            evaluation=headline.run.evaluation,
+            num_train=headline.run.size,
+            num_eval=len(self.held_out),
+            train_seconds=headline.run.train_seconds,
+            curve=sorted(curve, key=lambda r: (r.size, r.seed)),
+            logme=self.logme.get(spec.features, math.nan),
+            **costs,
+        )
+
+    def once(self, spec: ArmSpec) -> ArmRun:
+        """The arm trained once on the whole pool (the majority-class baseline)."""
+        return self.arm_run(spec, self.step(spec, len(self.pool), 0, self.context()), [])
+
+    def curves(self, specs: list[ArmSpec], sizes: list[int]) -> list[ArmRun]:
+        """Every ``curve`` arm at every size and seed, the headline runs first in importance:
+        past the deadline only they run, and the notes count what was skipped."""
+        steps = [
+            (spec, size, s)
+            for spec in specs
+            for size in sizes
+            for s in self.plan.seeds_at(size, sizes)
+        ]
+        done: dict[str, list[_Step]] = {spec.id: [] for spec in specs}
+        skipped: dict[str, int] = {}
+        report = scaled(self.report, *PHASES["curves"])
+        for i, (spec, size, s) in enumerate(steps):
+            left = self.time_left()
+            if not (size == sizes[-1] and s == 0) and left is not None and left < 0:
+                skipped[spec.id] = skipped.get(spec.id, 0) + 1
+                continue
+            self.check()
+            report(i / len(steps), f"{spec.id}: {size} examples, seed {self.seed + s}")
+            done[spec.id].append(self.step(spec, size, s, self.context()))
+        if skipped:
+            self.notes.append(
+                "Skipped to stay within the budget: "
+                + ", ".join(f"{n} learning-curve runs of {arm}" for arm, n in skipped.items())
+                + "."
+            )
+        return [self._curve_arm(spec, done[spec.id], sizes[-1]) for spec in specs]
+
+    def _curve_arm(self, spec: ArmSpec, steps: list[_Step], pool_size: int) -> ArmRun:
+        features = self.features[spec.features]
+        headline = next(d for d in steps if d.run.size == pool_size and d.run.seed == self.seed)
+        n = len(self.pool) + len(self.held_out)
+        # Inference cost: featurising one example, plus the head's share on the held-out set.
+        predict_seconds = max(headline.seconds - headline.run.train_seconds, 0.0)
+        per_example = features.seconds / n + predict_seconds / len(self.held_out)
+        return self.arm_run(
+            spec,
+            headline,
+            [d.run for d in steps],
+            featurize_seconds=features.seconds,
+            examples_per_second=1.0 / per_example if per_example > 0 else 0.0,
+            peak_memory_mib=max([features.peak_mib] + [d.peak_mib for d in steps]),
+        )
+
+    def fine_tune(self, spec: ArmSpec, sizes: list[int], decision_size: int) -> ArmRun | None:
+        """Fine-tune at the plan's largest sizes, largest first (the first run is the headline);
+        smaller sizes get ``plan.finetune_seeds`` seeds. Skip what the deadline rules out.
+
+        One size when the pool is the decision size: the pilot then measures fine-tuning where
+        the advice is for, and its costliest runs would not change it."""
+        points = self.plan.finetune_points if decision_size > len(self.pool) else 1
+        chosen = sorted(sizes[-points:], reverse=True)
+        steps = [
+            (size, s)
+            for size in chosen
+            for s in range(1 if size == chosen[0] else self.plan.finetune_seeds)
+        ]
+        recipe = self.plan.finetune
+        done: list[_Step] = []
+        for k, (size, s) in enumerate(steps):
+            cost = (
+                size * recipe.epochs(size) * len(recipe.learning_rates) * FINETUNE_COST / self.rate
+            )
+            left = self.time_left()
+            if left is not None and cost > left:
+                self.notes.append(
+                    f"Fine-tuning on {size} examples (seed {self.seed + s}) skipped: it needs "
+                    f"~{cost:.0f} s and the budget has {max(left, 0):.0f} s left."
+                )
+                continue
+            self.check()
+            lo, hi = PHASES["finetune"]
+            part = scaled(
+                self.report, lo + (hi - lo) * k / len(steps), lo + (hi - lo) * (k + 1) / len(steps)
+            )
+            what = f"{spec.id}, {size} examples, seed {self.seed + s}"
+            part(0.0, f"{what}: starting")
+            ctx = self.context(lambda f, m, part=part, what=what: part(f, f"{what}: {m}"))
+            done.append(self.step(spec, size, s, ctx))
+        if not done:
+            return None
+        headline = done[0]  # the largest size that could run, its first seed
+        return self.arm_run(
+            spec,
+            headline,
+            [d.run for d in done],
+            examples_per_second=len(self.held_out) / headline.predict_seconds
+            if headline.predict_seconds
+            else 0.0,
+            peak_memory_mib=max(d.peak_mib for d in done),
+        )
+
+
+def run_pilots(
+    train: Dataset,
+    held_out: Dataset,
+    encoder: Encoder,
+    vectors: StaticVectors,
+    metric: str,
+    seed: int,
+    check: Check,
+    report: Report,
+    plan: Plan | None = None,
+    decision_size: int = 0,
+) -> Outcome:
+    """Every registered arm's pilot runs. ``decision_size``: the size the advice is for (0: the
+    training set given); fine-tuning's smaller sizes run only when it is beyond the pool."""
+    pilots = _Pilots(
+        train,
+        held_out,
+        encoder,
+        vectors,
+        metric,
+        seed,
+        check,
+        report,
+        plan or Plan.of(Budget.UNSPECIFIED),
+    )
+    pilots.featurise()
+    sizes = curve_sizes(len(pilots.pool), pilots.plan.points)
+    runs = [pilots.once(spec) for spec in ARMS if spec.schedule == "once"]
+    runs += pilots.curves([spec for spec in ARMS if spec.schedule == "curve"], sizes)
+    for spec in ARMS:
+        if spec.schedule == "finetune":
+            tuned = pilots.fine_tune(spec, sizes, decision_size or len(train))
+            if tuned is not None:
+                runs.append(tuned)
+    report(1.0, "pilots done")
+    return Outcome(runs, pilots.notes)

@@ -1,0 +1,188 @@
+"""The advice pipeline: dataset -> profile -> pilots -> evidence -> recommendation, with progress
+and cancel. Wires the stages and owns what share of a job's progress each stage is worth
+(``STAGES``); the stages themselves know nothing of jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .backends.cache import ResourceCache
+from .backends.mlm import MLMUnavailable
+from .config import PipelineDefaults
+from .data.blobs import BlobStore
+from .data.dataset import Dataset
+from .data.parse import check_pairing, parse_jsonl
+from .data.sampling import sample, split
+from .decision.decide import Preferences
+from .decision.recommend import recommend
+from .evidence.metrics import bootstrap_weights, choose_metric
+from .jobs.manager import JobControl
+from .pilots.plan import Plan
+from .pilots.runner import run_pilots
+from .profile.profile import ProfileTools, profile_dataset
+from .progress import Check, Report, StageProgress, no_check, no_report
+from .schema import AdviceOptions, Budget, DatasetProfile, FeatureBackend, Priority, Recommendation
+
+BOOTSTRAP_ROUNDS = 1000
+# Each stage's share of a job's progress, as (start, end) fractions.
+STAGES = {
+    "load": (0.0, 0.08),
+    "profile": (0.08, 0.15),
+    "pilot": (0.15, 0.95),
+    "recommend": (0.97, 1.0),
+}
+
+
+@dataclass(frozen=True)
+class Splits:
+    train: Dataset
+    test: Dataset
+    test_split_made: bool
+
+
+class Pipeline:
+    """Runs the stages over uploaded datasets, with the server's defaults and model cache."""
+
+    def __init__(
+        self, blobs: BlobStore, resources: ResourceCache, defaults: PipelineDefaults
+    ) -> None:
+        self.blobs = blobs
+        self.resources = resources
+        self.defaults = defaults
+
+    def load_splits(
+        self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
+    ) -> Splits:
+        """Read the uploaded file(s), check them together, and make the seeded split when needed."""
+        data = parse_jsonl(self.blobs.read(dataset_id), source="train")
+        test = (
+            parse_jsonl(self.blobs.read(test_dataset_id), source="test")
+            if test_dataset_id
+            else None
+        )
+        check_pairing(data, test)
+        if test is not None:
+            return Splits(data, test, test_split_made=False)
+        train, test = split(data, options.test_fraction, options.seed)
+        return Splits(train, test, test_split_made=True)
+
+    def profile(
+        self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
+    ) -> DatasetProfile:
+        splits = self.load_splits(dataset_id, test_dataset_id, options)
+        return self._profile(splits, options, self.resources.tokenizer(self._encoder(options)))
+
+    def _encoder(self, options: AdviceOptions) -> str | None:
+        return options.encoder or self.defaults.encoder
+
+    def _profile(
+        self,
+        splits: Splits,
+        options: AdviceOptions,
+        tokenizer,
+        report: Report = no_report,
+        check: Check = no_check,
+    ) -> DatasetProfile:
+        tools = ProfileTools(
+            vectors=self.resources.vectors(options.vectors or self.defaults.vectors),
+            tokenizer=tokenizer,
+        )
+        if not splits.train.is_tagging:
+            report(0.0, "loading the dependency parser")
+            tools.parser = self.resources.parser()
+        check()
+        try:
+            tools.mlm = self.resources.mlm(
+                self._encoder(options), lambda message: report(0.5, message)
+            )
+        except MLMUnavailable as exc:
+            tools.mlm_note = str(exc)
+        check()
+        return profile_dataset(
+            splits.train,
+            splits.test,
+            tools,
+            splits.test_split_made,
+            seed=options.seed,
+            max_held_out=options.max_eval_examples or self.defaults.max_eval_examples,
+            report=report,
+            check=check,
+        )
+
+    def advise(
+        self,
+        dataset_id: str,
+        test_dataset_id: str | None,
+        options: AdviceOptions,
+        control: JobControl,
+    ) -> Recommendation:
+        stage = {name: StageProgress(control.report, name, *span) for name, span in STAGES.items()}
+        load = stage["load"]
+        load(0.1, "reading the dataset")
+        splits = self.load_splits(dataset_id, test_dataset_id, options)
+        control.check()
+        load(0.4, "loading the static vectors")
+        vectors = self.resources.vectors(options.vectors or self.defaults.vectors)
+        control.check()
+        backend = options.feature_backend
+        if backend is FeatureBackend.UNSPECIFIED:
+            backend = self.defaults.feature_backend
+        load(0.75, f"loading the encoder ({backend.value})")
+        encoder = self.resources.frozen_encoder(self._encoder(options), backend.value)
+        control.check()
+        prof = self._profile(splits, options, encoder.tokenizer, stage["profile"], control.check)
+        metric = choose_metric(
+            splits.train.is_tagging, len(splits.train.label_counts()), prof.imbalance_ratio
+        )
+        train = sample(
+            splits.train,
+            options.max_train_examples or self.defaults.max_train_examples,
+            options.seed,
+        )
+        held_out = sample(
+            splits.test, options.max_eval_examples or self.defaults.max_eval_examples, options.seed
+        )
+        control.check()
+        budget = (
+            options.budget if options.budget is not Budget.UNSPECIFIED else self.defaults.budget
+        )
+        outcome = run_pilots(
+            train,
+            held_out,
+            encoder,
+            vectors,
+            metric,
+            options.seed,
+            control.check,
+            stage["pilot"],
+            Plan.of(budget, options.budget_seconds),
+            decision_size=options.target_size or len(splits.train),
+        )
+        stage["recommend"](0.0, "weighing the evidence")
+        return recommend(
+            prof,
+            outcome.runs,
+            metric,
+            bootstrap_weights(len(held_out), BOOTSTRAP_ROUNDS, options.seed),
+            encoder.name,
+            vectors.name,
+            target_size=options.target_size,
+            held_out_lines=list(held_out.lines),
+            notes=outcome.notes,
+            seed=options.seed,
+            prefs=preferences(options),
+        )
+
+
+def preferences(options: AdviceOptions) -> Preferences:
+    """The decision rule's preferences; a latency bound becomes a throughput bound."""
+    bound = options.min_examples_per_second
+    if options.max_latency_ms:
+        bound = max(bound, 1000.0 / options.max_latency_ms)
+    return Preferences(
+        priority=options.priority
+        if options.priority is not Priority.UNSPECIFIED
+        else Priority.BALANCED,
+        tolerance_points=options.tolerance_points,
+        min_examples_per_second=bound,
+    )

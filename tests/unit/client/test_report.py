@@ -1,0 +1,157 @@
+"""The report: Markdown and self-contained HTML from a real recommendation message."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import numpy as np
+import pytest
+
+from conftest import arm_run
+from embedding_advisor import report
+from embedding_advisor.report import plots
+from embedding_advisor.v1 import advisor_pb2 as pb
+from embedding_advisor_server.convert import to_proto
+from embedding_advisor_server.core.decision.recommend import recommend
+from embedding_advisor_server.core.evidence.metrics import accuracy, bootstrap_weights
+from embedding_advisor_server.core.evidence.runs import ArmRun, CurveRun
+from embedding_advisor_server.core.pilots.arms import (
+    ENCODER_FINETUNED,
+    ENCODER_FROZEN,
+    MAJORITY,
+    RANDOM,
+    STATIC,
+)
+from embedding_advisor_server.core.schema import (
+    DatasetProfile,
+    Embedding,
+    ExampleMetrics,
+    LengthStats,
+    TaskType,
+)
+
+N = 200
+TRUTH = np.array(["pos", "neg"] * (N // 2))
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _evaluation(score: float, seed: int):
+    rng = np.random.default_rng(seed)
+    right = rng.random(N) < score
+    return accuracy(TRUTH, np.where(right, TRUTH, np.where(TRUTH == "pos", "neg", "pos")))
+
+
+def _arm(arm: str, embedding: Embedding, top: float, speed: float, seed: int) -> ArmRun:
+    runs = [
+        CurveRun(n, 0, _evaluation(top - 30.0 / n**0.5 + 30.0 / 1000**0.5, seed + n), 1.0)
+        for n in (250, 500, 1000)
+    ]
+    return arm_run(
+        arm,
+        embedding,
+        f"{arm} described",
+        runs[-1].evaluation,
+        1000,
+        N,
+        1.0,
+        2.0,
+        speed,
+        curve=runs,
+        logme=top - 1.5,
+    )
+
+
+@pytest.fixture(scope="module")
+def rec() -> pb.Recommendation:
+    lines = list(range(1, N + 1))
+    rng = np.random.default_rng(0)
+    profile = DatasetProfile(
+        task=TaskType.TEXT_CLASSIFICATION,
+        num_train=8000,
+        num_test=N,
+        test_split_made=True,
+        labels=[],
+        imbalance_ratio=1.0,
+        length_words=LengthStats(mean=20, median=18, p95=40, max=60),
+        vectors_oov_rate=0.02,
+        vectors_oov_type_rate=0.1,
+        vectors_name="GloVe",
+        examples=ExampleMetrics(
+            split="test",
+            lines=lines,
+            complexity=list(rng.random(N)),
+            ambiguity=list(rng.random(N)),
+            unseen_prevalence=list(rng.random(N)),
+        ),
+    )
+    tuned = arm_run(
+        ENCODER_FINETUNED,
+        Embedding.CONTEXTUAL,
+        "tuned",
+        _evaluation(0.86, 9),
+        1000,
+        N,
+        0.0,
+        60.0,
+        150.0,
+        curve=[CurveRun(1000, 0, _evaluation(0.86, 9), 60.0)],
+    )
+    runs = [
+        arm_run(MAJORITY, Embedding.UNSPECIFIED, "majority", accuracy(TRUTH, ["pos"] * N), 1000, N),
+        _arm(STATIC, Embedding.STATIC, 0.78, 6000.0, 1),
+        _arm(RANDOM, Embedding.RANDOM, 0.65, 6000.0, 2),
+        _arm(ENCODER_FROZEN, Embedding.CONTEXTUAL, 0.83, 180.0, 3),
+        tuned,
+    ]
+    model = recommend(
+        profile,
+        runs,
+        "accuracy",
+        bootstrap_weights(N, 500, 0),
+        "MiniLM",
+        "GloVe",
+        held_out_lines=lines,
+    )
+    return to_proto(model, pb.Recommendation)
+
+
+def test_html_is_one_self_contained_page_with_the_evidence(rec, tmp_path):
+    (path,) = report.write_report(rec, tmp_path / "advice.html", title="reviews.jsonl")
+    page = path.read_text()
+    assert page.startswith("<!doctype html>") and "<title>Embedding advice: reviews.jsonl" in page
+    # Nothing fetched from elsewhere: every image is inline, no scripts or stylesheets linked.
+    assert not re.search(r"""(src|href)=["'](?!data:)""", page)
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) == 3 and all(base64.b64decode(i).startswith(PNG) for i in images)
+    assert rec.headline.split(":")[0] in page
+    assert page.count("<table>") >= 5  # decision, options, pilots, gaps, profile
+    assert "fine-tuned MiniLM" in page and "borrowed" in page
+    # Arms are named by their labels from the wire, not by a map of arm ids in the client.
+    assert "<td>frozen+BiLSTM</td>" in page and "<td>encoder_frozen_bilstm</td>" not in page
+    assert "Spearman rank correlation with the pilot scores" in page
+    assert "unmeasured: domain signals only" in page or "none" in page
+    for o in rec.options:  # every interval holds its score, within [0, 1]
+        assert 0 <= o.expected.interval.low <= o.expected.score <= o.expected.interval.high <= 1
+
+
+def test_markdown_keeps_its_plots_beside_it(rec, tmp_path):
+    written = report.write_report(rec, tmp_path / "advice.md")
+    md = written[0].read_text()
+    assert [p.name for p in written[1:]] == ["curves.png", "gaps.png", "cost.png"]
+    for png in written[1:]:
+        assert png.parent.name == "advice_files" and png.read_bytes().startswith(PNG)
+        assert f"](advice_files/{png.name})" in md
+    assert md.startswith("# Embedding advice") and "| option | expected |" in md
+    for option in rec.options:
+        assert option.label in md
+
+
+def test_a_failed_report_leaves_nothing_behind(rec, tmp_path, monkeypatch):
+    def broken(_rec):
+        raise RuntimeError("plotting failed")
+
+    monkeypatch.setattr(plots, "plot_cost", broken)
+    with pytest.raises(RuntimeError):
+        report.write_report(rec, tmp_path / "advice.html")
+    assert list(tmp_path.iterdir()) == []

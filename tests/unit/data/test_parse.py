@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from embedding_advisor.errors import InvalidDatasetError
+from embedding_advisor_server.core.data.dataset import words
+from embedding_advisor_server.core.data.parse import MAX_VIOLATIONS, check_pairing, parse_jsonl
+from embedding_advisor_server.core.data.sampling import sample, split
+from embedding_advisor_server.core.schema import TaskType
+
+
+def jsonl(*rows) -> bytes:
+    return "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows).encode()
+
+
+def violations(data: bytes, source: str = "d.jsonl") -> dict[str, str]:
+    with pytest.raises(InvalidDatasetError) as info:
+        parse_jsonl(data, source)
+    return {v.field: v.description for v in info.value.violations}
+
+
+def test_detects_the_three_formats():
+    cls = parse_jsonl(jsonl({"text": "good", "label": "pos"}, {"text": "bad", "label": 0}))
+    assert cls.task is TaskType.TEXT_CLASSIFICATION
+    assert cls.inputs == [("good",), ("bad",)] and cls.targets == ["pos", "0"]
+    pair = parse_jsonl(jsonl({"text_a": "a", "text_b": "b", "label": "x", "id": 7}))
+    assert pair.task is TaskType.TEXT_PAIR_CLASSIFICATION and pair.inputs == [("a", "b")]
+    tag = parse_jsonl(jsonl({"tokens": ["Ann", "left"], "tags": ["B-PER", "O"]}))
+    assert tag.task is TaskType.TOKEN_TAGGING
+    assert tag.inputs == [("Ann", "left")] and tag.targets == [("B-PER", "O")]
+
+
+def test_blank_lines_bom_and_line_numbers():
+    data = b"\xef\xbb\xbf" + jsonl(
+        {"text": "a", "label": "x"}, "", "  ", {"text": "b", "label": "y"}
+    )
+    ds = parse_jsonl(data)
+    assert ds.lines == [1, 4]
+
+
+@pytest.mark.parametrize(
+    ("line2", "field", "fragment"),
+    [
+        ('{"text": "b", "label": }', "d.jsonl:2", "not valid JSON"),
+        ('["text", "label"]', "d.jsonl:2", "must be a JSON object"),
+        ('{"text": "b"}', "d.jsonl:2:label", "is missing"),
+        ('{"label": "x"}', "d.jsonl:2:text", "is missing"),
+        ('{"text": 5, "label": "x"}', "d.jsonl:2:text", "must be a string"),
+        ('{"text": "   ", "label": "x"}', "d.jsonl:2:text", "must not be empty"),
+        ('{"text": "b", "label": null}', "d.jsonl:2:label", "string or an integer"),
+        ('{"text": "b", "label": [1]}', "d.jsonl:2:label", "string or an integer"),
+    ],
+)
+def test_bad_classification_lines_name_line_and_field(line2, field, fragment):
+    found = violations(jsonl({"text": "a", "label": "x"}, line2))
+    assert field in found, found
+    assert fragment in found[field]
+
+
+def test_bad_tagging_lines():
+    found = violations(
+        jsonl(
+            {"tokens": ["a", "b"], "tags": ["O", "O"]},
+            {"tokens": ["a", "b"], "tags": ["O"]},
+            {"tokens": ["a"], "tags": ["PER"]},
+            {"tokens": ["a", ""], "tags": ["O", "O"]},
+            {"tokens": "a b", "tags": ["O"]},
+        )
+    )
+    assert "1 tags for 2 tokens" in found["d.jsonl:2:tags"]
+    assert "BIO tag" in found["d.jsonl:3:tags[0]"]
+    assert "non-empty string" in found["d.jsonl:4:tokens[1]"]
+    assert "non-empty list" in found["d.jsonl:5:tokens"]
+
+
+def test_invalid_utf8_and_unknown_shape_and_empty():
+    assert (
+        "not valid UTF-8"
+        in violations(jsonl({"text": "a", "label": "x"}).replace(b"a", b"\xff"))["d.jsonl:1"]
+    )
+    assert "known shapes" in violations(jsonl({"sentence": "a", "y": 1}))["d.jsonl:1"]
+    assert "no records" in violations(b"\n\n")["d.jsonl"]
+
+
+def test_violations_are_capped_and_counted():
+    rows = [{"text": "a", "label": "x"}] + [{"text": "a"}] * (MAX_VIOLATIONS + 5)
+    with pytest.raises(InvalidDatasetError) as info:
+        parse_jsonl(jsonl(*rows), "d.jsonl")
+    assert len(info.value.violations) == MAX_VIOLATIONS
+    assert "25 problems" in info.value.message and "5 more" in info.value.message
+
+
+def test_check_pairing():
+    one_label = parse_jsonl(jsonl(*[{"text": f"t{i}", "label": "x"} for i in range(20)]), "train")
+    with pytest.raises(InvalidDatasetError, match="single label"):
+        check_pairing(one_label, None)
+    tiny = parse_jsonl(jsonl({"text": "a", "label": "x"}, {"text": "b", "label": "y"}), "train")
+    with pytest.raises(InvalidDatasetError, match="at least 10"):
+        check_pairing(tiny, None)
+    good = parse_jsonl(
+        jsonl(*[{"text": f"t{i}", "label": "xy"[i % 2]} for i in range(20)]), "train"
+    )
+    other = parse_jsonl(jsonl({"tokens": ["a"], "tags": ["B-X"]}), "test")
+    with pytest.raises(InvalidDatasetError, match="test file test is token_tagging"):
+        check_pairing(good, other)
+    check_pairing(good, good)
+
+
+def test_split_is_seeded_and_stratified():
+    rows = [{"text": f"t{i}", "label": "a" if i % 4 else "b"} for i in range(200)]
+    ds = parse_jsonl(jsonl(*rows))
+    train, test = split(ds, 0.2, seed=3)
+    assert len(test) == 40 and len(train) == 160
+    assert Counter(test.targets) == {"a": 30, "b": 10}
+    again, _ = split(ds, 0.2, seed=3)
+    other, _ = split(ds, 0.2, seed=4)
+    assert again.inputs == train.inputs and other.inputs != train.inputs
+    assert set(train.lines).isdisjoint(test.lines)
+    small = sample(ds, 100, seed=0)
+    assert len(small) == 100 and Counter(small.targets) == {"a": 75, "b": 25}
+
+
+def test_words_split_clitics_and_punctuation():
+    assert words([("Don't panic, it's fine.",)], TaskType.TEXT_CLASSIFICATION) == [
+        ["Do", "n't", "panic", ",", "it", "'s", "fine", "."]
+    ]
+    assert words([("a b", "c")], TaskType.TEXT_PAIR_CLASSIFICATION) == [["a", "b", "c"]]

@@ -1,0 +1,129 @@
+"""The decision rule on synthetic evidence: every step of core/decide.py's documented rule."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+from embedding_advisor_server.core.decision.decide import Preferences, decide
+from embedding_advisor_server.core.evidence.candidates import Candidate
+from embedding_advisor_server.core.schema import Confidence, Embedding, Priority
+
+ROUNDS = 1000
+NOISE = np.random.default_rng(0).standard_normal(ROUNDS)
+
+
+def option(
+    arm: str,
+    expected: float,
+    per_second: float,
+    embedding: Embedding = Embedding.CONTEXTUAL,
+    finetuned: bool = False,
+    spread: float = 0.01,
+    train_seconds: float = 1.0,
+) -> Candidate:
+    # Paired replicates: every option moves with the same held-out resampling plus its own spread.
+    own = np.random.default_rng(zlib.crc32(arm.encode())).standard_normal(ROUNDS)
+    samples = expected + 0.02 * NOISE + spread * own
+    return Candidate(
+        arm=arm,
+        embedding=embedding,
+        finetuned=finetuned,
+        expected=expected,
+        low=expected - 0.03,
+        high=expected + 0.03,
+        basis="fitted",
+        examples_per_second=per_second,
+        train_seconds=train_seconds,
+        samples=samples,
+    )
+
+
+MAJORITY = 0.5 + 0.02 * NOISE
+TUNED = option("encoder_finetuned", 0.80, 180, finetuned=True, train_seconds=60)
+FROZEN = option("encoder_frozen_bilstm", 0.78, 190, train_seconds=10)
+FROZEN_LR = option("encoder_frozen_logreg", 0.775, 200, train_seconds=1)
+GLOVE = option("static_bilstm", 0.765, 6000, Embedding.STATIC)
+GLOVE_LR = option("static_logreg", 0.74, 40000, Embedding.STATIC)
+RANDOM = option("random_bilstm", 0.60, 6000, Embedding.RANDOM)
+ALL = [TUNED, FROZEN, FROZEN_LR, GLOVE, GLOVE_LR, RANDOM]
+
+
+def test_accuracy_priority_picks_the_best_and_a_runner_up_that_is_a_different_choice():
+    v = decide(ALL, MAJORITY, Preferences(Priority.ACCURACY))
+    assert v.learned and v.pick is TUNED and v.best is TUNED
+    assert v.runner_up is FROZEN  # the next score that is another choice (freeze)
+
+
+def test_balanced_takes_the_cheapest_option_within_one_point():
+    v = decide(ALL, MAJORITY, Preferences(Priority.BALANCED))
+    # Within 1 point of .80: fine-tuned, frozen BiLSTM (.78 is 2 points off: out), so only the
+    # fine-tuned encoder... unless the tolerance grows.
+    assert v.pick is TUNED
+    v = decide(ALL, MAJORITY, Preferences(Priority.BALANCED, tolerance_points=2.5))
+    # Within 2.5 points: tuned .80, frozen .78, frozen LR .775; GloVe .765 is 3.5 off.
+    # Frozen LR is the cheapest of them (200/s), and all three are within 25% of its cost:
+    # the best-scoring of the equally cheap ones wins.
+    assert v.pick is TUNED and v.runner_up is FROZEN
+
+
+def test_cost_priority_trades_points_for_an_order_of_magnitude():
+    v = decide(ALL, MAJORITY, Preferences(Priority.COST, tolerance_points=4))
+    assert v.pick is GLOVE  # .765 is within 4 points and 30x cheaper
+    assert v.runner_up is TUNED  # the best: what the extra accuracy would cost
+    v = decide(ALL, MAJORITY, Preferences(Priority.COST, tolerance_points=6.5))
+    assert v.pick is GLOVE_LR  # now .74 is within reach and cheaper still
+
+
+def test_equally_cheap_options_go_to_the_better_score_then_less_training():
+    a = option("encoder_frozen_logreg", 0.77, 200, train_seconds=1)
+    b = option("encoder_frozen_bilstm", 0.77, 190, train_seconds=10)
+    v = decide([a, b], MAJORITY, Preferences(Priority.COST))
+    assert v.pick is a  # same score, similar cost: less training
+    c = option("encoder_frozen_bilstm", 0.775, 190, train_seconds=10)
+    assert decide([a, c], MAJORITY, Preferences(Priority.COST)).pick is c
+
+
+def test_a_throughput_bound_rules_out_slow_options_and_says_when_none_is_left():
+    v = decide(ALL, MAJORITY, Preferences(Priority.ACCURACY, min_examples_per_second=1000))
+    assert v.pick is GLOVE
+    assert set(v.excluded) >= {"encoder_finetuned", "encoder_frozen_bilstm"}
+    assert "below the bound of 1,000" in v.excluded["encoder_finetuned"]
+    v = decide(ALL, MAJORITY, Preferences(min_examples_per_second=10**6))
+    assert v.pick is GLOVE_LR and "No option meets the bound" in v.notes[0]
+
+
+def test_random_vectors_are_only_advised_when_truly_as_good():
+    assert "random_bilstm" in decide(ALL, MAJORITY, Preferences(Priority.COST)).excluded
+    as_good = option("random_bilstm", 0.80, 50000, Embedding.RANDOM)
+    v = decide([TUNED, as_good], MAJORITY, Preferences(Priority.ACCURACY))
+    assert v.pick is as_good  # tied on score and cheaper
+
+
+def test_nothing_is_advised_when_no_option_beats_the_majority_beyond_noise():
+    weak = [option("static_bilstm", 0.505, 6000, Embedding.STATIC, spread=0.03)]
+    v = decide(weak, MAJORITY, Preferences())
+    assert not v.learned and v.pick is None
+
+
+def test_confidence_comes_from_the_paired_replicates_and_is_capped_for_extrapolation():
+    clear = decide([TUNED, GLOVE_LR], MAJORITY, Preferences(Priority.ACCURACY))
+    assert clear.confidence is Confidence.HIGH and clear.support > 0.99
+    close = option("encoder_frozen_bilstm", 0.798, 190, spread=0.03)
+    v = decide([TUNED, close], MAJORITY, Preferences(Priority.ACCURACY))
+    assert v.confidence is Confidence.LOW and 0.3 < v.support < 0.7
+    capped = decide(
+        [TUNED, GLOVE_LR], MAJORITY, Preferences(Priority.ACCURACY), 50_000, pilot_size=2000
+    )
+    assert capped.confidence is Confidence.MEDIUM and "extrapolation" in capped.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("priority", "points"),
+    [(Priority.ACCURACY, 0.0), (Priority.BALANCED, 1.0), (Priority.COST, 3.0)],
+)
+def test_each_priority_has_its_documented_default_tolerance(priority, points):
+    assert Preferences(priority).tolerance == pytest.approx(points / 100)
+    assert Preferences(priority, tolerance_points=0.5).tolerance == pytest.approx(0.005)

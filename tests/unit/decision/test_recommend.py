@@ -1,0 +1,263 @@
+"""From synthetic pilot evidence to advice: each branch, with known per-example outcomes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import arm_run
+from embedding_advisor_server.core.decision.decide import Preferences
+from embedding_advisor_server.core.decision.recommend import recommend
+from embedding_advisor_server.core.evidence.metrics import accuracy, bootstrap_weights
+from embedding_advisor_server.core.evidence.runs import ArmRun, CurveRun
+from embedding_advisor_server.core.pilots.arms import (
+    ENCODER_FINETUNED,
+    ENCODER_FROZEN,
+    MAJORITY,
+    STATIC,
+)
+from embedding_advisor_server.core.schema import (
+    Adaptation,
+    Confidence,
+    DatasetProfile,
+    DomainShift,
+    Embedding,
+    LengthStats,
+    PretrainingKind,
+    Priority,
+    TaskType,
+)
+
+N = 400
+TRUTH = np.array(["pos"] * 200 + ["neg"] * 200)
+
+
+def predictions(correct: int, seed: int) -> np.ndarray:
+    """Predictions right on exactly ``correct`` of the N examples."""
+    rng = np.random.default_rng(seed)
+    right = np.zeros(N, bool)
+    right[rng.choice(N, correct, replace=False)] = True
+    return np.where(right, TRUTH, np.where(TRUTH == "pos", "neg", "pos"))
+
+
+def run(arm: str, embedding: Embedding, correct: int, seed: int, speed: float, **kw) -> ArmRun:
+    return arm_run(
+        arm,
+        embedding,
+        arm,
+        accuracy(TRUTH, predictions(correct, seed)),
+        kw.pop("num_train", 1000),
+        N,
+        1.0,
+        kw.pop("train_seconds", 0.1),
+        speed,
+        **kw,
+    )
+
+
+def profile(num_train: int = 1000, domain: DomainShift | None = None) -> DatasetProfile:
+    return DatasetProfile(
+        task=TaskType.TEXT_CLASSIFICATION,
+        num_train=num_train,
+        num_test=N,
+        test_split_made=True,
+        labels=[],
+        imbalance_ratio=1.0,
+        length_words=LengthStats(mean=10, median=10, p95=20, max=30),
+        vectors_oov_rate=0.02,
+        vectors_oov_type_rate=0.1,
+        vectors_name="GloVe",
+        domain=domain,
+    )
+
+
+MAJORITY_RUN = arm_run(
+    MAJORITY, Embedding.UNSPECIFIED, "majority", accuracy(TRUTH, ["pos"] * N), 1000, N
+)
+
+
+def advise(encoder_correct: int, static_correct: int, prefs: Preferences | None = None, **kw):
+    runs = [
+        MAJORITY_RUN,
+        run(STATIC, Embedding.STATIC, static_correct, 1, 20000.0),
+        run(ENCODER_FROZEN, Embedding.CONTEXTUAL, encoder_correct, 2, 100.0),
+        *kw.pop("more", []),
+    ]
+    return recommend(
+        kw.pop("profile", profile()),
+        runs,
+        "accuracy",
+        bootstrap_weights(N, 1000, 0),
+        "MiniLM",
+        "GloVe",
+        prefs=prefs,
+        **kw,
+    )
+
+
+def test_clear_encoder_win_advises_the_encoder_with_its_evidence():
+    rec = advise(encoder_correct=340, static_correct=280)
+    assert rec.embedding is Embedding.CONTEXTUAL and rec.anything_learned
+    assert rec.gap == pytest.approx(0.15) and rec.gap_interval.low > 0
+    assert rec.choice.arm == ENCODER_FROZEN and rec.choice.basis == "measured"
+    assert rec.choice.expected.score == pytest.approx(0.85) and rec.decision_size == 1000
+    assert rec.runner_up.arm == STATIC and rec.confidence is Confidence.HIGH
+    assert rec.headline.startswith("Use frozen MiniLM + BiLSTM: expected accuracy 85.0")
+    d = rec.embedding_decision
+    assert d.answer == "BERT-family encoder" and d.gain == pytest.approx(0.15)
+    assert d.alternative.arm == STATIC and d.gain_interval.low > 0
+    assert rec.adaptation_decision.answer == "freeze"
+    assert "Runner-up: GloVe + BiLSTM, expected 70.0" in rec.trade_off
+    assert "-15.0 accuracy points, 200x faster at inference" in rec.trade_off
+
+
+def test_a_gap_within_the_tolerance_advises_the_cheaper_static_vectors():
+    rec = advise(encoder_correct=300, static_correct=297)  # 75.0 vs 74.25: within 1 point
+    assert rec.embedding is Embedding.STATIC and rec.choice.arm == STATIC
+    assert rec.gap_interval.low < 0 < rec.gap_interval.high
+    assert rec.runner_up.arm == ENCODER_FROZEN  # the best: what more accuracy would cost
+    assert "cheapest option within 1 point of the best" in rec.reasons[0]
+    assert rec.adaptation_decision.answer == "freeze"
+    assert rec.pretraining.kind is PretrainingKind.NONE  # no encoder to pretrain
+    # Priority accuracy: the best, whatever it costs.
+    rec = advise(300, 297, Preferences(Priority.ACCURACY))
+    assert rec.choice.arm == ENCODER_FROZEN and rec.priority is Priority.ACCURACY
+    assert rec.tolerance_points == 0.0
+
+
+def test_static_win_advises_static():
+    rec = advise(encoder_correct=260, static_correct=320)
+    assert rec.embedding is Embedding.STATIC and rec.gap_interval.high < 0
+    assert rec.embedding_decision.answer == "static vectors"
+    assert rec.embedding_decision.gain == pytest.approx(0.15)
+
+
+def test_nothing_learned_advises_nothing():
+    rec = advise(encoder_correct=204, static_correct=202)
+    assert rec.embedding is Embedding.UNSPECIFIED and not rec.anything_learned
+    assert "majority-class baseline" in rec.headline and rec.choice is None
+    assert {p.arm for p in rec.pilots} == {MAJORITY, STATIC, ENCODER_FROZEN}
+
+
+def test_a_throughput_bound_sets_the_encoder_aside_and_says_so():
+    rec = advise(340, 280, Preferences(min_examples_per_second=1000))
+    assert rec.choice.arm == STATIC and rec.min_examples_per_second == 1000
+    assert rec.excluded == ["frozen MiniLM + BiLSTM: 100 examples/s is below the bound of 1,000"]
+
+
+def test_fine_tuning_is_weighed_against_freezing():
+    tuned = run(ENCODER_FINETUNED, Embedding.CONTEXTUAL, 360, 3, 90.0, train_seconds=60.0)
+    rec = advise(340, 280, more=[tuned])
+    assert rec.choice.arm == ENCODER_FINETUNED and rec.choice.adaptation is Adaptation.FINE_TUNE
+    d = rec.adaptation_decision
+    assert d.answer == "fine-tune" and d.alternative.arm == ENCODER_FROZEN
+    assert d.gain == pytest.approx(0.05) and "trained for 60 s vs 0 s" in d.reason
+
+
+def curve(arm: str, embedding: Embedding, law, seed: int, seeds: int = 1, **kw) -> ArmRun:
+    """An arm with pilots at 250/500/1000 examples scoring ``law(n)``; ``seeds`` runs per size
+    (their scores equal: no training noise)."""
+    runs = [
+        CurveRun(n, s, accuracy(TRUTH, predictions(round(N * law(n)), seed + n + s)), 1.0)
+        for n in (250, 500, 1000)
+        for s in range(seeds)
+    ]
+    top = runs[-1].evaluation
+    return arm_run(arm, embedding, arm, top, 1000, N, 1.0, 1.0, kw.pop("speed", 100.0), curve=runs)
+
+
+def test_fine_tuning_borrows_the_frozen_curve_shape_beyond_its_pilot_size():
+    frozen = curve(ENCODER_FROZEN, Embedding.CONTEXTUAL, lambda n: 0.9 - 4.0 / n**0.5, 1)
+    static = curve(STATIC, Embedding.STATIC, lambda n: 0.8 - 4.0 / n**0.5, 2, speed=9000.0)
+    tuned = run(ENCODER_FINETUNED, Embedding.CONTEXTUAL, 350, 3, 90.0)
+    tuned.curve = [CurveRun(1000, 0, tuned.evaluation, 1.0)]  # one size: no curve of its own
+    rec = recommend(
+        profile(num_train=16000),
+        [MAJORITY_RUN, static, frozen, tuned],
+        "accuracy",
+        bootstrap_weights(N, 1000, 0),
+        "MiniLM",
+        "GloVe",
+        prefs=Preferences(Priority.ACCURACY),
+    )
+    options = {p.arm: p for p in rec.pilots}
+    frozen_gain = options[ENCODER_FROZEN].at_full_size.score - 0.775  # its fit near .9-4/sqrt(n)
+    assert rec.decision_size == 16000 and rec.choice.arm == ENCODER_FINETUNED
+    assert rec.choice.basis == "borrowed"
+    assert rec.choice.expected.score == pytest.approx(0.875 + frozen_gain, abs=0.02)
+    assert rec.runner_up.basis == "fitted"
+    assert "borrows the frozen curve's shape" in rec.adaptation_decision.reason
+    assert rec.confidence is Confidence.MEDIUM  # 16x the pilot size: extrapolation
+
+
+def test_fine_tuning_at_two_sizes_extrapolates_its_own_curve_with_an_assumed_exponent():
+    frozen = curve(ENCODER_FROZEN, Embedding.CONTEXTUAL, lambda n: 0.9 - 4.0 / n**0.5, 1)
+    half = run(ENCODER_FINETUNED, Embedding.CONTEXTUAL, 320, 4, 90.0, num_train=500)
+    tuned = run(ENCODER_FINETUNED, Embedding.CONTEXTUAL, 340, 3, 90.0)
+    tuned.curve = [CurveRun(500, 0, half.evaluation, 1.0), CurveRun(1000, 0, tuned.evaluation, 1.0)]
+    rec = recommend(
+        profile(num_train=4000),
+        [MAJORITY_RUN, frozen, tuned],
+        "accuracy",
+        bootstrap_weights(N, 1000, 0),
+        "MiniLM",
+        "GloVe",
+        prefs=Preferences(Priority.ACCURACY),
+    )
+    e = rec.choice.expected
+    # through (500, .80) and (1000, .85) with c = 1/2: .85 + .05 (1000^-.5 - 4000^-.5) / (500^-.5 - 1000^-.5)
+    along = 0.85 + 0.05 * (1000**-0.5 - 4000**-0.5) / (500**-0.5 - 1000**-0.5)
+    assert rec.choice.arm == ENCODER_FINETUNED and rec.choice.basis == "two-size fit"
+    assert e.fitted and e.score == pytest.approx(along)
+    assert e.interval.low < 0.85 + 0.05 * 0.75 < along < 0.85 + 0.05 * 1.47 < e.interval.high
+    assert "exponent is assumed" in rec.adaptation_decision.reason
+
+
+def test_confidence_and_gains_are_judged_at_the_decision_size_not_the_pilot_size():
+    # Fine-tuning trails freezing at the 1,000-example pilot but climbs much faster: at 4,000
+    # examples its curve is ~7 points ahead. The pick, its confidence and the gain's interval
+    # must all speak of 4,000, where the advice is for. (Two seeds a size that agree: the
+    # held-out examples are the only noise.)
+    frozen = curve(ENCODER_FROZEN, Embedding.CONTEXTUAL, lambda n: 0.80 - 1.0 / n**0.5, 1, 2)
+    tuned = curve(ENCODER_FINETUNED, Embedding.CONTEXTUAL, lambda n: 0.95 - 6.0 / n**0.5, 2, 2)
+    runs = [MAJORITY_RUN, frozen, tuned]
+    assert tuned.evaluation.score() < frozen.evaluation.score()  # at the pilot size
+    rec = recommend(
+        profile(num_train=4000),
+        runs,
+        "accuracy",
+        bootstrap_weights(N, 1000, 0),
+        "MiniLM",
+        "GloVe",
+        prefs=Preferences(Priority.ACCURACY),
+    )
+    assert rec.choice.arm == ENCODER_FINETUNED and rec.choice.basis == "fitted"
+    d = rec.adaptation_decision
+    assert d.answer == "fine-tune" and d.gain > 0.04
+    # At the pilot the gap is about -1 point and even odds; at 4,000 the interval is about +6.6.
+    low, high = d.gain_interval.low, d.gain_interval.high
+    assert low < d.gain < high and (low + high) / 2 > 0.03 and high > 0.08
+    assert rec.confidence in (Confidence.HIGH, Confidence.MEDIUM)
+    assert d.confidence in (Confidence.HIGH, Confidence.MEDIUM)
+
+
+def test_pretraining_advice_follows_the_domain_signals_and_says_it_is_unmeasured():
+    def domain(similarity: float, loss: float) -> DomainShift:
+        return DomainShift(
+            reference="English Wikipedia sample",
+            unigram_overlap=similarity * 0.5,
+            unigram_overlap_ceiling=0.5,
+            unigram_similarity=similarity,
+            overlap_top_k=10000,
+            overlap_tokens=50000,
+            mlm_loss=loss,
+            reference_mlm_loss=7.5,
+        )
+
+    near = advise(340, 280, profile=profile(domain=domain(0.7, 7.8))).pretraining
+    assert near.kind is PretrainingKind.TAPT and not near.measured
+    assert "0.70 (at or above 0.55" in near.signals[0] and "+0.30 nats" in near.signals[1]
+    far = advise(340, 280, profile=profile(domain=domain(0.5, 9.3))).pretraining
+    assert far.kind is PretrainingKind.DAPT_TAPT and "Not measured" in far.reason
+    lossy = advise(340, 280, profile=profile(domain=domain(0.7, 8.8))).pretraining
+    assert lossy.kind is PretrainingKind.DAPT_TAPT  # the loss gap alone is enough

@@ -1,0 +1,89 @@
+"""The pilot runner over the registry, with a tiny stand-in encoder: every arm in the registry's
+order with its learning curve, progress that only grows, and fine-tuning's seeds and the notes
+on what a deadline skips."""
+
+from __future__ import annotations
+
+import time
+
+from synthetic import sentences
+
+from embedding_advisor_server.core.evidence.metrics import ACCURACY
+from embedding_advisor_server.core.pilots.arms import ARMS, ENCODER_FINETUNED, arm
+from embedding_advisor_server.core.pilots.heads.bilstm import BiLSTMRecipe
+from embedding_advisor_server.core.pilots.heads.finetune import FineTuneRecipe
+from embedding_advisor_server.core.pilots.plan import Plan
+from embedding_advisor_server.core.pilots.runner import _Pilots, run_pilots
+from embedding_advisor_server.core.progress import no_check
+
+
+def test_every_registered_arm_runs_in_order_with_its_curve(tiny_encoder, toy_vectors):
+    train, held_out = sentences(120, 0), sentences(40, 1)
+    plan = Plan(
+        3,
+        2,
+        finetune=FineTuneRecipe((1e-3,), max_epochs=1),
+        bilstm=BiLSTMRecipe(hidden=16, max_epochs=4, patience=2),
+    )
+    reports: list[tuple[float, str]] = []
+    checks: list[int] = []
+    outcome = run_pilots(
+        train,
+        held_out,
+        tiny_encoder,
+        toy_vectors,
+        ACCURACY,
+        0,
+        lambda: checks.append(1),
+        lambda fraction, message: reports.append((fraction, message)),
+        plan,
+    )
+    assert [r.arm for r in outcome.runs] == [spec.id for spec in ARMS]
+    for run in outcome.runs:
+        spec = arm(run.arm)
+        assert run.label == spec.label_for(tiny_encoder.name, toy_vectors.name)
+        assert run.num_eval == 40
+        if spec.schedule == "curve":
+            assert [(r.size, r.seed) for r in run.curve] == [(60, 0), (60, 1), (120, 0)]
+            assert run.num_train == 120 and run.examples_per_second > 0
+    tuned = outcome.runs[-1]
+    assert tuned.arm == ENCODER_FINETUNED and [r.size for r in tuned.curve] == [120]
+    assert "of up to 4 epochs" in outcome.runs[3].description  # the plan's head recipe
+    fractions = [f for f, _ in reports]
+    assert fractions == sorted(fractions) and reports[-1] == (1.0, "pilots done")
+    assert len(checks) > len(ARMS) and outcome.notes == []
+
+
+def test_fine_tuning_repeats_seeds_below_the_largest_size_and_notes_what_it_skips(
+    tiny_encoder, toy_vectors
+):
+    pool, held_out = sentences(120, 0), sentences(40, 1)
+    plan = Plan(
+        2, 1, finetune_points=2, finetune=FineTuneRecipe((1e-3,), max_epochs=1), finetune_seeds=2
+    )
+    messages: list[str] = []
+    pilots = _Pilots(
+        pool,
+        held_out,
+        tiny_encoder,
+        toy_vectors,
+        ACCURACY,
+        5,
+        no_check,
+        lambda fraction, message: messages.append(message),
+        plan,
+    )
+    pilots.featurise()
+    pilots.rate = 100.0
+    spec = arm(ENCODER_FINETUNED)
+    run = pilots.fine_tune(spec, [60, 120], decision_size=5000)
+    assert [(r.size, r.seed) for r in run.curve] == [(60, 5), (60, 6), (120, 5)]
+    assert run.num_train == 120 and pilots.notes == []
+    assert any("60 examples, seed 6" in m for m in messages)
+    # At the decision size the pool already is, fine-tuning runs once, at the pool.
+    once = pilots.fine_tune(spec, [60, 120], decision_size=120)
+    assert [(r.size, r.seed) for r in once.curve] == [(120, 5)]
+
+    pilots.deadline = time.monotonic()
+    assert pilots.fine_tune(spec, [60, 120], decision_size=5000) is None
+    assert len(pilots.notes) == 3 and "seed 6" in pilots.notes[2]
