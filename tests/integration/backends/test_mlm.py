@@ -34,6 +34,13 @@ def test_mlm_probe_warms_a_head_once_and_caches_it(resources, cache_dir):
     assert tweets.mean > probe.reference_loss.mean + 0.5
 
 
+def test_every_fresh_install_warms_up_the_same_head(resources, tmp_path):
+    probe = resources.mlm(None)  # the session's cache
+    fresh = MLMProbe(default_encoder_path(), tmp_path / "fresh")  # warms its own head up
+    assert len(list((tmp_path / "fresh").glob("mlm-head-*.pt"))) == 1
+    assert fresh.reference_loss.mean == pytest.approx(probe.reference_loss.mean, rel=1e-6)
+
+
 def test_mlm_probe_uses_a_pretrained_head_as_is(tmp_path):
     from transformers import AutoTokenizer, BertForMaskedLM
 
