@@ -37,6 +37,7 @@ bench:
 	$(BIN)/python benchmarks/profile_speed.py
 	$(BIN)/python benchmarks/ort_throughput.py
 	$(BIN)/python benchmarks/calibration.py
+	$(BIN)/python benchmarks/suite_time.py
 
 clean:
 	rm -rf $(VENV) node_modules build dist client/embedding_advisor/v1/*_pb2*

@@ -207,6 +207,25 @@ def arm_run(
     )
 
 
+def text_profile(num_train: int, num_test: int, words: float = 10.0, **fields):
+    """A text-classification profile with the given sizes (synthetic evidence)."""
+    from embedding_advisor_server.core.schema import DatasetProfile, LengthStats, TaskType
+
+    return DatasetProfile(
+        task=TaskType.TEXT_CLASSIFICATION,
+        num_train=num_train,
+        num_test=num_test,
+        test_split_made=True,
+        labels=[],
+        imbalance_ratio=1.0,
+        length_words=LengthStats(mean=words, median=words, p95=2 * words, max=int(3 * words)),
+        vectors_oov_rate=0.02,
+        vectors_oov_type_rate=0.1,
+        vectors_name="GloVe",
+        **fields,
+    )
+
+
 @pytest.fixture(scope="session")
 def tiny_encoder_dir(tmp_path_factory):
     """A 2-layer, 32-wide BERT with random (seeded) weights and the bundled tokenizer."""

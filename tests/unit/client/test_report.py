@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import arm_run
+from conftest import arm_run, text_profile
 from embedding_advisor import report
 from embedding_advisor.report import plots
 from embedding_advisor.v1 import advisor_pb2 as pb
@@ -24,11 +24,8 @@ from embedding_advisor_server.core.pilots.arms import (
     STATIC,
 )
 from embedding_advisor_server.core.schema import (
-    DatasetProfile,
     Embedding,
     ExampleMetrics,
-    LengthStats,
-    TaskType,
 )
 
 N = 200
@@ -66,17 +63,10 @@ def _arm(arm: str, embedding: Embedding, top: float, speed: float, seed: int) ->
 def rec() -> pb.Recommendation:
     lines = list(range(1, N + 1))
     rng = np.random.default_rng(0)
-    profile = DatasetProfile(
-        task=TaskType.TEXT_CLASSIFICATION,
-        num_train=8000,
-        num_test=N,
-        test_split_made=True,
-        labels=[],
-        imbalance_ratio=1.0,
-        length_words=LengthStats(mean=20, median=18, p95=40, max=60),
-        vectors_oov_rate=0.02,
-        vectors_oov_type_rate=0.1,
-        vectors_name="GloVe",
+    profile = text_profile(
+        8000,
+        N,
+        words=20.0,
         examples=ExampleMetrics(
             split="test",
             lines=lines,

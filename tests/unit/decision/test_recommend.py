@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import arm_run
+from conftest import arm_run, text_profile
 from embedding_advisor_server.core.decision.decide import Preferences
 from embedding_advisor_server.core.decision.recommend import recommend
 from embedding_advisor_server.core.evidence.metrics import accuracy, bootstrap_weights
@@ -22,10 +22,8 @@ from embedding_advisor_server.core.schema import (
     DatasetProfile,
     DomainShift,
     Embedding,
-    LengthStats,
     PretrainingKind,
     Priority,
-    TaskType,
 )
 
 N = 400
@@ -56,19 +54,7 @@ def run(arm: str, embedding: Embedding, correct: int, seed: int, speed: float, *
 
 
 def profile(num_train: int = 1000, domain: DomainShift | None = None) -> DatasetProfile:
-    return DatasetProfile(
-        task=TaskType.TEXT_CLASSIFICATION,
-        num_train=num_train,
-        num_test=N,
-        test_split_made=True,
-        labels=[],
-        imbalance_ratio=1.0,
-        length_words=LengthStats(mean=10, median=10, p95=20, max=30),
-        vectors_oov_rate=0.02,
-        vectors_oov_type_rate=0.1,
-        vectors_name="GloVe",
-        domain=domain,
-    )
+    return text_profile(num_train, N, domain=domain)
 
 
 MAJORITY_RUN = arm_run(
