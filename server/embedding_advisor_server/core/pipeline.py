@@ -4,7 +4,7 @@ and cancel. Wires the stages and owns what share of a job's progress each stage 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .backends.cache import ResourceCache
 from .backends.mlm import MLMUnavailable
@@ -175,14 +175,12 @@ class Pipeline:
 
 
 def preferences(options: AdviceOptions) -> Preferences:
-    """The decision rule's preferences; a latency bound becomes a throughput bound."""
+    """The decision rule's preferences (its own defaults for what the options leave unset); a
+    latency bound becomes a throughput bound."""
     bound = options.min_examples_per_second
     if options.max_latency_ms:
         bound = max(bound, 1000.0 / options.max_latency_ms)
-    return Preferences(
-        priority=options.priority
-        if options.priority is not Priority.UNSPECIFIED
-        else Priority.BALANCED,
-        tolerance_points=options.tolerance_points,
-        min_examples_per_second=bound,
-    )
+    prefs = Preferences(tolerance_points=options.tolerance_points, min_examples_per_second=bound)
+    if options.priority is not Priority.UNSPECIFIED:
+        prefs = replace(prefs, priority=options.priority)
+    return prefs

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from ..config import PipelineDefaults
 from ..schema import Budget
 from .heads.bilstm import BiLSTMRecipe
 from .heads.finetune import FineTuneRecipe
@@ -33,7 +34,10 @@ class Plan:
 
     @classmethod
     def of(cls, budget: Budget, seconds: float = 0.0) -> Plan:
-        preset = PRESETS[budget if budget is not Budget.UNSPECIFIED else Budget.QUICK]
+        """The preset of ``budget`` (unspecified: the service's default budget)."""
+        if budget is Budget.UNSPECIFIED:
+            budget = PipelineDefaults.model_fields["budget"].default
+        preset = PRESETS[budget]
         return replace(preset, seconds=seconds)
 
     def seeds_at(self, size: int, sizes: list[int]) -> range:
