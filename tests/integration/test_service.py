@@ -241,9 +241,11 @@ def test_user_supplied_encoder_and_vectors(client, small_reviews, tmp_path):
     prof2 = client.profile(info.dataset_id, advice_options=options(vectors=str(w2v)))
     assert prof2.vectors_oov_rate == pytest.approx(prof.vectors_oov_rate)
 
-    rec = client.advise(
+    rec = client.advise(  # the user's files are the subject: a small pool is enough
         small_reviews,
-        advice_options=options(encoder=str(model_dir), vectors=str(glove)),
+        advice_options=options(
+            encoder=str(model_dir), vectors=str(glove), max_train_examples=60, max_eval_examples=20
+        ),
     )
     assert rec.encoder == "my-encoder" and rec.vectors == "my-vectors.txt"
     assert np.isfinite(rec.gap)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 
 from conftest import read_jsonl, shared, tiny_bert
 from embedding_advisor_server.core.backends.bundled import default_encoder_path
@@ -34,11 +35,19 @@ def test_mlm_probe_warms_a_head_once_and_caches_it(resources, cache_dir):
     assert tweets.mean > probe.reference_loss.mean + 0.5
 
 
-def test_every_fresh_install_warms_up_the_same_head(resources, tmp_path):
-    probe = resources.mlm(None)  # the session's cache
-    fresh = MLMProbe(default_encoder_path(), tmp_path / "fresh")  # warms its own head up
-    assert len(list((tmp_path / "fresh").glob("mlm-head-*.pt"))) == 1
-    assert fresh.reference_loss.mean == pytest.approx(probe.reference_loss.mean, rel=1e-6)
+def test_every_fresh_install_starts_the_head_from_the_same_weights(tmp_path, monkeypatch):
+    # The head's missing parameters are initialised at random: from the warm-up's seed. (The
+    # warm-up itself is seeded; skipping it keeps this test to the initialisation.)
+    monkeypatch.setattr(MLMProbe, "_warm_up", lambda self, texts, trainable: None)
+    heads = [MLMProbe(default_encoder_path(), tmp_path / f"install-{i}").head for i in (1, 2)]
+    first, second = (h.state_dict() for h in heads)
+    assert first.keys() == second.keys() and len(first) > 2
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    torch.manual_seed(123)
+    before = torch.rand(3)
+    torch.manual_seed(123)
+    MLMProbe(default_encoder_path(), tmp_path / "install-3")
+    assert torch.equal(torch.rand(3), before)  # the caller's random state is untouched
 
 
 def test_mlm_probe_uses_a_pretrained_head_as_is(tmp_path):
