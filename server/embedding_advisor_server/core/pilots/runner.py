@@ -155,9 +155,9 @@ class _Pilots:
         rand = random_vectors([self.pool, self.held_out], vectors.dim, self.seed)
         self.report(PHASES["vectors"][0], f"{vectors.name} and random vectors: features")
         per_word = "one per word" if tagging else ""
-        for source, vecs, name, pooled in (
-            (STATIC_VECTORS, vectors, f"{vectors.name} word vectors", "averaged"),
-            (RANDOM_VECTORS, rand, rand.name.capitalize(), "averaged"),
+        for source, vecs, name, suffix in (
+            (STATIC_VECTORS, vectors, f"{vectors.name} word vectors", ""),
+            (RANDOM_VECTORS, rand, rand.name.capitalize(), " (the floor)"),
         ):
             (train, held), seconds, peak = measured(
                 lambda vecs=vecs: (
@@ -166,10 +166,9 @@ class _Pilots:
                 )
             )
             self.features[source] = FeatureSet(
-                name, per_word, per_word or pooled, train, held, seconds, peak, tagging
+                name, per_word, per_word or "averaged", train, held, seconds, peak, tagging, suffix
             )
             self.check()
-        self.features[RANDOM_VECTORS].suffix = " (the floor)"
 
     # -- training -----------------------------------------------------------------------------
 
