@@ -22,8 +22,9 @@ two sources of noise:
   cheap, made the point at the pool as noisy as the smallest and the intervals needlessly wide:
   on the calibration benchmark's replayed pilots (rotten_tomatoes, tweets, MRPC; advice from 500
   examples for 2,000) the median interval width fell from 18.4 to 12.6 points while 17 of 18
-  intervals still covered the measured score. On simulated quick pilots (tests/test_runner.py)
-  the intervals at 4x the pool covered a fresh run 90% of the time (median width 13 points).
+  intervals still covered the measured score. On simulated quick pilots
+  (tests/unit/evidence/test_curves.py) the intervals at 4x the pool covered a fresh run 90% of
+  the time (median width 13 points).
 The curve is refitted per replicate; the percentiles of the predictions form the interval.
 """
 
