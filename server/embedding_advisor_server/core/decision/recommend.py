@@ -134,6 +134,7 @@ def recommend(
         ev.pilots,
         ev.predicted,
         ev.size,
+        ev.pool,
         weights,
         weights[: evidence.CURVE_ROUNDS],
     )

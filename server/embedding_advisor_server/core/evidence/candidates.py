@@ -94,13 +94,13 @@ def candidates(
     pilots: dict[str, PilotResult],
     predicted: dict[str, Predictions],
     size: int,
+    pool: int,
     weights: np.ndarray,
     curve_weights: np.ndarray,
 ) -> list[tuple[Candidate, Extrapolation]]:
     """One candidate per option run, with its expected score at ``size`` as the wire shows it.
-    Borrowing happens only beyond the largest pilot pool."""
+    Borrowing happens only beyond ``pool``, the largest pilot pool."""
     by_arm = {r.arm: r for r in runs}
-    pool = max((r.num_train for r in runs if r.curve), default=0)
     out = []
     for run in runs:
         gain = None
