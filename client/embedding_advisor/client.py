@@ -102,10 +102,12 @@ def options(
     tolerance_points: float | None = None,
     min_examples_per_second: float | None = None,
     max_latency_ms: float | None = None,
+    precision: str | None = None,
 ) -> pb.AdviceOptions:
     """Build ``AdviceOptions``; ``None`` leaves the server's default. ``feature_backend``:
     ``onnx-fp32``, ``onnx-int8`` or ``torch``; ``budget``: ``quick``, ``standard`` or
-    ``thorough``; ``priority``: ``accuracy``, ``balanced`` or ``cost``."""
+    ``thorough``; ``priority``: ``accuracy``, ``balanced`` or ``cost``; ``precision``: ``auto``,
+    ``fp32`` or ``bf16``."""
     return pb.AdviceOptions(
         priority=_enum(pb.Priority, "PRIORITY_", "priority", priority),
         tolerance_points=tolerance_points,
@@ -115,6 +117,7 @@ def options(
             pb.FeatureBackend, "FEATURE_BACKEND_", "feature_backend", feature_backend
         ),
         budget=_enum(pb.Budget, "BUDGET_", "budget", budget),
+        precision=_enum(pb.Precision, "PRECISION_", "precision", precision),
         budget_seconds=budget_seconds or 0.0,
         target_size=target_size or 0,
         encoder=encoder or "",

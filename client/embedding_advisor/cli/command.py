@@ -50,6 +50,9 @@ BudgetName = enum.Enum("BudgetName", {c: c for c in choices(pb.Budget, "BUDGET_"
 PriorityName = enum.Enum(
     "PriorityName", {c: c for c in choices(pb.Priority, "PRIORITY_")}, type=str
 )
+PrecisionName = enum.Enum(
+    "PrecisionName", {c: c for c in choices(pb.Precision, "PRECISION_")}, type=str
+)
 
 
 @app.command(help="Advise on embeddings for a labelled JSONL dataset.")
@@ -112,6 +115,14 @@ def advise(
             show_default=server_default("budget"),
         ),
     ] = None,
+    precision: Annotated[
+        PrecisionName | None,
+        typer.Option(
+            help="what torch computes in: auto (bf16 where the hardware has fast bf16 units), "
+            "fp32 or bf16",
+            show_default=server_default("precision"),
+        ),
+    ] = None,
     budget_seconds: Annotated[
         float | None,
         typer.Option(min=1, help="wall-clock limit on the pilots; they shrink and skip to fit"),
@@ -168,6 +179,7 @@ def advise(
         max_eval_examples=max_eval,
         feature_backend=backend.value if backend else None,
         budget=budget.value if budget else None,
+        precision=precision.value if precision else None,
         budget_seconds=budget_seconds,
         target_size=target_size,
         priority=priority.value if priority else None,

@@ -142,6 +142,8 @@ def render(rec: pb.Recommendation, console: Console) -> None:
     console.print(table)
     for p in rec.pilots:
         console.print(f"  {p.short_label or p.arm}: {escape(p.description)}", highlight=False)
+    if rec.precision:
+        console.print(f"  torch computed in {escape(rec.precision)}", highlight=False)
     for note in rec.pilot_notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
     if rec.HasField("choice"):

@@ -242,8 +242,10 @@ def _profile(rec: pb.Recommendation) -> list[str]:
 def _closing(rec: pb.Recommendation) -> list[str]:
     out: list[str] = []
     out += ["", "## Reasons", ""] + [f"- {r}" for r in rec.reasons]
-    if rec.pilot_notes:
-        out += ["", "## Notes", ""] + [f"- {n}" for n in rec.pilot_notes]
+    notes = [f"torch computed in {rec.precision}."] if rec.precision else []
+    notes += list(rec.pilot_notes)
+    if notes:
+        out += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out += ["", f"<small>embedding-advisor report, {stamp}.</small>", ""]
     return out

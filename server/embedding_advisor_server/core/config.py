@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from .backends.files import default_cache_dir
-from .schema import Budget, FeatureBackend
+from .schema import Budget, FeatureBackend, Precision
 
 
 def default_data_dir() -> Path:
@@ -37,6 +37,11 @@ class PipelineDefaults(BaseModel):
     )
     budget: Budget = Field(
         Budget.QUICK, description="default pilot effort: quick, standard or thorough"
+    )
+    precision: Precision = Field(
+        Precision.AUTO,
+        description="default precision of torch's computations: auto (bf16 where the hardware "
+        "has fast bf16 units), fp32 or bf16",
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from .backends import precision
 from .backends.cache import ResourceCache
 from .backends.mlm import MLMUnavailable
 from .config import PipelineDefaults
@@ -21,7 +22,15 @@ from .pilots.plan import Plan
 from .pilots.runner import run_pilots
 from .profile.profile import ProfileTools, profile_dataset
 from .progress import Check, Report, StageProgress, no_check, no_report
-from .schema import AdviceOptions, Budget, DatasetProfile, FeatureBackend, Priority, Recommendation
+from .schema import (
+    AdviceOptions,
+    Budget,
+    DatasetProfile,
+    FeatureBackend,
+    Precision,
+    Priority,
+    Recommendation,
+)
 
 BOOTSTRAP_ROUNDS = 1000
 # Each stage's share of a job's progress, as (start, end) fractions.
@@ -146,6 +155,11 @@ class Pipeline:
         budget = (
             options.budget if options.budget is not Budget.UNSPECIFIED else self.defaults.budget
         )
+        computes_in = precision.resolve(
+            options.precision
+            if options.precision is not Precision.UNSPECIFIED
+            else self.defaults.precision
+        )
         outcome = run_pilots(
             train,
             held_out,
@@ -157,9 +171,10 @@ class Pipeline:
             stage["pilot"],
             Plan.of(budget, options.budget_seconds),
             decision_size=options.target_size or len(splits.train),
+            precision=computes_in,
         )
         stage["recommend"](0.0, "weighing the evidence")
-        return recommend(
+        advice = recommend(
             prof,
             outcome.runs,
             metric,
@@ -172,6 +187,7 @@ class Pipeline:
             seed=options.seed,
             prefs=preferences(options),
         )
+        return advice.model_copy(update={"precision": computes_in.describe()})
 
 
 def preferences(options: AdviceOptions) -> Preferences:

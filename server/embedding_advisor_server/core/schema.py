@@ -31,6 +31,13 @@ class FeatureBackend(str, enum.Enum):
     TORCH = "torch"
 
 
+class Precision(str, enum.Enum):
+    UNSPECIFIED = "unspecified"
+    AUTO = "auto"
+    FP32 = "fp32"
+    BF16 = "bf16"
+
+
 class Budget(str, enum.Enum):
     UNSPECIFIED = "unspecified"
     QUICK = "quick"
@@ -102,6 +109,7 @@ class AdviceOptions(_Model):
     tolerance_points: float | None = Field(None, ge=0.0, le=100.0)
     min_examples_per_second: float = Field(0.0, ge=0.0)
     max_latency_ms: float = Field(0.0, ge=0.0)
+    precision: Precision = Precision.UNSPECIFIED
 
 
 class DatasetInfo(_Model):
@@ -293,6 +301,7 @@ class Recommendation(_Model):
     logme_rank_correlation: float = math.nan
     excluded: list[str] = []
     options: list[Option] = []
+    precision: str = ""
 
 
 class Progress(_Model):

@@ -149,3 +149,26 @@ def test_pooled_features_average_the_known_words_and_combine_pair_sides():
     assert pooled_features([(known,)]).tolist() == [[2.0, 2.0]]
     u, v, diff, product = pooled_features([(known, empty)])[0].reshape(4, 2).tolist()
     assert (u, v, diff, product) == ([2, 2], [0, 0], [2, 2], [0, 0])
+
+
+def test_fine_tuning_batches_group_similar_lengths_and_cover_every_example_once():
+    from embedding_advisor_server.core.pilots.heads.finetune import MEGABATCH, grouped_batches
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 120, 2000)
+    batches = grouped_batches(lengths, 16, np.random.default_rng(1))
+    flat = np.concatenate(batches)
+    assert sorted(flat.tolist()) == list(range(2000))  # each example once
+    padded = sum(16 * lengths[b].max() for b in batches)
+    random = np.random.default_rng(1).permutation(2000)
+    padded_random = sum(16 * lengths[random[i : i + 16]].max() for i in range(0, 2000, 16))
+    assert padded < 0.75 * padded_random  # far less padding than random batches
+    # Shuffled: another epoch's generator gives other batches, the same generator the same.
+    again = grouped_batches(lengths, 16, np.random.default_rng(1))
+    other = grouped_batches(lengths, 16, np.random.default_rng(2))
+    assert all((a == b).all() for a, b in zip(batches, again, strict=True))
+    assert any(len(a) != len(b) or (a != b).any() for a, b in zip(batches, other, strict=False))
+    # Each group of MEGABATCH batches is sorted, so no batch mixes the shortest and longest.
+    spread = [lengths[b].max() - lengths[b].min() for b in batches]
+    assert np.median(spread) < 0.2 * (lengths.max() - lengths.min())
+    assert len(batches) == 2000 // 16 and 2000 > 16 * MEGABATCH  # several groups

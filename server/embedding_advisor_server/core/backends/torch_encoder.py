@@ -54,7 +54,7 @@ class Encoder:
         torch = self._torch
         with torch.inference_mode():
             feed = {k: torch.from_numpy(v) for k, v in enc.items()}
-            return self.model(**feed).last_hidden_state.numpy()
+            return self.model(**feed).last_hidden_state.float().numpy()  # bf16 under autocast
 
     def _encode(self, *args, **kwargs) -> dict[str, np.ndarray]:
         return self.tokenizer(

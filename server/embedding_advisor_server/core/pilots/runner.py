@@ -20,6 +20,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from ..backends.precision import Resolved, resolve
 from ..backends.torch_encoder import Encoder
 from ..backends.vectors import StaticVectors
 from ..data.dataset import Dataset
@@ -28,7 +29,7 @@ from ..evidence.logme import logme, logme_tagging
 from ..evidence.metrics import evaluate
 from ..evidence.runs import ArmRun, CurveRun
 from ..progress import Check, Report, scaled
-from ..schema import Budget
+from ..schema import Budget, Precision
 from .arms import ARMS, ENCODER, INPUTS, NONE, RANDOM_VECTORS, STATIC_VECTORS, ArmSpec, new_run
 from .cost import PeakMemory
 from .features import FeatureSet, measured, random_vectors, static_sequences
@@ -75,8 +76,11 @@ class _Step:
 class _Pilots:
     """One job's pilots: the data, the models, the plan and what has been measured so far."""
 
-    def __init__(self, train, held_out, encoder, vectors, metric, seed, check, report, plan):
+    def __init__(
+        self, train, held_out, encoder, vectors, metric, seed, check, report, plan, precision=None
+    ):
         self.train, self.held_out = train, held_out
+        self.precision: Resolved = precision or resolve(Precision.FP32)
         self.encoder, self.vectors = encoder, vectors
         self.metric, self.seed, self.plan = metric, seed, plan
         self.check, self.report = check, report
@@ -101,7 +105,15 @@ class _Pilots:
             report(done / total, f"{encoder.name}: encoding the {part} examples")
 
         features = encoder.word_features if self.tagging else encoder.sequence_features
-        return [(f,) for f in features(data.inputs, self.check, on_batch)]
+        with self.precision.autocast():  # torch backends only; ONNX Runtime keeps its own
+            return [(f,) for f in features(data.inputs, self.check, on_batch)]
+
+    def encoder_backend(self) -> str:
+        """The frozen encoder's runtime in words, with torch's precision where it applies."""
+        backend = self.encoder.backend
+        return (
+            f"{backend}, bf16" if self.precision.bf16 and backend.startswith("torch") else backend
+        )
 
     def featurise(self) -> None:
         """Every source's features, once; the pool shrunk first when a deadline demands it."""
@@ -115,7 +127,7 @@ class _Pilots:
         train, seconds, peak = measured(lambda: self._encode(self.pool, "train", "pool"))
         states = "each word's first-piece state" if self.tagging else "word-piece states"
         self.features[ENCODER] = FeatureSet(
-            f"Frozen {self.encoder.name} ({self.encoder.backend})",
+            f"Frozen {self.encoder.name} ({self.encoder_backend()})",
             states,
             "each word's first-piece state" if self.tagging else "mean-pooled states",
             train,
@@ -181,6 +193,7 @@ class _Pilots:
             plan.finetune,
             plan.bilstm,
             report or self.report,
+            self.precision,
         )
 
     def step(self, spec: ArmSpec, size: int, offset: int, ctx: HeadContext) -> _Step:
@@ -329,9 +342,11 @@ def run_pilots(
     report: Report,
     plan: Plan | None = None,
     decision_size: int = 0,
+    precision: Resolved | None = None,
 ) -> Outcome:
     """Every registered arm's pilot runs. ``decision_size``: the size the advice is for (0: the
-    training set given); fine-tuning's smaller sizes run only when it is beyond the pool."""
+    training set given); fine-tuning's smaller sizes run only when it is beyond the pool.
+    ``precision``: what torch computes in (None: fp32)."""
     pilots = _Pilots(
         train,
         held_out,
@@ -342,6 +357,7 @@ def run_pilots(
         check,
         report,
         plan or Plan.of(Budget.UNSPECIFIED),
+        precision,
     )
     pilots.featurise()
     sizes = curve_sizes(len(pilots.pool), pilots.plan.points)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from ...backends.precision import Resolved, device
 from ...progress import Check, Report, no_report
 
 if TYPE_CHECKING:  # the heads import torch only when they train
@@ -44,7 +45,8 @@ class Head(Protocol):
 @dataclass(frozen=True)
 class HeadContext:
     """What a head may need beyond its seed: the task, the encoder to fine-tune, the heads'
-    recipes (None: their defaults), and where fine-tuning reports its epochs."""
+    recipes (None: their defaults), where fine-tuning reports its epochs, and the precision torch
+    computes in (None: fp32)."""
 
     tagging: bool
     metric: str
@@ -52,6 +54,7 @@ class HeadContext:
     finetune_recipe: FineTuneRecipe | None = None
     bilstm_recipe: BiLSTMRecipe | None = None
     report: Report = no_report
+    precision: Resolved | None = None
 
 
 HeadFactory = Callable[[HeadContext, int], Head]  # (context, seed) -> an unfitted head
@@ -64,7 +67,4 @@ def dev_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[n_dev:]), np.sort(order[:n_dev])
 
 
-def device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+__all__ = ["DEV_FRACTION", "Head", "HeadContext", "HeadFactory", "HeadRun", "dev_split", "device"]

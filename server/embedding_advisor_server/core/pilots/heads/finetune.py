@@ -17,11 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...backends.precision import Resolved, resolve
 from ...backends.tokens import first_pieces, text_columns
 from ...backends.torch_encoder import Encoder
 from ...evidence.metrics import evaluate
 from ...progress import Check, Report, no_report
-from .base import HeadContext, HeadRun, dev_split, device
+from ...schema import Precision
+from .base import HeadContext, HeadRun, dev_split
 
 
 @dataclass(frozen=True)
@@ -56,17 +58,18 @@ SMALL_RUN = 800
 class _Model:
     """Encoder + linear head; labels are indices into ``classes``."""
 
-    def __init__(self, encoder: Encoder, classes: list[str], tagging: bool, dev: str) -> None:
+    def __init__(self, encoder: Encoder, classes: list[str], tagging: bool, precision: Resolved):
         import torch
 
         self.torch = torch
         self.tokenizer = encoder.tokenizer
-        self.body = copy.deepcopy(encoder.model).to(dev).train()
-        self.head = torch.nn.Linear(encoder.dim, len(classes)).to(dev)
+        self.body = copy.deepcopy(encoder.model).to(precision.device).train()
+        self.head = torch.nn.Linear(encoder.dim, len(classes)).to(precision.device)
         self.dropout = torch.nn.Dropout(0.1)
         self.classes = classes
         self.tagging = tagging
-        self.device = dev
+        self.precision = precision
+        self.device = precision.device
 
     def parameters(self):
         return [*self.body.parameters(), *self.head.parameters()]
@@ -102,13 +105,28 @@ class _Model:
         return enc
 
     def logits(self, enc):
+        """float32 logits; the forward pass in the run's precision (bf16: autocast)."""
         feed = {k: v.to(self.device) for k, v in enc.items()}
-        hidden = self.dropout(self.body(**feed).last_hidden_state)
+        with self.precision.autocast():
+            hidden = self.dropout(self.body(**feed).last_hidden_state)
+            if self.tagging:
+                return self.head(hidden).float()  # batch x pieces x classes
+            mask = feed["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            return self.head(pooled).float()
+
+    def lengths(self, inputs: Sequence, max_length: int) -> np.ndarray:
+        """Each example's word pieces (one tokeniser pass, no padding): what batches group by."""
         if self.tagging:
-            return self.head(hidden)  # batch x pieces x classes
-        mask = feed["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return self.head(pooled)
+            enc = self.tokenizer(
+                [list(x) for x in inputs],
+                is_split_into_words=True,
+                truncation=True,
+                max_length=max_length,
+            )
+        else:
+            enc = self.tokenizer(*text_columns(inputs), truncation=True, max_length=max_length)
+        return np.asarray([len(ids) for ids in enc["input_ids"]])
 
     def targets(self, enc, targets: Sequence):
         torch = self.torch
@@ -126,7 +144,7 @@ class _Model:
         self.body.eval()
         self.dropout.eval()
         out: list = []
-        order = np.argsort([len(str(x)) for x in inputs], kind="stable")
+        order = np.argsort(self.lengths(inputs, max_length), kind="stable")
         preds: dict[int, object] = {}
         with torch.inference_mode():
             for start in range(0, len(order), batch_size * 2):
@@ -149,6 +167,36 @@ class _Model:
         return out
 
 
+MEGABATCH = 50  # batches per length-sorted group
+
+
+def grouped_batches(lengths: np.ndarray, batch: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """One epoch's batches, grouped by length as Hugging Face's ``group_by_length`` does: shuffle,
+    sort each group of ``MEGABATCH`` batches by length, cut it into batches, shuffle the batches.
+    Every example once per epoch, in random company of similar length: far less padding (random
+    batches of 16 padded the example's reviews to 1.8x their pieces, MRPC's pairs to 1.4x)."""
+    order = rng.permutation(len(lengths))
+    out: list[np.ndarray] = []
+    group = batch * MEGABATCH
+    for start in range(0, len(order), group):
+        chunk = order[start : start + group]
+        chunk = chunk[np.argsort(-lengths[chunk], kind="stable")]
+        out += [chunk[i : i + batch] for i in range(0, len(chunk), batch)]
+    return [out[i] for i in rng.permutation(len(out))]
+
+
+def adamw(parameters, lr: float):
+    """AdamW (weight decay 0.01), fused where torch has the kernel: one fused step over every
+    tensor instead of a Python loop per tensor (MiniLM on 2 CPU cores: 20 ms a step vs 124)."""
+    import torch
+
+    params = list(parameters)
+    try:
+        return torch.optim.AdamW(params, lr=lr, weight_decay=0.01, fused=True)
+    except (RuntimeError, ValueError):  # no fused kernel for this device or dtype
+        return torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+
+
 def _classes(targets: Sequence, tagging: bool) -> list[str]:
     if not tagging:
         return sorted(set(targets))
@@ -168,16 +216,26 @@ class FineTuneHead:
         seed: int,
         recipe: FineTuneRecipe | None = None,
         report: Report = no_report,
+        precision: Resolved | None = None,
     ) -> None:
         self.encoder, self.tagging, self.metric, self.seed = encoder, tagging, metric, seed
         self.recipe = recipe or FineTuneRecipe()
         self.report = report
+        self.precision = precision or resolve(Precision.FP32)
 
     @classmethod
     def for_context(cls, ctx: HeadContext, seed: int) -> FineTuneHead:
         if ctx.encoder is None:
             raise ValueError("fine-tuning needs an encoder")
-        return cls(ctx.encoder, ctx.tagging, ctx.metric, seed, ctx.finetune_recipe, ctx.report)
+        return cls(
+            ctx.encoder,
+            ctx.tagging,
+            ctx.metric,
+            seed,
+            ctx.finetune_recipe,
+            ctx.report,
+            ctx.precision,
+        )
 
     def fit(self, x: Sequence, y: Sequence, check: Check) -> HeadRun:
         import torch
@@ -193,7 +251,7 @@ class FineTuneHead:
         model = None
         for k, lr in enumerate(recipe.learning_rates):
             torch.manual_seed(self.seed)
-            model = _Model(self.encoder, classes, self.tagging, device())
+            model = _Model(self.encoder, classes, self.tagging, self.precision)
             for epoch, score in self._train(
                 model, lr, epochs, batch, fit_x, fit_y, dev_x, dev_y, check
             ):
@@ -215,11 +273,12 @@ class FineTuneHead:
                 inputs, recipe.batch_size, recipe.max_length, check
             ),
             description=(
-                f"Fine-tuned {self.encoder.name} (all weights, torch on {model.device}), linear "
+                f"Fine-tuned {self.encoder.name} (all weights, torch on {model.device}, "
+                f"{self.precision.precision.value}), linear "
                 "head on "
                 + ("each word's first piece" if self.tagging else "the mean-pooled states")
                 + f"; lr {lr:g} and {chosen} epoch(s) chosen on a {len(dev_x)}-example dev slice "
-                f"(grid lr {grid}, up to {epochs} epochs, batches of {batch})"
+                f"(grid lr {grid}, up to {epochs} epochs, length-grouped batches of {batch})"
             ),
             train_seconds=train_seconds,
             epochs=chosen,
@@ -233,16 +292,15 @@ class FineTuneHead:
 
         recipe = self.recipe
         n_classes = len(model.classes)
-        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+        opt = adamw(model.parameters(), lr)
         steps = epochs * max(1, -(-len(fit_x) // batch))
+        lengths = model.lengths(fit_x, recipe.max_length)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1.0 - s / steps))
         loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
         rng = np.random.default_rng(self.seed)
         for epoch in range(1, epochs + 1):
-            order = rng.permutation(len(fit_x))
-            for start in range(0, len(order), batch):
+            for idx in grouped_batches(lengths, batch, rng):
                 check()
-                idx = order[start : start + batch]
                 enc = model.encode([fit_x[i] for i in idx], recipe.max_length)
                 y = model.targets(enc, [fit_y[i] for i in idx])
                 logits = model.logits(enc)
