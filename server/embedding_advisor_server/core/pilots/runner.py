@@ -1,16 +1,20 @@
 """The pilot runner: every registered arm (``arms.py``) at several training sizes and seeds,
 inside a budget (``plan.py``).
 
-Order of work, so that a budget in seconds can be kept:
+Order of work, so that a budget in seconds can be kept and effort goes where it can change the
+decision (successive halving, ``pruning.py``):
 1. the encoder featurises the held-out examples (needed anyway): this measures its speed;
 2. with a deadline, the training pool shrinks to what the encoder can featurise in time (the same
    pool serves every arm, so the comparison stays fair), and the note says so;
 3. static and random features, then the encoder's pool features, each computed once per source
    and shared by the arms that read it; LogME of each source's pooled features;
-4. per ``curve`` arm, the head is trained at each learning-curve size (geometric, up to the pool)
-   and seed; the largest size with seed 0 is the arm's headline run and always runs; other points
-   are skipped once the deadline has passed, and the notes list them;
-5. the ``finetune`` arm at the plan's largest sizes, skipping what the deadline rules out.
+4. every ``curve`` arm's headline run (the pool size, seed 0), then the ``finetune`` arm's: these
+   always run (fine-tuning unless the deadline rules it out);
+5. the learning curves' smaller sizes (geometric, halving) and seeds, round by round, largest
+   first; before each round an arm dominated at the decision size gets no more runs; past the
+   deadline nothing more runs; the notes list what was dropped or skipped and why;
+6. fine-tuning's smaller sizes and seeds (decision size beyond the pool), only when they can
+   change the pick: not when fine-tuning is dominated or already ahead of every bound.
 Progress is reported per arm and size; ``check`` (cancel) is called between every step.
 """
 
@@ -25,8 +29,9 @@ from ..backends.torch_encoder import Encoder
 from ..backends.vectors import StaticVectors
 from ..data.dataset import Dataset
 from ..data.sampling import sample_indices
+from ..evidence.evidence import CURVE_ROUNDS
 from ..evidence.logme import logme, logme_tagging
-from ..evidence.metrics import evaluate
+from ..evidence.metrics import bootstrap_weights, evaluate
 from ..evidence.runs import ArmRun, CurveRun
 from ..progress import Check, Report, scaled
 from ..schema import Budget, Precision
@@ -35,6 +40,7 @@ from .cost import PeakMemory
 from .features import FeatureSet, measured, random_vectors, static_sequences
 from .heads.base import HeadContext, HeadRun
 from .plan import ENCODING_SHARE, FINETUNE_COST, MIN_CURVE_SIZE, Plan, curve_sizes
+from .pruning import Bounds, bounds, dominated, settled
 
 # Shares of the pilot stage's progress, in order of work.
 PHASES = {
@@ -42,8 +48,10 @@ PHASES = {
     "vectors": (0.13, 0.15),
     "pool": (0.15, 0.45),
     "logme": (0.46, 0.47),
-    "curves": (0.47, 0.75),
-    "finetune": (0.75, 0.98),
+    "headlines": (0.47, 0.57),
+    "finetune": (0.57, 0.82),
+    "curves": (0.82, 0.9),
+    "finetune_rest": (0.9, 0.98),
 }
 
 
@@ -91,6 +99,8 @@ class _Pilots:
         self.rate = 0.0  # the encoder's examples per second
         self.features: dict[str, FeatureSet] = {}
         self.logme: dict[str, float] = {}
+        # Held-out replicates for the pruning bounds (``pruning.py``).
+        self.weights = bootstrap_weights(len(held_out), CURVE_ROUNDS, seed)
 
     def time_left(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
@@ -238,26 +248,64 @@ class _Pilots:
         """The arm trained once on the whole pool (the majority-class baseline)."""
         return self.arm_run(spec, self.step(spec, len(self.pool), 0, self.context()), [])
 
-    def curves(self, specs: list[ArmSpec], sizes: list[int]) -> list[ArmRun]:
-        """Every ``curve`` arm at every size and seed, the headline runs first in importance:
-        past the deadline only they run, and the notes count what was skipped."""
-        steps = [
-            (spec, size, s)
-            for spec in specs
-            for size in sizes
-            for s in self.plan.seeds_at(size, sizes)
-        ]
-        done: dict[str, list[_Step]] = {spec.id: [] for spec in specs}
+    def headlines(self, specs: list[ArmSpec], size: int) -> dict[str, list[_Step]]:
+        """Round one of successive halving: every ``curve`` arm once at the pool size (seed 0),
+        its headline run; these always run."""
+        report = scaled(self.report, *PHASES["headlines"])
+        done: dict[str, list[_Step]] = {}
+        for i, spec in enumerate(specs):
+            self.check()
+            report(i / len(specs), f"{spec.id}: {size} examples, seed {self.seed}")
+            done[spec.id] = [self.step(spec, size, 0, self.context())]
+        return done
+
+    def bounds(self, spec: ArmSpec, steps: list[_Step], decision_size: int) -> Bounds:
+        run = new_run(
+            spec.id,
+            description="",
+            evaluation=steps[0].run.evaluation,
+            num_train=steps[0].run.size,
+            num_eval=len(self.held_out),
+            curve=[d.run for d in steps],
+        )
+        return bounds(run, decision_size, self.weights, self.seed)
+
+    def curves(
+        self,
+        specs: list[ArmSpec],
+        sizes: list[int],
+        done: dict[str, list[_Step]],
+        decision_size: int,
+        rivals: dict[str, Bounds],
+    ) -> list[ArmRun]:
+        """The rest of every ``curve`` arm's learning curve, size by size from the largest: an
+        arm dominated at the decision size (``pruning.py``; ``rivals``: the bounds of arms
+        outside this loop) gets no more; past the deadline nothing more runs. The notes say what
+        was dropped and why."""
+        active = [spec for spec in specs]
         skipped: dict[str, int] = {}
         report = scaled(self.report, *PHASES["curves"])
-        for i, (spec, size, s) in enumerate(steps):
-            left = self.time_left()
-            if not (size == sizes[-1] and s == 0) and left is not None and left < 0:
-                skipped[spec.id] = skipped.get(spec.id, 0) + 1
-                continue
-            self.check()
-            report(i / len(steps), f"{spec.id}: {size} examples, seed {self.seed + s}")
-            done[spec.id].append(self.step(spec, size, s, self.context()))
+        rest = sorted(sizes[:-1], reverse=True)
+        planned = sum(len(self.plan.seeds_at(size, sizes)) for size in rest) * len(specs)
+        k = 0
+        for size in rest:
+            arms = rivals | {s.id: self.bounds(s, done[s.id], decision_size) for s in specs}
+            dropped = dominated(arms, [s.id for s in active], decision_size, len(self.pool))
+            for arm_id, why in dropped.items():
+                self.notes.append(
+                    f"{arm_id}: no learning-curve runs below {2 * size} examples, since {why}."
+                )
+            active = [spec for spec in active if spec.id not in dropped]
+            for spec in active:
+                for s in self.plan.seeds_at(size, sizes):
+                    left = self.time_left()
+                    if left is not None and left < 0:
+                        skipped[spec.id] = skipped.get(spec.id, 0) + 1
+                        continue
+                    self.check()
+                    report(k / max(planned, 1), f"{spec.id}: {size} examples, seed {self.seed + s}")
+                    k += 1
+                    done[spec.id].append(self.step(spec, size, s, self.context()))
         if skipped:
             self.notes.append(
                 "Skipped to stay within the budget: "
@@ -268,7 +316,7 @@ class _Pilots:
 
     def _curve_arm(self, spec: ArmSpec, steps: list[_Step], pool_size: int) -> ArmRun:
         features = self.features[spec.features]
-        headline = next(d for d in steps if d.run.size == pool_size and d.run.seed == self.seed)
+        headline = steps[0]  # the pool size, seed 0 (``headlines``)
         n = len(self.pool) + len(self.held_out)
         # Inference cost: featurising one example, plus the head's share on the held-out set.
         predict_seconds = max(headline.seconds - headline.run.train_seconds, 0.0)
@@ -282,21 +330,27 @@ class _Pilots:
             peak_memory_mib=max([features.peak_mib] + [d.peak_mib for d in steps]),
         )
 
-    def fine_tune(self, spec: ArmSpec, sizes: list[int], decision_size: int) -> ArmRun | None:
-        """Fine-tune at the plan's largest sizes, largest first (the first run is the headline);
-        smaller sizes get ``plan.finetune_seeds`` seeds. Skip what the deadline rules out.
+    def finetune_steps(
+        self, spec: ArmSpec, sizes: list[int], decision_size: int
+    ) -> list[tuple[int, int]]:
+        """``(size, seed offset)`` of fine-tuning's runs: the plan's largest sizes, largest first
+        (the first run is the headline); smaller sizes get ``plan.finetune_seeds`` seeds.
 
         One size when the pool is the decision size: the pilot then measures fine-tuning where
         the advice is for, and its costliest runs would not change it."""
         points = self.plan.finetune_points if decision_size > len(self.pool) else 1
         chosen = sorted(sizes[-points:], reverse=True)
-        steps = [
+        return [
             (size, s)
             for size in chosen
             for s in range(1 if size == chosen[0] else self.plan.finetune_seeds)
         ]
+
+    def tune(self, spec: ArmSpec, steps: list[tuple[int, int]], phase: str) -> list[_Step]:
+        """Fine-tune at each of ``steps``, skipping (and noting) what the deadline rules out."""
         recipe = self.plan.finetune
         done: list[_Step] = []
+        lo, hi = PHASES[phase]
         for k, (size, s) in enumerate(steps):
             cost = (
                 size * recipe.epochs(size) * len(recipe.learning_rates) * FINETUNE_COST / self.rate
@@ -309,7 +363,6 @@ class _Pilots:
                 )
                 continue
             self.check()
-            lo, hi = PHASES["finetune"]
             part = scaled(
                 self.report, lo + (hi - lo) * k / len(steps), lo + (hi - lo) * (k + 1) / len(steps)
             )
@@ -317,6 +370,28 @@ class _Pilots:
             part(0.0, f"{what}: starting")
             ctx = self.context(lambda f, m, part=part, what=what: part(f, f"{what}: {m}"))
             done.append(self.step(spec, size, s, ctx))
+        return done
+
+    def fine_tune(
+        self,
+        spec: ArmSpec,
+        sizes: list[int],
+        decision_size: int,
+        rivals: dict[str, Bounds] | None = None,
+        done: list[_Step] | None = None,
+    ) -> ArmRun | None:
+        """Fine-tuning's runs (``finetune_steps``): the headline (unless ``done`` holds it), then
+        the smaller sizes only when they can change the pick against ``rivals`` (the other arms'
+        bounds at the decision size, ``pruning.settled``)."""
+        steps = self.finetune_steps(spec, sizes, decision_size)
+        done = self.tune(spec, steps[:1], "finetune") if done is None else done
+        extra = steps[1:]
+        arms = (rivals or {}) | ({spec.id: self.bounds(spec, done, decision_size)} if done else {})
+        why = settled(spec.id, arms) if done and extra else ""
+        if why:
+            self.notes.append(f"{spec.id}: no runs below {steps[0][0]} examples, since {why}.")
+        elif extra:  # also when the headline could not run: a smaller size may still fit
+            done += self.tune(spec, extra, "finetune_rest")
         if not done:
             return None
         headline = done[0]  # the largest size that could run, its first seed
@@ -361,12 +436,27 @@ def run_pilots(
     )
     pilots.featurise()
     sizes = curve_sizes(len(pilots.pool), pilots.plan.points)
+    decision = decision_size or len(train)
     runs = [pilots.once(spec) for spec in ARMS if spec.schedule == "once"]
-    runs += pilots.curves([spec for spec in ARMS if spec.schedule == "curve"], sizes)
-    for spec in ARMS:
-        if spec.schedule == "finetune":
-            tuned = pilots.fine_tune(spec, sizes, decision_size or len(train))
-            if tuned is not None:
-                runs.append(tuned)
+    curved = [spec for spec in ARMS if spec.schedule == "curve"]
+    tuned = [spec for spec in ARMS if spec.schedule == "finetune"]
+    # Successive halving: every arm's headline run first, then the rest where it can matter.
+    done = pilots.headlines(curved, sizes[-1])
+    headline = {
+        spec.id: pilots.tune(spec, pilots.finetune_steps(spec, sizes, decision)[:1], "finetune")
+        for spec in tuned
+    }
+    rivals = {
+        spec.id: pilots.bounds(spec, steps, decision)
+        for spec in tuned
+        if (steps := headline[spec.id])
+    }
+    runs += pilots.curves(curved, sizes, done, decision, rivals)
+    final = {spec.id: pilots.bounds(spec, done[spec.id], decision) for spec in curved}
+    for spec in tuned:
+        others = final | {k: v for k, v in rivals.items() if k != spec.id}
+        run = pilots.fine_tune(spec, sizes, decision, others, headline[spec.id])
+        if run is not None:
+            runs.append(run)
     report(1.0, "pilots done")
     return Outcome(runs, pilots.notes)
