@@ -125,7 +125,11 @@ def advise(
     ] = None,
     budget_seconds: Annotated[
         float | None,
-        typer.Option(min=1, help="wall-clock limit on the pilots; they shrink and skip to fit"),
+        typer.Option(
+            min=1,
+            help="wall-clock limit on the whole job (loading included): the pilots shrink, skip "
+            "and stop to fit, and the advice names what it could not afford",
+        ),
     ] = None,
     target_size: Annotated[
         int | None,

@@ -21,7 +21,7 @@ from .jobs.manager import JobControl
 from .pilots.plan import Plan
 from .pilots.runner import run_pilots
 from .profile.profile import ProfileTools, profile_dataset
-from .progress import Check, Report, StageProgress, no_check, no_report
+from .progress import Check, Deadline, Report, StageProgress, no_check, no_report
 from .schema import (
     AdviceOptions,
     Budget,
@@ -91,7 +91,9 @@ class Pipeline:
         tokenizer,
         report: Report = no_report,
         check: Check = no_check,
+        hurried: bool = False,
     ) -> DatasetProfile:
+        """The profile; ``hurried`` (a budget in seconds): no MLM head is warmed up for it."""
         tools = ProfileTools(
             vectors=self.resources.vectors(options.vectors or self.defaults.vectors),
             tokenizer=tokenizer,
@@ -100,12 +102,18 @@ class Pipeline:
             report(0.0, "loading the dependency parser")
             tools.parser = self.resources.parser()
         check()
-        try:
-            tools.mlm = self.resources.mlm(
-                self._encoder(options), lambda message: report(0.5, message)
+        if hurried and not self.resources.mlm_ready(self._encoder(options)):
+            tools.mlm_note = (
+                "skipped to fit the budget in seconds: the encoder has no masked-LM head and "
+                "warming one up (once, then cached) takes ~15 s on 2 CPU cores"
             )
-        except MLMUnavailable as exc:
-            tools.mlm_note = str(exc)
+        else:
+            try:
+                tools.mlm = self.resources.mlm(
+                    self._encoder(options), lambda message: report(0.5, message)
+                )
+            except MLMUnavailable as exc:
+                tools.mlm_note = str(exc)
         check()
         return profile_dataset(
             splits.train,
@@ -118,6 +126,21 @@ class Pipeline:
             check=check,
         )
 
+    def _frozen_encoder(self, options: AdviceOptions, hurried: bool, report: Report, notes):
+        """The encoder on the backend asked for; ``hurried`` (a budget in seconds): on torch when
+        the ONNX export is not cached yet, with a note."""
+        backend = options.feature_backend
+        if backend is FeatureBackend.UNSPECIFIED:
+            backend = self.defaults.feature_backend
+        if hurried and not self.resources.ready(self._encoder(options), backend.value):
+            notes.append(
+                f"Frozen features on torch instead of {backend.value}: exporting the encoder to "
+                "ONNX (once, then cached) would have taken a share of the budget in seconds."
+            )
+            backend = FeatureBackend.TORCH
+        report(0.75, f"loading the encoder ({backend.value})")
+        return self.resources.frozen_encoder(self._encoder(options), backend.value)
+
     def advise(
         self,
         dataset_id: str,
@@ -125,6 +148,7 @@ class Pipeline:
         options: AdviceOptions,
         control: JobControl,
     ) -> Recommendation:
+        deadline = Deadline.after(options.budget_seconds)  # counts loading and profiling too
         stage = {name: StageProgress(control.report, name, *span) for name, span in STAGES.items()}
         load = stage["load"]
         load(0.1, "reading the dataset")
@@ -133,13 +157,17 @@ class Pipeline:
         load(0.4, "loading the static vectors")
         vectors = self.resources.vectors(options.vectors or self.defaults.vectors)
         control.check()
-        backend = options.feature_backend
-        if backend is FeatureBackend.UNSPECIFIED:
-            backend = self.defaults.feature_backend
-        load(0.75, f"loading the encoder ({backend.value})")
-        encoder = self.resources.frozen_encoder(self._encoder(options), backend.value)
+        notes: list[str] = []
+        encoder = self._frozen_encoder(options, deadline is not None, load, notes)
         control.check()
-        prof = self._profile(splits, options, encoder.tokenizer, stage["profile"], control.check)
+        prof = self._profile(
+            splits,
+            options,
+            encoder.tokenizer,
+            stage["profile"],
+            control.check,
+            deadline is not None,
+        )
         metric = choose_metric(
             splits.train.is_tagging, len(splits.train.label_counts()), prof.imbalance_ratio
         )
@@ -172,6 +200,7 @@ class Pipeline:
             Plan.of(budget, options.budget_seconds),
             decision_size=options.target_size or len(splits.train),
             precision=computes_in,
+            deadline=deadline,
         )
         stage["recommend"](0.0, "weighing the evidence")
         advice = recommend(
@@ -183,7 +212,7 @@ class Pipeline:
             vectors.name,
             target_size=options.target_size,
             held_out_lines=list(held_out.lines),
-            notes=outcome.notes,
+            notes=notes + outcome.notes,
             seed=options.seed,
             prefs=preferences(options),
         )

@@ -4,6 +4,7 @@ job each stage is worth."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,3 +51,33 @@ class StageProgress:
     def part(self, lo: float, hi: float) -> StageProgress:
         span = self.hi - self.lo
         return StageProgress(self.publish, self.stage, self.lo + span * lo, self.lo + span * hi)
+
+
+class OutOfTime(Exception):
+    """Raised by a ``Deadline``'s check once the job's budget in seconds is spent."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A job's ``--budget-seconds``, counted from the job's start (``at``: monotonic seconds)."""
+
+    at: float
+    seconds: float
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline | None:
+        """The deadline ``seconds`` from now; None for no budget (0)."""
+        return cls(time.monotonic() + seconds, seconds) if seconds > 0 else None
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    def check(self, check: Check) -> Check:
+        """``check``, and also raises ``OutOfTime`` once the deadline has passed."""
+
+        def both() -> None:
+            check()
+            if time.monotonic() > self.at:
+                raise OutOfTime(f"the {self.seconds:g}-second budget is spent")
+
+        return both

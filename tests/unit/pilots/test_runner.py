@@ -95,3 +95,54 @@ def test_fine_tuning_repeats_seeds_below_the_largest_size_and_notes_what_it_skip
     pilots.deadline = time.monotonic()
     assert pilots.fine_tune(spec, [60, 120], decision_size=5000) is None
     assert len(pilots.notes) == 3 and "seed 6" in pilots.notes[2]
+
+
+def test_the_deadline_is_a_hard_cap_and_the_notes_name_what_did_not_run(tiny_encoder, toy_vectors):
+    """A deadline that passes while the pilots run: no run starts after it, a training under way
+    stops at its next check, and the options with no run at all are named."""
+    from embedding_advisor_server.core.progress import Deadline
+
+    train, held_out = sentences(120, 0), sentences(40, 1)
+    plan = Plan(3, 2, finetune=FineTuneRecipe((1e-3,), max_epochs=1))
+    started: list[str] = []
+
+    def report(fraction, message):
+        started.append(message)
+
+    deadline = Deadline(time.monotonic() + 3600, 3600)
+    pilots = _Pilots(
+        train,
+        held_out,
+        tiny_encoder,
+        toy_vectors,
+        ACCURACY,
+        0,
+        no_check,
+        report,
+        plan,
+        deadline=deadline,
+    )
+    pilots.featurise()
+    pilots.deadline = time.monotonic()  # spent: nothing more may start
+    done = pilots.headlines([spec for spec in ARMS if spec.schedule == "curve"], 120)
+    assert all(steps == [] for steps in done.values())
+    assert pilots.unafforded == [spec.id for spec in ARMS if spec.schedule == "curve"]
+    # A past deadline stops a training at its next check: no step comes back.
+    pilots.deadline = time.monotonic() - 1
+    assert pilots.step(arm("static_bilstm"), 120, 0, pilots.context()) is None
+    outcome = run_pilots(
+        train,
+        held_out,
+        tiny_encoder,
+        toy_vectors,
+        ACCURACY,
+        0,
+        no_check,
+        report,
+        plan,
+        deadline=Deadline(time.monotonic(), 0.001),
+    )
+    assert [r.arm for r in outcome.runs] == ["majority"]
+    missing = outcome.notes[-1]
+    assert missing.startswith("Not measured, the budget ran out first: ")
+    assert "fine-tuned" in missing and "random vectors + BiLSTM" in missing

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from embedding_advisor.errors import InvalidArgumentError
 
+from . import mlm
 from .bundled import default_encoder_path, default_vectors_path, resolve
 from .checks import bad_option
 from .files import default_cache_dir
 from .hub import transformers
 from .mlm import MLMProbe
-from .onnx_encoder import OnnxEncoder
+from .onnx_encoder import OnnxEncoder, model_file
 from .parser import PARSER_PACKAGE, Parser
 from .torch_encoder import Encoder
 from .vectors import StaticVectors
@@ -76,6 +77,24 @@ class ResourceCache:
                 return Encoder(p)
 
         return self._get(("encoder", f"{p}|{backend}"), load)
+
+    def loaded(self, kind: str, key: str) -> bool:
+        with self._lock:
+            return (kind, key) in self._items
+
+    def ready(self, path: str | None, backend: str) -> bool:
+        """Whether ``frozen_encoder(path, backend)`` costs no ONNX export (loaded, cached, torch)."""
+        if backend == "torch":
+            return True
+        p = resolve(path, default_encoder_path)
+        if self.loaded("encoder", f"{p}|{backend}"):
+            return True
+        return model_file(p, self.cache_dir, quantize=backend == "onnx_int8").exists()
+
+    def mlm_ready(self, path: str | None) -> bool:
+        """Whether ``mlm(path)`` costs no warm-up."""
+        p = resolve(path, default_encoder_path)
+        return self.loaded("mlm", str(p)) or mlm.cheap(p, self.cache_dir)
 
     def tokenizer(self, path: str | None):
         """The encoder's tokenizer alone (cheap), or a loaded encoder's."""

@@ -64,6 +64,28 @@ class Loss:
     examples: int
 
 
+def head_file(path: Path, cache_dir: Path) -> Path:
+    """Where the warmed-up head of the encoder at ``path`` is cached."""
+    key = hashlib.sha256(
+        (weights_digest(path) + json.dumps(WARM_UP, sort_keys=True)).encode()
+        + reference.REFERENCE_PATH.read_bytes()
+    ).hexdigest()[:20]
+    return Path(cache_dir) / f"mlm-head-{key}.pt"
+
+
+def cheap(path: Path, cache_dir: Path) -> bool:
+    """Whether loading the probe costs no warm-up: the checkpoint has a masked-LM head (its
+    config names one), or a warmed-up head is cached."""
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    heads = ("ForMaskedLM", "ForPreTraining")
+    if any(a.endswith(heads) for a in config.get("architectures") or []):
+        return True
+    return head_file(path, cache_dir).exists()
+
+
 class MLMProbe:
     """Scores masked-LM loss with the encoder's own head, or a warmed-up one (see module doc)."""
 
@@ -107,13 +129,7 @@ class MLMProbe:
                 f"{type(self.model).__name__}"
             )
         trainable = {name for name, _ in self.model.named_parameters() if name in missing}
-        cache = None
-        if cache_dir is not None:
-            key = hashlib.sha256(
-                (weights_digest(path) + json.dumps(WARM_UP, sort_keys=True)).encode()
-                + reference.REFERENCE_PATH.read_bytes()
-            ).hexdigest()[:20]
-            cache = Path(cache_dir) / f"mlm-head-{key}.pt"
+        cache = head_file(path, cache_dir) if cache_dir is not None else None
         if cache is not None and cache.exists():
             saved = torch.load(cache, weights_only=True)
             self.model.load_state_dict(saved["state"], strict=False)

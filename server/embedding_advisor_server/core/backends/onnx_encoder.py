@@ -44,6 +44,15 @@ def providers(device: str = "auto") -> list[str]:
     return ["CPUExecutionProvider"]
 
 
+def model_file(path: Path, cache_dir: Path, quantize: bool) -> Path:
+    """Where the exported (and, with ``quantize``, int8) model of the encoder at ``path`` is
+    cached; it exists once exported."""
+    key = hashlib.sha256(
+        (weights_digest(path) + json.dumps([RECIPE_VERSION, OPSET])).encode()
+    ).hexdigest()[:20]
+    return Path(cache_dir) / "onnx" / f"{key}-{'int8' if quantize else 'fp32'}.onnx"
+
+
 @contextlib.contextmanager
 def _quiet_root_logger():
     root = logging.getLogger()
@@ -110,16 +119,12 @@ class OnnxEncoder(Encoder):
     # -- export, fuse, quantise, cache ---------------------------------------------------------
 
     def _prepare(self, cache_dir: Path) -> Path:
-        key = hashlib.sha256(
-            (weights_digest(self.path) + json.dumps([RECIPE_VERSION, OPSET])).encode()
-        ).hexdigest()[:20]
-        folder = cache_dir / "onnx"
-        fp32 = folder / f"{key}-fp32.onnx"
+        fp32 = model_file(self.path, cache_dir, quantize=False)
         if not fp32.exists():
             write_atomically(fp32, self._export_fused, suffix=".tmp.onnx")
         if not self.quantize:
             return fp32
-        int8 = folder / f"{key}-int8.onnx"
+        int8 = model_file(self.path, cache_dir, quantize=True)
         if not int8.exists():
             import onnx
             from onnxruntime.quantization import QuantType, quantize_dynamic

@@ -24,50 +24,28 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from ..backends.precision import Resolved, resolve
+from ..backends.precision import Resolved
 from ..backends.torch_encoder import Encoder
 from ..backends.vectors import StaticVectors
 from ..data.dataset import Dataset
 from ..data.sampling import sample_indices
-from ..evidence.evidence import CURVE_ROUNDS
-from ..evidence.logme import logme, logme_tagging
-from ..evidence.metrics import bootstrap_weights, evaluate
+from ..evidence.metrics import evaluate
 from ..evidence.runs import ArmRun, CurveRun
-from ..progress import Check, Report, scaled
-from ..schema import Budget, Precision
-from .arms import ARMS, ENCODER, INPUTS, NONE, RANDOM_VECTORS, STATIC_VECTORS, ArmSpec, new_run
+from ..progress import Check, Deadline, OutOfTime, Report, scaled
+from ..schema import Budget
+from .arms import ARMS, ArmSpec, new_run
+from .arms import arm as arm_of
 from .cost import PeakMemory
-from .features import FeatureSet, measured, random_vectors, static_sequences
+from .featurise import PHASES, Featuriser
 from .heads.base import HeadContext, HeadRun
-from .plan import ENCODING_SHARE, FINETUNE_COST, MIN_CURVE_SIZE, Plan, curve_sizes
+from .plan import FINETUNE_COST, Plan, curve_sizes
 from .pruning import Bounds, bounds, dominated, settled
-
-# Shares of the pilot stage's progress, in order of work.
-PHASES = {
-    "held_out": (0.02, 0.12),
-    "vectors": (0.13, 0.15),
-    "pool": (0.15, 0.45),
-    "logme": (0.46, 0.47),
-    "headlines": (0.47, 0.57),
-    "finetune": (0.57, 0.82),
-    "curves": (0.82, 0.9),
-    "finetune_rest": (0.9, 0.98),
-}
 
 
 @dataclass
 class Outcome:
     runs: list[ArmRun]
     notes: list[str] = field(default_factory=list)
-
-
-def transferability(features, targets, tagging: bool) -> float:
-    """LogME of pooled features (tagging: per-word rows) on their labels; NaN when undefined
-    (a single class)."""
-    try:
-        return logme_tagging(features, targets) if tagging else logme(features, targets)
-    except ValueError:
-        return math.nan
 
 
 @dataclass
@@ -81,118 +59,9 @@ class _Step:
     peak_mib: float
 
 
-class _Pilots:
-    """One job's pilots: the data, the models, the plan and what has been measured so far."""
-
-    def __init__(
-        self, train, held_out, encoder, vectors, metric, seed, check, report, plan, precision=None
-    ):
-        self.train, self.held_out = train, held_out
-        self.precision: Resolved = precision or resolve(Precision.FP32)
-        self.encoder, self.vectors = encoder, vectors
-        self.metric, self.seed, self.plan = metric, seed, plan
-        self.check, self.report = check, report
-        self.tagging = train.is_tagging
-        self.deadline = time.monotonic() + plan.seconds if plan.seconds else None
-        self.notes: list[str] = []
-        self.pool = train
-        self.rate = 0.0  # the encoder's examples per second
-        self.features: dict[str, FeatureSet] = {}
-        self.logme: dict[str, float] = {}
-        # Held-out replicates for the pruning bounds (``pruning.py``).
-        self.weights = bootstrap_weights(len(held_out), CURVE_ROUNDS, seed)
-
-    def time_left(self) -> float | None:
-        return None if self.deadline is None else self.deadline - time.monotonic()
-
-    # -- features -----------------------------------------------------------------------------
-
-    def _encode(self, data: Dataset, part: str, phase: str) -> list:
-        report = scaled(self.report, *PHASES[phase])
-        encoder = self.encoder
-
-        def on_batch(done: int, total: int) -> None:
-            report(done / total, f"{encoder.name}: encoding the {part} examples")
-
-        features = encoder.word_features if self.tagging else encoder.sequence_features
-        with self.precision.autocast():  # torch backends only; ONNX Runtime keeps its own
-            return [(f,) for f in features(data.inputs, self.check, on_batch)]
-
-    def encoder_backend(self) -> str:
-        """The frozen encoder's runtime in words, with torch's precision where it applies."""
-        backend = self.encoder.backend
-        return (
-            f"{backend}, bf16" if self.precision.bf16 and backend.startswith("torch") else backend
-        )
-
-    def featurise(self) -> None:
-        """Every source's features, once; the pool shrunk first when a deadline demands it."""
-        held, seconds_held, peak_held = measured(
-            lambda: self._encode(self.held_out, "held-out", "held_out")
-        )
-        self.rate = len(self.held_out) / max(seconds_held, 1e-6)
-        self._fit_pool_to_deadline()
-        self.check()
-        self._vector_features()
-        train, seconds, peak = measured(lambda: self._encode(self.pool, "train", "pool"))
-        states = "each word's first-piece state" if self.tagging else "word-piece states"
-        self.features[ENCODER] = FeatureSet(
-            f"Frozen {self.encoder.name} ({self.encoder_backend()})",
-            states,
-            "each word's first-piece state" if self.tagging else "mean-pooled states",
-            train,
-            held,
-            seconds_held + seconds,
-            max(peak_held, peak),
-            self.tagging,
-        )
-        # Fine-tuning and the baseline read the examples themselves.
-        for source in (INPUTS, NONE):
-            self.features[source] = FeatureSet("", "", "", self.pool.inputs, self.held_out.inputs)
-        self.check()
-        self.report(PHASES["logme"][0], "LogME of the frozen features")
-        for source in (STATIC_VECTORS, ENCODER, RANDOM_VECTORS):
-            pooled, _ = self.features[source].view(pooled=True)
-            self.logme[source] = transferability(pooled, self.pool.targets, self.tagging)
-        self.check()
-
-    def _fit_pool_to_deadline(self) -> None:
-        left = self.time_left()
-        if left is None:
-            return
-        # Encoding the pool gets a share of what is left; the heads and other arms the rest.
-        affordable = int(self.rate * max(0.0, left) * ENCODING_SHARE)
-        train = self.train
-        if affordable < len(train):
-            n = max(min(MIN_CURVE_SIZE, len(train)), affordable)
-            self.pool = train.subset(sample_indices(train, n, self.seed))
-            self.notes.append(
-                f"Pilots trained on {n} of {len(train)} examples to fit the "
-                f"{self.plan.seconds:g}-second budget (the encoder encodes ~{self.rate:.0f} "
-                "examples/s)."
-            )
-
-    def _vector_features(self) -> None:
-        vectors, tagging = self.vectors, self.tagging
-        rand = random_vectors([self.pool, self.held_out], vectors.dim, self.seed)
-        self.report(PHASES["vectors"][0], f"{vectors.name} and random vectors: features")
-        per_word = "one per word" if tagging else ""
-        for source, vecs, name, suffix in (
-            (STATIC_VECTORS, vectors, f"{vectors.name} word vectors", ""),
-            (RANDOM_VECTORS, rand, rand.name.capitalize(), " (the floor)"),
-        ):
-            (train, held), seconds, peak = measured(
-                lambda vecs=vecs: (
-                    static_sequences(vecs, self.pool),
-                    static_sequences(vecs, self.held_out),
-                )
-            )
-            self.features[source] = FeatureSet(
-                name, per_word, per_word or "averaged", train, held, seconds, peak, tagging, suffix
-            )
-            self.check()
-
-    # -- training -----------------------------------------------------------------------------
+class _Pilots(Featuriser):
+    """One job's pilots: the featurised data (``Featuriser``), the plan, and what has been
+    measured so far."""
 
     def context(self, report: Report | None = None) -> HeadContext:
         plan = self.plan
@@ -206,9 +75,22 @@ class _Pilots:
             self.precision,
         )
 
-    def step(self, spec: ArmSpec, size: int, offset: int, ctx: HeadContext) -> _Step:
+    def hard_check(self) -> None:
+        """The job's check, and ``OutOfTime`` once the deadline has passed."""
+        self.check()
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise OutOfTime("the budget is spent")
+
+    def step(self, spec: ArmSpec, size: int, offset: int, ctx: HeadContext) -> _Step | None:
         """Train ``spec``'s head on ``size`` pool examples drawn with seed ``seed + offset`` and
-        score the held-out examples."""
+        score the held-out examples; None when the deadline passes first (a hard cap: the
+        training stops at its next check)."""
+        try:
+            return self._step(spec, size, offset, ctx, self.hard_check)
+        except OutOfTime:
+            return None
+
+    def _step(self, spec: ArmSpec, size: int, offset: int, ctx: HeadContext, check) -> _Step:
         features = self.features[spec.features]
         x_all, x_eval = features.view(spec.pooled)
         seed = self.seed + offset
@@ -217,7 +99,7 @@ class _Pilots:
         y = [self.pool.targets[j] for j in idx]
         with PeakMemory() as mem:
             t0 = time.perf_counter()
-            head = spec.head(ctx, seed).fit(x, y, self.check)
+            head = spec.head(ctx, seed).fit(x, y, check)
             t1 = time.perf_counter()
             predictions = head.predict(x_eval)
             t2 = time.perf_counter()
@@ -246,7 +128,9 @@ class _Pilots:
 
     def once(self, spec: ArmSpec) -> ArmRun:
         """The arm trained once on the whole pool (the majority-class baseline)."""
-        return self.arm_run(spec, self.step(spec, len(self.pool), 0, self.context()), [])
+        return self.arm_run(
+            spec, self._step(spec, len(self.pool), 0, self.context(), self.check), []
+        )
 
     def headlines(self, specs: list[ArmSpec], size: int) -> dict[str, list[_Step]]:
         """Round one of successive halving: every ``curve`` arm once at the pool size (seed 0),
@@ -256,7 +140,13 @@ class _Pilots:
         for i, spec in enumerate(specs):
             self.check()
             report(i / len(specs), f"{spec.id}: {size} examples, seed {self.seed}")
-            done[spec.id] = [self.step(spec, size, 0, self.context())]
+            left = self.time_left()
+            headline = (
+                self.step(spec, size, 0, self.context()) if left is None or left > 0 else None
+            )
+            if headline is None:
+                self.unafforded.append(spec.id)
+            done[spec.id] = [headline] if headline else []
         return done
 
     def bounds(self, spec: ArmSpec, steps: list[_Step], decision_size: int) -> Bounds:
@@ -289,7 +179,8 @@ class _Pilots:
         planned = sum(len(self.plan.seeds_at(size, sizes)) for size in rest) * len(specs)
         k = 0
         for size in rest:
-            arms = rivals | {s.id: self.bounds(s, done[s.id], decision_size) for s in specs}
+            active = [spec for spec in active if done[spec.id]]
+            arms = rivals | {s.id: self.bounds(s, done[s.id], decision_size) for s in active}
             dropped = dominated(arms, [s.id for s in active], decision_size, len(self.pool))
             for arm_id, why in dropped.items():
                 self.notes.append(
@@ -305,14 +196,18 @@ class _Pilots:
                     self.check()
                     report(k / max(planned, 1), f"{spec.id}: {size} examples, seed {self.seed + s}")
                     k += 1
-                    done[spec.id].append(self.step(spec, size, s, self.context()))
+                    step = self.step(spec, size, s, self.context())
+                    if step is None:
+                        skipped[spec.id] = skipped.get(spec.id, 0) + 1
+                        continue
+                    done[spec.id].append(step)
         if skipped:
             self.notes.append(
                 "Skipped to stay within the budget: "
                 + ", ".join(f"{n} learning-curve runs of {arm}" for arm, n in skipped.items())
                 + "."
             )
-        return [self._curve_arm(spec, done[spec.id], sizes[-1]) for spec in specs]
+        return [self._curve_arm(spec, done[spec.id], sizes[-1]) for spec in specs if done[spec.id]]
 
     def _curve_arm(self, spec: ArmSpec, steps: list[_Step], pool_size: int) -> ArmRun:
         features = self.features[spec.features]
@@ -369,7 +264,14 @@ class _Pilots:
             what = f"{spec.id}, {size} examples, seed {self.seed + s}"
             part(0.0, f"{what}: starting")
             ctx = self.context(lambda f, m, part=part, what=what: part(f, f"{what}: {m}"))
-            done.append(self.step(spec, size, s, ctx))
+            step = self.step(spec, size, s, ctx)
+            if step is None:
+                self.notes.append(
+                    f"Fine-tuning on {size} examples (seed {self.seed + s}) stopped: the budget "
+                    "ran out while it trained."
+                )
+                continue
+            done.append(step)
         return done
 
     def fine_tune(
@@ -393,6 +295,7 @@ class _Pilots:
         elif extra:  # also when the headline could not run: a smaller size may still fit
             done += self.tune(spec, extra, "finetune_rest")
         if not done:
+            self.unafforded.append(spec.id)
             return None
         headline = done[0]  # the largest size that could run, its first seed
         return self.arm_run(
@@ -418,10 +321,12 @@ def run_pilots(
     plan: Plan | None = None,
     decision_size: int = 0,
     precision: Resolved | None = None,
+    deadline: Deadline | None = None,
 ) -> Outcome:
     """Every registered arm's pilot runs. ``decision_size``: the size the advice is for (0: the
     training set given); fine-tuning's smaller sizes run only when it is beyond the pool.
-    ``precision``: what torch computes in (None: fp32)."""
+    ``precision``: what torch computes in (None: fp32). ``deadline``: the job's hard cap (None:
+    the plan's seconds from now, if any); arms that could not run are named in the notes."""
     pilots = _Pilots(
         train,
         held_out,
@@ -433,6 +338,7 @@ def run_pilots(
         report,
         plan or Plan.of(Budget.UNSPECIFIED),
         precision,
+        deadline,
     )
     pilots.featurise()
     sizes = curve_sizes(len(pilots.pool), pilots.plan.points)
@@ -452,11 +358,19 @@ def run_pilots(
         if (steps := headline[spec.id])
     }
     runs += pilots.curves(curved, sizes, done, decision, rivals)
-    final = {spec.id: pilots.bounds(spec, done[spec.id], decision) for spec in curved}
+    final = {
+        spec.id: pilots.bounds(spec, done[spec.id], decision) for spec in curved if done[spec.id]
+    }
     for spec in tuned:
         others = final | {k: v for k, v in rivals.items() if k != spec.id}
         run = pilots.fine_tune(spec, sizes, decision, others, headline[spec.id])
         if run is not None:
             runs.append(run)
+    if pilots.unafforded:
+        pilots.notes.append(
+            "Not measured, the budget ran out first: "
+            + ", ".join(arm_of(a).label_for(encoder.name, vectors.name) for a in pilots.unafforded)
+            + "."
+        )
     report(1.0, "pilots done")
     return Outcome(runs, pilots.notes)

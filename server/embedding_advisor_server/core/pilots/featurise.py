@@ -1,0 +1,168 @@
+"""The pilots' features, once per job: the encoder on the held-out examples (which measures its
+speed), the pool shrunk to what a deadline allows, static and random vectors, the encoder on the
+pool, and LogME of each source's pooled features. ``runner.py`` trains the heads on them."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from ..backends.precision import Resolved, resolve
+from ..data.dataset import Dataset
+from ..data.sampling import sample_indices
+from ..evidence.evidence import CURVE_ROUNDS
+from ..evidence.logme import logme, logme_tagging
+from ..evidence.metrics import bootstrap_weights
+from ..progress import Deadline, scaled
+from ..schema import Precision
+from .arms import ENCODER, INPUTS, NONE, RANDOM_VECTORS, STATIC_VECTORS
+from .features import FeatureSet, measured, random_vectors, static_sequences
+from .plan import ENCODING_SHARE, MIN_CURVE_SIZE
+
+# Shares of the pilot stage's progress, in order of work.
+PHASES = {
+    "held_out": (0.02, 0.12),
+    "vectors": (0.13, 0.15),
+    "pool": (0.15, 0.45),
+    "logme": (0.46, 0.47),
+    "headlines": (0.47, 0.57),
+    "finetune": (0.57, 0.82),
+    "curves": (0.82, 0.9),
+    "finetune_rest": (0.9, 0.98),
+}
+
+
+def transferability(features, targets, tagging: bool) -> float:
+    """LogME of pooled features (tagging: per-word rows) on their labels; NaN when undefined
+    (a single class)."""
+    try:
+        return logme_tagging(features, targets) if tagging else logme(features, targets)
+    except ValueError:
+        return math.nan
+
+
+class Featuriser:
+    """One job's pilot data: the pool and held-out examples, the models, the plan, the deadline,
+    and each feature source's features, computed once (``featurise``)."""
+
+    def __init__(
+        self,
+        train,
+        held_out,
+        encoder,
+        vectors,
+        metric,
+        seed,
+        check,
+        report,
+        plan,
+        precision=None,
+        deadline: Deadline | None = None,
+    ):
+        self.train, self.held_out = train, held_out
+        self.precision: Resolved = precision or resolve(Precision.FP32)
+        self.encoder, self.vectors = encoder, vectors
+        self.metric, self.seed, self.plan = metric, seed, plan
+        self.check, self.report = check, report
+        self.tagging = train.is_tagging
+        # The job's deadline when it has one (it counts loading and profiling), else the plan's.
+        deadline = deadline or Deadline.after(plan.seconds)
+        self.deadline = deadline.at if deadline else None
+        self.unafforded: list[str] = []  # arms with no run at all: the budget ran out
+        self.notes: list[str] = []
+        self.pool = train
+        self.rate = 0.0  # the encoder's examples per second
+        self.features: dict[str, FeatureSet] = {}
+        self.logme: dict[str, float] = {}
+        # Held-out replicates for the pruning bounds (``pruning.py``).
+        self.weights = bootstrap_weights(len(held_out), CURVE_ROUNDS, seed)
+
+    def time_left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def _encode(self, data: Dataset, part: str, phase: str) -> list:
+        report = scaled(self.report, *PHASES[phase])
+        encoder = self.encoder
+
+        def on_batch(done: int, total: int) -> None:
+            report(done / total, f"{encoder.name}: encoding the {part} examples")
+
+        features = encoder.word_features if self.tagging else encoder.sequence_features
+        with self.precision.autocast():  # torch backends only; ONNX Runtime keeps its own
+            return [(f,) for f in features(data.inputs, self.check, on_batch)]
+
+    def encoder_backend(self) -> str:
+        """The frozen encoder's runtime in words, with torch's precision where it applies."""
+        backend = self.encoder.backend
+        return (
+            f"{backend}, bf16" if self.precision.bf16 and backend.startswith("torch") else backend
+        )
+
+    def featurise(self) -> None:
+        """Every source's features, once; the pool shrunk first when a deadline demands it."""
+        held, seconds_held, peak_held = measured(
+            lambda: self._encode(self.held_out, "held-out", "held_out")
+        )
+        self.rate = len(self.held_out) / max(seconds_held, 1e-6)
+        self._fit_pool_to_deadline()
+        self.check()
+        self._vector_features()
+        train, seconds, peak = measured(lambda: self._encode(self.pool, "train", "pool"))
+        states = "each word's first-piece state" if self.tagging else "word-piece states"
+        self.features[ENCODER] = FeatureSet(
+            f"Frozen {self.encoder.name} ({self.encoder_backend()})",
+            states,
+            "each word's first-piece state" if self.tagging else "mean-pooled states",
+            train,
+            held,
+            seconds_held + seconds,
+            max(peak_held, peak),
+            self.tagging,
+        )
+        # Fine-tuning and the baseline read the examples themselves.
+        for source in (INPUTS, NONE):
+            self.features[source] = FeatureSet("", "", "", self.pool.inputs, self.held_out.inputs)
+        self.check()
+        self.report(PHASES["logme"][0], "LogME of the frozen features")
+        for source in (STATIC_VECTORS, ENCODER, RANDOM_VECTORS):
+            pooled, _ = self.features[source].view(pooled=True)
+            self.logme[source] = transferability(pooled, self.pool.targets, self.tagging)
+        self.check()
+
+    def _fit_pool_to_deadline(self) -> None:
+        left = self.time_left()
+        if left is None:
+            return
+        # Encoding the pool gets a share of what is left; the heads and other arms the rest.
+        affordable = int(self.rate * max(0.0, left) * ENCODING_SHARE)
+        train = self.train
+        if affordable < len(train):
+            n = max(min(MIN_CURVE_SIZE, len(train)), affordable)
+            self.pool = train.subset(sample_indices(train, n, self.seed))
+            self.notes.append(
+                f"Pilots trained on {n} of {len(train)} examples to fit the "
+                f"{self.plan.seconds:g}-second budget (the encoder encodes ~{self.rate:.0f} "
+                "examples/s)."
+            )
+
+    def _vector_features(self) -> None:
+        vectors, tagging = self.vectors, self.tagging
+        rand = random_vectors([self.pool, self.held_out], vectors.dim, self.seed)
+        self.report(PHASES["vectors"][0], f"{vectors.name} and random vectors: features")
+        per_word = "one per word" if tagging else ""
+        for source, vecs, name, suffix in (
+            (STATIC_VECTORS, vectors, f"{vectors.name} word vectors", ""),
+            (RANDOM_VECTORS, rand, rand.name.capitalize(), " (the floor)"),
+        ):
+            (train, held), seconds, peak = measured(
+                lambda vecs=vecs: (
+                    static_sequences(vecs, self.pool),
+                    static_sequences(vecs, self.held_out),
+                )
+            )
+            self.features[source] = FeatureSet(
+                name, per_word, per_word or "averaged", train, held, seconds, peak, tagging, suffix
+            )
+            self.check()
+
+    # -- training -----------------------------------------------------------------------------
