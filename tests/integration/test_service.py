@@ -119,6 +119,14 @@ def test_advise_text_classification_end_to_end(client, reviews_job):
     for p in arms.values():
         assert p.interval.low <= p.score <= p.interval.high and p.num_eval == 60
     assert arms["encoder_frozen_bilstm"].examples_per_second > 0
+    # Every encoder option is priced on the one timed encoder, with its interval.
+    tuned = arms["encoder_finetuned"]
+    assert tuned.HasField("examples_per_second_interval")
+    iv = tuned.examples_per_second_interval
+    assert iv.low < tuned.examples_per_second < iv.high
+    assert arms["encoder_frozen_logreg"].examples_per_second <= tuned.examples_per_second
+    assert not arms["static_logreg"].HasField("examples_per_second_interval")
+    assert all(o.train_seconds_at_decision >= o.train_seconds for o in rec.options)
     # The three questions, with the options that answer them.
     d = rec.embedding_decision
     family = {arms[a].embedding: a for a in (d.evidence.arm, d.alternative.arm)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
+from ..numbers import throughput
 from ..v1 import advisor_pb2 as pb
 from .plots import METRIC_WORDS
 
@@ -36,8 +37,12 @@ def _option_row(o: pb.Option) -> list[object]:
         _pts(e.score),
         f"{_pts(e.interval.low)}-{_pts(e.interval.high)}",
         o.basis,
-        f"{o.examples_per_second:,.0f}",
+        throughput(
+            o.examples_per_second,
+            o.examples_per_second_interval if o.HasField("examples_per_second_interval") else None,
+        ),
         f"{o.train_seconds:,.1f}",
+        f"{o.train_seconds_at_decision:,.0f}",
     ]
 
 
@@ -116,7 +121,15 @@ def _options(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
         out += ["", f"## Options at {rec.decision_size:,} training examples", ""]
         out.append(
             _table(
-                ["option", "expected", "95% interval", "basis", "examples/s", "pilot training s"],
+                [
+                    "option",
+                    "expected",
+                    "95% interval",
+                    "basis",
+                    "examples/s (95% interval)",
+                    "pilot training s",
+                    f"training s at {rec.decision_size:,}",
+                ],
                 [_option_row(o) for o in rec.options],
             )
         )
@@ -147,7 +160,14 @@ def _pilots(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
                 _pts(p.score),
                 f"{_pts(p.interval.low)}-{_pts(p.interval.high)}",
                 " ".join(f"{c.size}:{_pts(c.score)}" for c in p.curve) or "-",
-                f"{p.examples_per_second:,.0f}" if p.examples_per_second else "-",
+                throughput(
+                    p.examples_per_second,
+                    p.examples_per_second_interval
+                    if p.HasField("examples_per_second_interval")
+                    else None,
+                )
+                if p.examples_per_second
+                else "-",
                 f"{p.peak_memory_mib:,.0f}" if p.peak_memory_mib else "-",
                 f"{p.logme:.3f}" if math.isfinite(p.logme) else "-",
             ]

@@ -229,6 +229,7 @@ class PilotResult(_Model):
     peak_memory_mib: float = 0.0
     logme: float = math.nan
     fit: CurveFit | None = None
+    examples_per_second_interval: Interval | None = None
 
 
 class BucketGap(_Model):
@@ -254,6 +255,8 @@ class Option(_Model):
     basis: str
     examples_per_second: float = 0.0
     train_seconds: float = 0.0
+    examples_per_second_interval: Interval | None = None
+    train_seconds_at_decision: float = 0.0
 
 
 class Decision(_Model):

@@ -127,3 +127,17 @@ def test_confidence_comes_from_the_paired_replicates_and_is_capped_for_extrapola
 def test_each_priority_has_its_documented_default_tolerance(priority, points):
     assert Preferences(priority).tolerance == pytest.approx(points / 100)
     assert Preferences(priority, tolerance_points=0.5).tolerance == pytest.approx(0.005)
+
+
+def test_a_cost_difference_inside_the_measurement_noise_is_a_tie():
+    """Two options 40% apart in measured throughput (beyond the 25% band) whose throughput
+    intervals overlap are equally cheap: the better score wins; apart, the cheaper one does."""
+    from dataclasses import replace
+
+    tuned = replace(TUNED, examples_per_second=120, speed_low=90, speed_high=160)
+    lr = replace(FROZEN_LR, expected=0.795, examples_per_second=170, speed_low=130, speed_high=220)
+    prefs = Preferences(Priority.BALANCED)
+    assert decide([tuned, lr], MAJORITY, prefs).pick is tuned  # overlapping: a tie, .80 wins
+    apart = replace(lr, speed_low=165, speed_high=175)
+    tight = replace(tuned, speed_low=115, speed_high=125)
+    assert decide([tight, apart], MAJORITY, prefs).pick is apart  # distinct: the cheaper wins

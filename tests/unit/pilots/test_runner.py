@@ -56,6 +56,15 @@ def test_every_registered_arm_runs_in_order_with_its_curve(tiny_encoder, toy_vec
             assert run.num_train == 120 and run.examples_per_second > 0
     tuned = outcome.runs[-1]
     assert tuned.arm == ENCODER_FINETUNED and [r.size for r in tuned.curve] == [120]
+    # One encoder, one price: the fine-tuned encoder pays the frozen encoder's timed throughput
+    # (its linear head adds nothing measurable), the frozen heads that plus their own time.
+    by_arm = {r.arm: r for r in outcome.runs}
+    low, high = tuned.examples_per_second_low, tuned.examples_per_second_high
+    assert 0 < low < tuned.examples_per_second < high
+    for frozen in ("encoder_frozen_logreg", "encoder_frozen_bilstm"):
+        r = by_arm[frozen]
+        assert r.examples_per_second <= tuned.examples_per_second
+        assert r.examples_per_second_low <= low and r.examples_per_second_high <= high
     assert "of up to 4 epochs" in outcome.runs[3].description  # the plan's head recipe
     fractions = [f for f, _ in reports]
     assert fractions == sorted(fractions) and reports[-1] == (1.0, "pilots done")

@@ -19,8 +19,10 @@ The rule, in order:
 4. **Best.** The option with the highest expected score.
 5. **Priority.** Among the options whose expected score is within the tolerance of the best
    (``accuracy``: 0 points, ``balanced``: 1, ``cost``: 3; ``tolerance`` overrides), pick the one
-   with the cheapest inference; options within 25% of that inference cost count as equally cheap,
-   and the one among them with the highest expected score is picked (then the least training time).
+   with the cheapest inference; options within 25% of that inference cost, or whose cost interval
+   overlaps its interval (the difference is inside the measurement noise: encoder options share
+   one timed encoder, ``pilots/cost.py``), count as equally cheap, and the one among them with the
+   highest expected score is picked (then the least training time).
 6. **Runner-up.** If the pick is not the best, the best (what more accuracy would cost). Otherwise
    the next option by expected score, preferring one that is a different choice (another embedding
    or the other side of fine-tune / freeze) over another head for the same choice.
@@ -92,6 +94,14 @@ def _cost(c: Candidate) -> float:
     return 1.0 / c.examples_per_second if c.examples_per_second > 0 else float("inf")
 
 
+def equally_cheap(c: Candidate, cheapest: Candidate) -> bool:
+    """``c`` costs no more than ``cheapest`` beyond the 25% band or the measurement noise (their
+    throughput intervals overlap)."""
+    if _cost(c) <= _cost(cheapest) * EQUALLY_CHEAP:
+        return True
+    return c.speed_high > 0 and cheapest.speed_low > 0 and c.speed_high >= cheapest.speed_low
+
+
 def lift_low(samples: np.ndarray, baseline: np.ndarray) -> float:
     """The low end of the paired 95% interval of ``samples - baseline``."""
     return float(np.quantile(samples - baseline, 0.025))
@@ -138,8 +148,8 @@ def decide(
     tol = prefs.tolerance
     best = max(eligible, key=lambda c: (c.expected, -_cost(c)))
     within = [c for c in eligible if best.expected - c.expected <= tol + 1e-12]
-    cheapest = min(_cost(c) for c in within)
-    cheap = [c for c in within if _cost(c) <= cheapest * EQUALLY_CHEAP]
+    cheapest = min(within, key=_cost)
+    cheap = [c for c in within if equally_cheap(c, cheapest)]
     pick = max(cheap, key=lambda c: (c.expected, -c.train_seconds))
     rest = sorted((c for c in eligible if c is not pick), key=lambda c: -c.expected)
     if pick is not best:

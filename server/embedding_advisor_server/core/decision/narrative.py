@@ -18,6 +18,20 @@ def points(x: float) -> str:
     return f"{x:g} point" + ("" if x == 1 else "s")
 
 
+def speed_of(a: Candidate, b: Candidate) -> str:
+    """How ``a``'s inference compares with ``b``'s, in words: as fast when their throughput
+    intervals overlap (the difference is measurement noise)."""
+    if (
+        a.speed_low > 0
+        and b.speed_low > 0
+        and a.speed_high >= b.speed_low
+        and b.speed_high >= a.speed_low
+    ):
+        if a.speed_high > a.speed_low or b.speed_high > b.speed_low:
+            return "as fast at inference within the measurement noise"
+    return speed(a.examples_per_second, b.examples_per_second)
+
+
 def speed(a: float, b: float) -> str:
     """How inference at ``a`` examples/s compares with ``b``, in words."""
     if a <= 0 or b <= 0:
@@ -82,7 +96,7 @@ def trade_off(
     return (
         f"Runner-up: {options[runner.arm].label}, expected {pts(runner.expected)} at {size:,} "
         f"examples: {diff * 100:+.1f} {metric} points, "
-        f"{speed(runner.examples_per_second, pick.examples_per_second)} "
+        f"{speed_of(runner, pick)} "
         f"({runner.examples_per_second:,.0f} vs {pick.examples_per_second:,.0f} examples/s), "
         f"pilot training {runner.train_seconds:,.0f} s vs {pick.train_seconds:,.0f} s."
     )

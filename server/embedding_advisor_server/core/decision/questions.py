@@ -11,7 +11,7 @@ from ..evidence.candidates import Candidate
 from ..evidence.metrics import interval
 from ..schema import Confidence, Decision, Embedding, Interval, Option
 from .decide import Preferences, confidence_level, paired_difference
-from .narrative import BASIS_NOTE, pts, speed
+from .narrative import BASIS_NOTE, pts, speed_of
 
 ANSWERS = {
     Embedding.CONTEXTUAL: "BERT-family encoder",
@@ -75,7 +75,7 @@ def embedding_decision(
             f"Embeddings: the best {ANSWERS[mine.embedding]} option ({options[mine.arm].label}) "
             f"is expected at {pts(mine.expected)} vs {pts(other.expected)} for the best "
             f"{ANSWERS[other.embedding]} option ({options[other.arm].label}), {diff * 100:+.1f} "
-            f"points, {speed(mine.examples_per_second, other.examples_per_second)}."
+            f"points, {speed_of(mine, other)}."
         )
     return _compare(ANSWERS[pick.embedding], mine, other, options, prefs, reason)
 

@@ -67,16 +67,22 @@ def _evidence(
     return _Evidence(size, pool, pilots, predicted)
 
 
-def _option(c: Candidate, label: str, expected) -> Option:
+def _option(c: Candidate, run: ArmRun, expected, size: int) -> Option:
+    """The wire form of a candidate; training time projected to the decision size ``size``."""
+    measured = c.speed_high > c.speed_low
     return Option(
         arm=c.arm,
         embedding=c.embedding,
         adaptation=Adaptation.FINE_TUNE if c.finetuned else Adaptation.FREEZE,
-        label=label,
+        label=run.label,
         expected=expected,
         basis=c.basis,
         examples_per_second=c.examples_per_second,
         train_seconds=c.train_seconds,
+        examples_per_second_interval=Interval(low=c.speed_low, high=c.speed_high)
+        if measured
+        else None,
+        train_seconds_at_decision=c.train_seconds * size / max(run.num_train, 1),
     )
 
 
@@ -139,7 +145,7 @@ def recommend(
         weights[: evidence.CURVE_ROUNDS],
     )
     cands = [c for c, _ in weighed]
-    options = {c.arm: _option(c, by_arm[c.arm].label, e) for c, e in weighed}
+    options = {c.arm: _option(c, by_arm[c.arm], e, ev.size) for c, e in weighed}
     verdict = decide(cands, by_arm[MAJORITY].evaluation.resampled(weights), prefs, ev.size, ev.pool)
     best_of = best_by_family(cands)
     gap, gap_iv = _legacy_gap(best_of, ev.pilots)

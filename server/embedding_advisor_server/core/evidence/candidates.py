@@ -41,6 +41,9 @@ class Candidate:
     samples: np.ndarray = field(repr=False)  # bootstrap replicates of the pilot score (paired)
     # Replicates of the expected score at the decision size (paired); None: use ``samples``.
     expected_samples: np.ndarray | None = field(default=None, repr=False)
+    # The inference throughput's 95% interval (equal to the rate where only one was measured).
+    speed_low: float = 0.0
+    speed_high: float = 0.0
 
     @property
     def choice(self) -> tuple[Embedding, bool]:
@@ -120,6 +123,8 @@ def candidates(
             basis=basis,
             examples_per_second=run.examples_per_second,
             train_seconds=run.train_seconds,
+            speed_low=run.examples_per_second_low or run.examples_per_second,
+            speed_high=run.examples_per_second_high or run.examples_per_second,
             samples=run.evaluation.resampled(weights),
             expected_samples=at_size,
         )

@@ -123,7 +123,18 @@ def pilot_result(
         featurize_seconds=run.featurize_seconds,
         train_seconds=run.train_seconds,
         examples_per_second=run.examples_per_second,
+        examples_per_second_interval=speed_interval(run),
     )
+
+
+def speed_interval(run: ArmRun) -> Interval | None:
+    """The 95% interval of the run's inference throughput; None where it was not measured."""
+    if (
+        run.examples_per_second_high <= 0
+        or run.examples_per_second_low == run.examples_per_second_high
+    ):
+        return None
+    return Interval(low=run.examples_per_second_low, high=run.examples_per_second_high)
 
 
 def _subset(e: Evaluation, idx: np.ndarray) -> Evaluation:

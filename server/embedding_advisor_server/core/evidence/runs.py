@@ -31,6 +31,9 @@ class ArmRun:
     featurize_seconds: float = 0.0
     train_seconds: float = 0.0
     examples_per_second: float = 0.0
+    # Its 95% interval (0, 0: not measured): timed batches resampled (``pilots/cost.py``).
+    examples_per_second_low: float = 0.0
+    examples_per_second_high: float = 0.0
     curve: list[CurveRun] = field(default_factory=list)
     peak_memory_mib: float = 0.0
     logme: float = math.nan  # LogME of the arm's pooled frozen features on the pool's labels

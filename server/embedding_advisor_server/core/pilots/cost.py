@@ -1,9 +1,14 @@
-"""Cost measurements of a pilot arm: peak resident memory while it runs."""
+"""Cost measurements of a pilot arm: peak resident memory while it runs, and inference
+throughput with its spread over timed batches."""
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 
 def rss_bytes() -> int:
@@ -44,3 +49,51 @@ class PeakMemory:
     @property
     def added_mib(self) -> float:
         return max(0, self.peak_bytes - self.start_bytes) / 2**20
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """Inference speed in examples/s with its 95% interval (``low``..``high``)."""
+
+    rate: float
+    low: float
+    high: float
+
+    @classmethod
+    def point(cls, rate: float) -> Throughput:
+        return cls(rate, rate, rate)
+
+    def plus_head(self, head_seconds_per_example: float) -> Throughput:
+        """This encoder with a head that adds ``head_seconds_per_example`` to each example."""
+
+        def per(rate: float) -> float:
+            return 1.0 / (1.0 / rate + head_seconds_per_example) if rate > 0 else 0.0
+
+        return Throughput(per(self.rate), per(self.low), per(self.high))
+
+    def fields(self) -> dict[str, float]:
+        """As ``ArmRun``'s fields."""
+        return {
+            "examples_per_second": self.rate,
+            "examples_per_second_low": self.low,
+            "examples_per_second_high": self.high,
+        }
+
+
+def throughput(
+    examples: Sequence[int], seconds: Sequence[float], rounds: int = 200, seed: int = 0
+) -> Throughput:
+    """Examples/s over timed batches (``examples[i]`` took ``seconds[i]``), with a 95% interval
+    from resampling the batches: what the machine's noise and the batches' mix of lengths leave
+    uncertain about the rate."""
+    n = np.asarray(examples, dtype=float)
+    t = np.asarray(seconds, dtype=float)
+    if not len(n) or t.sum() <= 0:
+        return Throughput.point(0.0)
+    rate = float(n.sum() / t.sum())
+    if len(n) < 2:
+        return Throughput.point(rate)
+    idx = np.random.default_rng(seed).integers(0, len(n), (rounds, len(n)))
+    rates = n[idx].sum(1) / np.maximum(t[idx].sum(1), 1e-12)
+    low, high = np.quantile(rates, [0.025, 0.975])
+    return Throughput(rate, float(low), float(high))

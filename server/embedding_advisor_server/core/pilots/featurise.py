@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
+
 from ..backends.precision import Resolved, resolve
 from ..data.dataset import Dataset
 from ..data.sampling import sample_indices
@@ -16,6 +18,7 @@ from ..evidence.metrics import bootstrap_weights
 from ..progress import Deadline, scaled
 from ..schema import Precision
 from .arms import ENCODER, INPUTS, NONE, RANDOM_VECTORS, STATIC_VECTORS
+from .cost import Throughput, throughput
 from .features import FeatureSet, measured, random_vectors, static_sequences
 from .plan import ENCODING_SHARE, MIN_CURVE_SIZE
 
@@ -72,6 +75,8 @@ class Featuriser:
         self.notes: list[str] = []
         self.pool = train
         self.rate = 0.0  # the encoder's examples per second
+        self.batches: list[int] = []  # examples per timed featurisation batch
+        self.batch_seconds: list[float] = []
         self.features: dict[str, FeatureSet] = {}
         self.logme: dict[str, float] = {}
         # Held-out replicates for the pruning bounds (``pruning.py``).
@@ -84,12 +89,26 @@ class Featuriser:
         report = scaled(self.report, *PHASES[phase])
         encoder = self.encoder
 
+        stamps = [time.perf_counter()]
+
         def on_batch(done: int, total: int) -> None:
+            stamps.append(time.perf_counter())
             report(done / total, f"{encoder.name}: encoding the {part} examples")
 
         features = encoder.word_features if self.tagging else encoder.sequence_features
         with self.precision.autocast():  # torch backends only; ONNX Runtime keeps its own
-            return [(f,) for f in features(data.inputs, self.check, on_batch)]
+            out = [(f,) for f in features(data.inputs, self.check, on_batch)]
+        # Every batch is full but the last: what each timed batch held.
+        size, n = encoder.batch_size, len(data)
+        self.batches += [min(size, n - i * size) for i in range(len(stamps) - 1)]
+        self.batch_seconds += list(np.diff(stamps))
+        return out
+
+    def encoder_cost(self) -> Throughput:
+        """The frozen encoder's inference throughput on its runtime and batch size, with its
+        spread over the timed batches of both featurisation passes: the price of every option
+        that runs this encoder (frozen or fine-tuned: the same architecture), heads aside."""
+        return throughput(self.batches, self.batch_seconds, seed=self.seed)
 
     def encoder_backend(self) -> str:
         """The frozen encoder's runtime in words, with torch's precision where it applies."""

@@ -32,10 +32,10 @@ from ..data.sampling import sample_indices
 from ..evidence.metrics import evaluate
 from ..evidence.runs import ArmRun, CurveRun
 from ..progress import Check, Deadline, OutOfTime, Report, scaled
-from ..schema import Budget
-from .arms import ARMS, ArmSpec, new_run
+from ..schema import Budget, Embedding
+from .arms import ARMS, ENCODER, ArmSpec, new_run
 from .arms import arm as arm_of
-from .cost import PeakMemory
+from .cost import PeakMemory, Throughput
 from .featurise import PHASES, Featuriser
 from .heads.base import HeadContext, HeadRun
 from .plan import FINETUNE_COST, Plan, curve_sizes
@@ -212,18 +212,29 @@ class _Pilots(Featuriser):
     def _curve_arm(self, spec: ArmSpec, steps: list[_Step], pool_size: int) -> ArmRun:
         features = self.features[spec.features]
         headline = steps[0]  # the pool size, seed 0 (``headlines``)
-        n = len(self.pool) + len(self.held_out)
-        # Inference cost: featurising one example, plus the head's share on the held-out set.
-        predict_seconds = max(headline.seconds - headline.run.train_seconds, 0.0)
-        per_example = features.seconds / n + predict_seconds / len(self.held_out)
         return self.arm_run(
             spec,
             headline,
             [d.run for d in steps],
             featurize_seconds=features.seconds,
-            examples_per_second=1.0 / per_example if per_example > 0 else 0.0,
             peak_memory_mib=max([features.peak_mib] + [d.peak_mib for d in steps]),
+            **self.price(spec, headline).fields(),
         )
+
+    def price(self, spec: ArmSpec, headline: _Step) -> Throughput:
+        """Inference throughput of ``spec`` as deployed: an option that runs the encoder (frozen
+        or fine-tuned: one architecture) pays the encoder's measured throughput on its runtime
+        (``encoder_cost``), the same for all of them, plus its own head's time per example on
+        the held-out set (a fine-tuned encoder's linear head: nothing measurable); the others
+        pay their featurisation of the pool and held-out examples plus the head's time."""
+        head = headline.predict_seconds / len(self.held_out)
+        if spec.features == ENCODER:
+            return self.encoder_cost().plus_head(head)
+        if spec.family is Embedding.CONTEXTUAL:  # fine-tuned: the encoder and a linear layer
+            return self.encoder_cost()
+        features = self.features[spec.features]
+        per_example = features.seconds / (len(self.pool) + len(self.held_out)) + head
+        return Throughput.point(1.0 / per_example if per_example > 0 else 0.0)
 
     def finetune_steps(
         self, spec: ArmSpec, sizes: list[int], decision_size: int
@@ -302,10 +313,8 @@ class _Pilots(Featuriser):
             spec,
             headline,
             [d.run for d in done],
-            examples_per_second=len(self.held_out) / headline.predict_seconds
-            if headline.predict_seconds
-            else 0.0,
             peak_memory_mib=max(d.peak_mib for d in done),
+            **self.price(spec, headline).fields(),
         )
 
 
