@@ -7,13 +7,19 @@ recommend), per arm (featurisation, head, peak memory), the learning curves and 
 option. Datasets: the shipped example, and the shared datasets named on the command line
 (default: a short-text, a pair and a tagging set). ``--budget quick|standard|thorough`` picks the
 pilot budget (default: the server's, quick); results go to advise_walltime[_BUDGET].json.
+``--before FILE``: the results file of the same benchmark run just before on an older commit (its
+own checkout), kept under ``before`` with each dataset's wall-time ratio, so that one results
+file holds both sides of a change measured on one machine in one sitting. ``--only-example``:
+the shipped example alone.
 
-    .venv/bin/python benchmarks/advise_walltime.py [--budget NAME] [NAME ...]
+    .venv/bin/python benchmarks/advise_walltime.py [--budget NAME] [--before FILE] [NAME ...]
 """
 
 from __future__ import annotations
 
+import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,10 +37,12 @@ SHARED = ROOT.parent / "shared" / "datasets"
 RESULTS = ROOT / "benchmarks" / "results" / "advise_walltime.json"
 
 
-def main(names: list[str], budget: str | None = None) -> None:
+def main(
+    names: list[str], budget: str | None = None, before: Path | None = None, only_example=False
+) -> None:
     results = RESULTS.with_name(f"advise_walltime_{budget}.json") if budget else RESULTS
     targets = [("example/movie_reviews", ROOT / "examples" / "movie_reviews.jsonl", None)]
-    for name in names or ["tweets_sentiment", "mrpc", "wnut16"]:
+    for name in [] if only_example else names or ["tweets_sentiment", "mrpc", "wnut16"]:
         folder = SHARED / name
         if folder.is_dir():
             targets.append((name, folder / "train.jsonl", folder / "test.jsonl"))
@@ -114,21 +122,47 @@ def main(names: list[str], budget: str | None = None) -> None:
                 )
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak_mib:.0f} MiB")
-    results_file.write(
-        results,
-        {
-            "budget": budget or "server default (quick)",
-            "peak_rss_mib": round(peak_mib),
-            "runs": rows,
-        },
-    )
+    payload = {
+        "budget": budget or "server default (quick)",
+        "peak_rss_mib": round(peak_mib),
+        "runs": rows,
+    }
+    if before is not None:
+        old = json.loads(before.read_text())
+        walls = {r["dataset"]: r["wall_seconds"] for r in rows}
+        payload["before"] = {
+            "commit": old.get("commit", ""),
+            "runs": old["runs"],
+            "speedup": {
+                r["dataset"]: round(r["wall_seconds"] / walls[r["dataset"]], 2)
+                for r in old["runs"]
+                if r["dataset"] in walls
+            },
+        }
+        print(f"speed-up over the earlier commit: {payload['before']['speedup']}")
+    payload["commit"] = _commit()
+    results_file.write(results, payload)
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+        return out.stdout.strip()
+    except OSError:
+        return ""
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    chosen = None
-    if "--budget" in args:
-        i = args.index("--budget")
-        chosen = args[i + 1]
-        del args[i : i + 2]
-    main(args, chosen)
+    flags: dict[str, str | None] = {"--budget": None, "--before": None}
+    for flag in flags:
+        if flag in args:
+            i = args.index(flag)
+            flags[flag] = args[i + 1]
+            del args[i : i + 2]
+    example_only = "--only-example" in args
+    args = [a for a in args if a != "--only-example"]
+    earlier = Path(flags["--before"]) if flags["--before"] else None
+    main(args, flags["--budget"], earlier, example_only)

@@ -92,7 +92,7 @@ class OnnxEncoder(Encoder):
         threads: int | None = None,
         **kwargs,
     ) -> None:
-        super().__init__(path, **kwargs)
+        super().__init__(path, device="cpu", **kwargs)  # torch only exports; ORT runs it
         import onnxruntime as ort
 
         self.quantize = quantize

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..progress import Check
+from . import precision
 from .bundled import ENCODER_NAME, default_encoder_path
 from .checks import bad_option
 from .hub import transformers
@@ -22,7 +23,10 @@ OnBatch = Callable[[int, int], None]  # (batches done, batches in all)
 class Encoder:
     """A Hugging Face encoder that turns texts into features (no training here)."""
 
-    def __init__(self, path: Path, max_length: int = 256, batch_size: int = 32) -> None:
+    def __init__(
+        self, path: Path, max_length: int = 256, batch_size: int = 32, device: str | None = None
+    ) -> None:
+        """``device``: where torch runs the forward pass (None: the GPU when torch sees one)."""
         import torch
 
         hf = transformers()
@@ -35,13 +39,14 @@ class Encoder:
             self.model = hf.AutoModel.from_pretrained(path)
         except Exception as exc:  # a broken directory: say which and why
             raise bad_option("encoder", f"cannot load the encoder from {path}: {exc}") from exc
-        self.model.eval()
+        self.device = device or precision.device()
+        self.model.eval().to(self.device)
         self.path = path
         self.name = path.name if path != default_encoder_path() else ENCODER_NAME
         self.dim = int(self.model.config.hidden_size)
         self.max_length = min(max_length, getattr(self.tokenizer, "model_max_length", max_length))
         self.batch_size = batch_size
-        self.backend = "torch eager"
+        self.backend = "torch eager" if self.device == "cpu" else f"torch eager on {self.device}"
         self._torch = torch
 
     def _batches(self, lengths: Sequence[int]) -> list[np.ndarray]:
@@ -53,8 +58,9 @@ class Encoder:
         """Last hidden states (batch, pieces, dim) of one tokenised batch: torch eager here."""
         torch = self._torch
         with torch.inference_mode():
-            feed = {k: torch.from_numpy(v) for k, v in enc.items()}
-            return self.model(**feed).last_hidden_state.float().numpy()  # bf16 under autocast
+            feed = {k: torch.from_numpy(v).to(self.device) for k, v in enc.items()}
+            states = self.model(**feed).last_hidden_state
+            return states.float().cpu().numpy()  # float32 also under bf16 autocast
 
     def _encode(self, *args, **kwargs) -> dict[str, np.ndarray]:
         return self.tokenizer(
