@@ -119,6 +119,8 @@ def test_advise_text_classification_end_to_end(client, reviews_job):
     for p in arms.values():
         assert p.interval.low <= p.score <= p.interval.high and p.num_eval == 60
     assert arms["encoder_frozen_bilstm"].examples_per_second > 0
+    # The precision torch computed in, and why (this machine's pick under the default, auto).
+    assert rec.precision.split()[0] in {"fp32", "bf16"} and "(" in rec.precision
     # Every encoder option is priced on the one timed encoder, with its interval.
     tuned = arms["encoder_finetuned"]
     assert tuned.HasField("examples_per_second_interval")

@@ -54,7 +54,7 @@ class StageProgress:
 
 
 class OutOfTime(Exception):
-    """Raised by a ``Deadline``'s check once the job's budget in seconds is spent."""
+    """Raised by a check once the job's budget in seconds (``Deadline``) is spent."""
 
 
 @dataclass(frozen=True)
@@ -68,16 +68,3 @@ class Deadline:
     def after(cls, seconds: float) -> Deadline | None:
         """The deadline ``seconds`` from now; None for no budget (0)."""
         return cls(time.monotonic() + seconds, seconds) if seconds > 0 else None
-
-    def left(self) -> float:
-        return self.at - time.monotonic()
-
-    def check(self, check: Check) -> Check:
-        """``check``, and also raises ``OutOfTime`` once the deadline has passed."""
-
-        def both() -> None:
-            check()
-            if time.monotonic() > self.at:
-                raise OutOfTime(f"the {self.seconds:g}-second budget is spent")
-
-        return both
