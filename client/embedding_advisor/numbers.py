@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from .v1 import advisor_pb2 as pb
 
-
-def throughput(rate: float, interval: pb.Interval | None) -> str:
-    """Examples/s, with its 95% interval where it was measured: ``154 (140-170)``."""
-    if interval is None:
+def throughput(result) -> str:
+    """A ``PilotResult``'s or ``Option``'s examples/s, with its 95% interval where it was
+    measured: ``154 (140-170)``."""
+    rate = result.examples_per_second
+    if not result.HasField("examples_per_second_interval"):
         return f"{rate:,.0f}"
+    interval = result.examples_per_second_interval
     return f"{rate:,.0f} ({interval.low:,.0f}-{interval.high:,.0f})"

@@ -57,16 +57,12 @@ def _extrapolated(e: pb.Extrapolation) -> str:
 
 def _option(o: pb.Option) -> str:
     e = o.expected
-    speed = throughput(
-        o.examples_per_second,
-        o.examples_per_second_interval if o.HasField("examples_per_second_interval") else None,
-    )
     trained = (
         f", ~{o.train_seconds_at_decision:,.0f} s to train" if o.train_seconds_at_decision else ""
     )
     return (
         f"{escape(o.label)}: {100 * e.score:.1f} [{100 * e.interval.low:.1f}, "
-        f"{100 * e.interval.high:.1f}] ({o.basis}), {speed} examples/s{trained}"
+        f"{100 * e.interval.high:.1f}] ({o.basis}), {throughput(o)} examples/s{trained}"
     )
 
 
@@ -145,14 +141,7 @@ def render(rec: pb.Recommendation, console: Console) -> None:
             f"{100 * p.interval.low:.1f}-{100 * p.interval.high:.1f}",
             " ".join(f"{100 * c.score:.0f}" for c in p.curve) or "-",
             _extrapolated(p.at_full_size) if p.HasField("at_full_size") else "-",
-            throughput(
-                p.examples_per_second,
-                p.examples_per_second_interval
-                if p.HasField("examples_per_second_interval")
-                else None,
-            )
-            if p.examples_per_second
-            else "-",
+            throughput(p) if p.examples_per_second else "-",
         )
     console.print(table)
     for p in rec.pilots:

@@ -37,10 +37,7 @@ def _option_row(o: pb.Option) -> list[object]:
         _pts(e.score),
         f"{_pts(e.interval.low)}-{_pts(e.interval.high)}",
         o.basis,
-        throughput(
-            o.examples_per_second,
-            o.examples_per_second_interval if o.HasField("examples_per_second_interval") else None,
-        ),
+        throughput(o),
         f"{o.train_seconds:,.1f}",
         f"{o.train_seconds_at_decision:,.0f}",
     ]
@@ -160,14 +157,7 @@ def _pilots(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
                 _pts(p.score),
                 f"{_pts(p.interval.low)}-{_pts(p.interval.high)}",
                 " ".join(f"{c.size}:{_pts(c.score)}" for c in p.curve) or "-",
-                throughput(
-                    p.examples_per_second,
-                    p.examples_per_second_interval
-                    if p.HasField("examples_per_second_interval")
-                    else None,
-                )
-                if p.examples_per_second
-                else "-",
+                throughput(p) if p.examples_per_second else "-",
                 f"{p.peak_memory_mib:,.0f}" if p.peak_memory_mib else "-",
                 f"{p.logme:.3f}" if math.isfinite(p.logme) else "-",
             ]

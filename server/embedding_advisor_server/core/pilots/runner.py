@@ -299,8 +299,10 @@ class _Pilots(Featuriser):
         steps = self.finetune_steps(spec, sizes, decision_size)
         done = self.tune(spec, steps[:1], "finetune") if done is None else done
         extra = steps[1:]
-        arms = (rivals or {}) | ({spec.id: self.bounds(spec, done, decision_size)} if done else {})
-        why = settled(spec.id, arms) if done and extra else ""
+        why = ""
+        if done and extra:
+            arms = (rivals or {}) | {spec.id: self.bounds(spec, done, decision_size)}
+            why = settled(spec.id, arms)
         if why:
             self.notes.append(f"{spec.id}: no runs below {steps[0][0]} examples, since {why}.")
         elif extra:  # also when the headline could not run: a smaller size may still fit
