@@ -10,7 +10,7 @@ pilot budget (default: the server's, quick); results go to advise_walltime[_BUDG
 ``--before FILE``: the results file of the same benchmark run just before on an older commit (its
 own checkout), kept under ``before`` with each dataset's wall-time ratio, so that one results
 file holds both sides of a change measured on one machine in one sitting. ``--only-example``:
-the shipped example alone.
+the shipped example alone (results in advise_walltime[_BUDGET]_example.json).
 
     .venv/bin/python benchmarks/advise_walltime.py [--budget NAME] [--before FILE] [NAME ...]
 """
@@ -40,7 +40,10 @@ RESULTS = ROOT / "benchmarks" / "results" / "advise_walltime.json"
 def main(
     names: list[str], budget: str | None = None, before: Path | None = None, only_example=False
 ) -> None:
-    results = RESULTS.with_name(f"advise_walltime_{budget}.json") if budget else RESULTS
+    stem = (
+        "advise_walltime" + (f"_{budget}" if budget else "") + ("_example" if only_example else "")
+    )
+    results = RESULTS.with_name(f"{stem}.json")
     targets = [("example/movie_reviews", ROOT / "examples" / "movie_reviews.jsonl", None)]
     for name in [] if only_example else names or ["tweets_sentiment", "mrpc", "wnut16"]:
         folder = SHARED / name
@@ -53,73 +56,7 @@ def main(
         settings = ServerSettings(host="127.0.0.1", port=0, data_dir=Path(data_dir))
         with AdvisorServer(settings) as server, AdvisorClient(server.target) as client:
             for name, train, test in targets:
-                t0 = time.perf_counter()
-                marks: list[tuple[float, str]] = []
-                rec = client.advise(
-                    train,
-                    test_path=test,
-                    advice_options=options(budget=budget),
-                    on_progress=lambda p, marks=marks: marks.append((time.perf_counter(), p.stage)),
-                )
-                wall = time.perf_counter() - t0
-                stages: dict[str, float] = {}
-                ends = [when for when, _ in marks[1:]] + [t0 + wall]
-                for (when, stage), end in zip(marks, ends, strict=True):
-                    stages[stage] = round(stages.get(stage, 0.0) + end - when, 2)
-                pilots = {p.arm: p for p in rec.pilots}
-                enc = pilots["encoder_frozen_bilstm"]
-                row = {
-                    "dataset": name,
-                    "train_examples": rec.profile.num_train,
-                    "test_examples": rec.profile.num_test,
-                    "pilot_train": enc.num_train,
-                    "pilot_eval": enc.num_eval,
-                    "wall_seconds": round(wall, 2),
-                    "encoder_examples_per_second": round(enc.examples_per_second, 1),
-                    "static_examples_per_second": round(
-                        pilots["static_bilstm"].examples_per_second, 1
-                    ),
-                    "metric": rec.metric,
-                    "scores": {arm: round(p.score, 4) for arm, p in pilots.items()},
-                    "curves": {
-                        arm: [[c.size, round(c.score, 4), c.seeds] for c in p.curve]
-                        for arm, p in pilots.items()
-                        if p.curve
-                    },
-                    "at_full_size": {
-                        arm: round(p.at_full_size.score, 4)
-                        for arm, p in pilots.items()
-                        if p.HasField("at_full_size") and p.at_full_size.fitted
-                    },
-                    "arm_seconds": {
-                        arm: {
-                            "featurize": round(p.featurize_seconds, 2),
-                            "head_at_pool_size": round(p.train_seconds, 2),
-                            "peak_memory_mib": round(p.peak_memory_mib, 1),
-                        }
-                        for arm, p in pilots.items()
-                        if p.curve
-                    },
-                    "stage_seconds": stages,
-                    "advice": pb.Embedding.Name(rec.embedding),
-                    "choice": rec.choice.arm,
-                    "runner_up": rec.runner_up.arm,
-                    "confidence": pb.Confidence.Name(rec.confidence),
-                    "logme": {
-                        arm: round(p.logme, 4)
-                        for arm, p in pilots.items()
-                        if p.logme == p.logme  # not NaN
-                    },
-                    "logme_rank_correlation": round(rec.logme_rank_correlation, 3),
-                }
-                rows.append(row)
-                print(
-                    f"{name:24s} {row['train_examples']:>6} train  {wall:7.1f}s  "
-                    f"encoder {row['encoder_examples_per_second']:7.1f} ex/s  "
-                    f"{rec.metric} "
-                    + " ".join(f"{a}={s:.3f}" for a, s in row["scores"].items())
-                    + f"  -> {row['choice']} ({row['confidence']})"
-                )
+                rows.append(measure(client, name, train, test, budget))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak_mib:.0f} MiB")
     payload = {
@@ -142,6 +79,75 @@ def main(
         print(f"speed-up over the earlier commit: {payload['before']['speedup']}")
     payload["commit"] = _commit()
     results_file.write(results, payload)
+
+
+def measure(client: AdvisorClient, name: str, train: Path, test: Path | None, budget=None) -> dict:
+    """One advice run through ``client``: its wall time, stages, pilots and pick; prints a line."""
+    t0 = time.perf_counter()
+    marks: list[tuple[float, str]] = []
+    rec = client.advise(
+        train,
+        test_path=test,
+        advice_options=options(budget=budget),
+        on_progress=lambda p, marks=marks: marks.append((time.perf_counter(), p.stage)),
+    )
+    wall = time.perf_counter() - t0
+    stages: dict[str, float] = {}
+    ends = [when for when, _ in marks[1:]] + [t0 + wall]
+    for (when, stage), end in zip(marks, ends, strict=True):
+        stages[stage] = round(stages.get(stage, 0.0) + end - when, 2)
+    pilots = {p.arm: p for p in rec.pilots}
+    enc = pilots["encoder_frozen_bilstm"]
+    row = {
+        "dataset": name,
+        "train_examples": rec.profile.num_train,
+        "test_examples": rec.profile.num_test,
+        "pilot_train": enc.num_train,
+        "pilot_eval": enc.num_eval,
+        "wall_seconds": round(wall, 2),
+        "encoder_examples_per_second": round(enc.examples_per_second, 1),
+        "static_examples_per_second": round(pilots["static_bilstm"].examples_per_second, 1),
+        "metric": rec.metric,
+        "scores": {arm: round(p.score, 4) for arm, p in pilots.items()},
+        "curves": {
+            arm: [[c.size, round(c.score, 4), c.seeds] for c in p.curve]
+            for arm, p in pilots.items()
+            if p.curve
+        },
+        "at_full_size": {
+            arm: round(p.at_full_size.score, 4)
+            for arm, p in pilots.items()
+            if p.HasField("at_full_size") and p.at_full_size.fitted
+        },
+        "arm_seconds": {
+            arm: {
+                "featurize": round(p.featurize_seconds, 2),
+                "head_at_pool_size": round(p.train_seconds, 2),
+                "peak_memory_mib": round(p.peak_memory_mib, 1),
+            }
+            for arm, p in pilots.items()
+            if p.curve
+        },
+        "stage_seconds": stages,
+        "advice": pb.Embedding.Name(rec.embedding),
+        "choice": rec.choice.arm,
+        "runner_up": rec.runner_up.arm,
+        "confidence": pb.Confidence.Name(rec.confidence),
+        "logme": {
+            arm: round(p.logme, 4)
+            for arm, p in pilots.items()
+            if p.logme == p.logme  # not NaN
+        },
+        "logme_rank_correlation": round(rec.logme_rank_correlation, 3),
+    }
+    print(
+        f"{name:24s} {row['train_examples']:>6} train  {wall:7.1f}s  "
+        f"encoder {row['encoder_examples_per_second']:7.1f} ex/s  "
+        f"{rec.metric} "
+        + " ".join(f"{a}={s:.3f}" for a, s in row["scores"].items())
+        + f"  -> {row['choice']} ({row['confidence']})"
+    )
+    return row
 
 
 def _commit() -> str:
