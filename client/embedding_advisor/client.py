@@ -103,11 +103,13 @@ def options(
     min_examples_per_second: float | None = None,
     max_latency_ms: float | None = None,
     precision: str | None = None,
+    transductive: bool = False,
 ) -> pb.AdviceOptions:
     """Build ``AdviceOptions``; ``None`` leaves the server's default. ``feature_backend``:
     ``onnx-fp32``, ``onnx-int8`` or ``torch``; ``budget``: ``quick``, ``standard`` or
     ``thorough``; ``priority``: ``accuracy``, ``balanced`` or ``cost``; ``precision``: ``auto``,
-    ``fp32`` or ``bf16``."""
+    ``fp32`` or ``bf16``; ``transductive``: task-adaptive pretraining may read the held-out
+    inputs too."""
     return pb.AdviceOptions(
         priority=_enum(pb.Priority, "PRIORITY_", "priority", priority),
         tolerance_points=tolerance_points,
@@ -126,6 +128,7 @@ def options(
         test_fraction=test_fraction or 0.0,
         max_train_examples=max_train_examples or 0,
         max_eval_examples=max_eval_examples or 0,
+        transductive=transductive,
     )
 
 

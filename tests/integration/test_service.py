@@ -139,7 +139,17 @@ def test_advise_text_classification_end_to_end(client, reviews_job):
     assert rec.choice.arm != rec.runner_up.arm and rec.decision_size == 5000
     assert rec.confidence != pb.CONFIDENCE_UNSPECIFIED and rec.priority == pb.PRIORITY_BALANCED
     assert rec.adaptation_decision.answer in {"fine-tune", "freeze"}
-    assert rec.pretraining.kind != pb.PRETRAINING_UNSPECIFIED and not rec.pretraining.measured
+    # Continued pretraining, measured: the quick budget's TAPT pilot, paired with fine-tuning.
+    pre, t = rec.pretraining, rec.pretraining.tapt
+    assert pre.measured and pre.HasField("tapt") and t.num_train == 240 and t.mlm_texts == 240
+    assert t.gain == pytest.approx(t.adapted_score - t.base_score) and not t.transductive
+    assert t.gain_interval.low <= t.gain <= t.gain_interval.high and t.noise
+    assert t.base_score == pytest.approx(arms["encoder_finetuned"].score)
+    assert t.held_out_mlm_loss_before > 0 and t.held_out_mlm_loss_after > 0 and t.mlm_steps > 0
+    contextual = rec.embedding == pb.EMBEDDING_CONTEXTUAL
+    pays = contextual and t.gain_interval.low > 0
+    assert pre.kind == (pb.PRETRAINING_TAPT if pays else pb.PRETRAINING_NONE)
+    assert bool(pre.recipe) == pays and bool(pre.dapt_projection) == contextual
     expected = [o.expected.score for o in rec.options]
     assert expected == sorted(expected, reverse=True) and len(expected) == len(ARMS) - 1
     # LogME sits next to the frozen-feature pilots, with its rank correlation to their scores.

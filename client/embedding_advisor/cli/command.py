@@ -123,6 +123,14 @@ def advise(
             show_default=server_default("precision"),
         ),
     ] = None,
+    transductive: Annotated[
+        bool,
+        typer.Option(
+            "--transductive",
+            help="let task-adaptive pretraining read the held-out examples' texts too (never "
+            "their labels); off: only the training texts",
+        ),
+    ] = False,
     budget_seconds: Annotated[
         float | None,
         typer.Option(
@@ -184,6 +192,7 @@ def advise(
         feature_backend=backend.value if backend else None,
         budget=budget.value if budget else None,
         precision=precision.value if precision else None,
+        transductive=transductive,
         budget_seconds=budget_seconds,
         target_size=target_size,
         priority=priority.value if priority else None,

@@ -89,12 +89,22 @@ def _decisions(rec: pb.Recommendation, console: Console) -> None:
     ):
         gain = f" ({100 * d.gain:+.1f} points)" if d.HasField("alternative") else ""
         console.print(f"  {name:<10} {escape(d.answer)}{gain}", highlight=False)
-    kind = pb.Pretraining.Name(rec.pretraining.kind).removeprefix("PRETRAINING_")
+    pre = rec.pretraining
+    kind = pb.Pretraining.Name(pre.kind).removeprefix("PRETRAINING_")
+    if pre.HasField("tapt"):
+        t = pre.tapt
+        evidence = (
+            f" (TAPT measured on {t.num_train:,} examples: {100 * t.gain:+.1f} points "
+            f"[{100 * t.gain_interval.low:+.1f}, {100 * t.gain_interval.high:+.1f}])"
+        )
+    else:
+        evidence = "" if pre.measured else " (unmeasured: from domain signals only)"
     console.print(
-        f"  pretraining {kind.replace('_', '+').replace('NONE', 'none')}"
-        + ("" if rec.pretraining.measured else " (unmeasured: from domain signals only)"),
+        f"  pretraining {kind.replace('_', '+').replace('NONE', 'none')}{evidence}",
         highlight=False,
     )
+    if pre.HasField("tapt"):
+        console.print(f"             {escape(pre.reason)}", highlight=False)
     for line in rec.excluded:
         console.print(f"  [yellow]set aside:[/yellow] {escape(line)}", highlight=False)
 

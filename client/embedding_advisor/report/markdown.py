@@ -88,9 +88,9 @@ def _decision(rec: pb.Recommendation) -> list[str]:
             [
                 "Continued pretraining",
                 f"**{kind.replace('NONE', 'none')}**",
-                "measured" if pre.measured else "unmeasured: domain signals only",
-                "-",
-                "-",
+                "measured (TAPT pilot)" if pre.measured else "unmeasured: domain signals only",
+                "none" if pre.HasField("tapt") else "-",
+                _tapt_gain(pre) if pre.HasField("tapt") else "-",
                 "-",
             ]
         )
@@ -108,8 +108,18 @@ def _decision(rec: pb.Recommendation) -> list[str]:
         if pre.reason:
             out.append(f"- **Continued pretraining:** {pre.reason}")
             out += [f"  - {s}" for s in pre.signals]
+        if pre.recipe:
+            out.append(f"- **Full-scale recipe:** {pre.recipe}")
+        if pre.dapt_projection:
+            out.append(f"- **Domain-adaptive pretraining:** {pre.dapt_projection}")
         out += [f"- Set aside: {x}" for x in rec.excluded]
     return out
+
+
+def _tapt_gain(pre) -> str:
+    t = pre.tapt
+    low, high = t.gain_interval.low, t.gain_interval.high
+    return f"{100 * t.gain:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]"
 
 
 def _options(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:

@@ -141,6 +141,17 @@ class Pipeline:
         report(0.75, f"loading the encoder ({backend.value})")
         return self.resources.frozen_encoder(self._encoder(options), backend.value)
 
+    def _probe(self, options: AdviceOptions):
+        """The encoder's masked-LM probe for the TAPT pilot (loaded by the profile, so cached),
+        or None when it has none or was not loaded."""
+        path = self._encoder(options)
+        if not self.resources.mlm_ready(path):
+            return None
+        try:
+            return self.resources.mlm(path)
+        except MLMUnavailable:
+            return None
+
     def advise(
         self,
         dataset_id: str,
@@ -201,6 +212,8 @@ class Pipeline:
             decision_size=options.target_size or len(splits.train),
             precision=computes_in,
             deadline=deadline,
+            probe=self._probe(options),
+            transductive=options.transductive,
         )
         stage["recommend"](0.0, "weighing the evidence")
         advice = recommend(
@@ -215,6 +228,7 @@ class Pipeline:
             notes=notes + outcome.notes,
             seed=options.seed,
             prefs=preferences(options),
+            pretraining=outcome.pretraining,
         )
         return advice.model_copy(update={"precision": computes_in.describe()})
 

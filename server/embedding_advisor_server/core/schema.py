@@ -110,6 +110,7 @@ class AdviceOptions(_Model):
     min_examples_per_second: float = Field(0.0, ge=0.0)
     max_latency_ms: float = Field(0.0, ge=0.0)
     precision: Precision = Precision.UNSPECIFIED
+    transductive: bool = False
 
 
 class DatasetInfo(_Model):
@@ -269,11 +270,33 @@ class Decision(_Model):
     reason: str = ""
 
 
+class PretrainingPilot(_Model):
+    num_train: int
+    base_score: float
+    adapted_score: float
+    gain: float
+    gain_interval: Interval
+    noise: str = ""
+    held_out_mlm_loss_before: float = 0.0
+    held_out_mlm_loss_after: float = 0.0
+    mlm_seconds: float = 0.0
+    mlm_epochs: int = 0
+    mlm_steps: int = 0
+    mlm_texts: int = 0
+    mlm_pieces: int = 0
+    finetune_seconds: float = 0.0
+    recipe: str = ""
+    transductive: bool = False
+
+
 class PretrainingAdvice(_Model):
     kind: PretrainingKind
     measured: bool = False
     reason: str = ""
     signals: list[str] = []
+    tapt: PretrainingPilot | None = None
+    dapt_projection: str = ""
+    recipe: str = ""
 
 
 class Recommendation(_Model):

@@ -33,18 +33,21 @@ def test_the_registry_names_each_arm_once_and_completely():
     assert [s.family for s in baselines] == [Embedding.UNSPECIFIED]
     for spec in ARMS:
         assert arm(spec.id) is spec
-        assert spec.features in SOURCES and spec.schedule in {"once", "curve", "finetune"}
+        assert spec.features in SOURCES
+        assert spec.schedule in {"once", "curve", "finetune", "tapt"}
         assert spec.short_label and "{" not in spec.label_for("ENC", "VEC")
         assert not spec.borrows_curve_of or spec.borrows_curve_of in BY_ID
         if spec.schedule != "once":
             assert spec.family is not Embedding.UNSPECIFIED
             assert spec.adaptation is not Adaptation.UNSPECIFIED
-        assert (spec.adaptation is Adaptation.FINE_TUNE) == (spec.schedule == "finetune")
+        tuned = spec.schedule in {"finetune", "tapt"}
+        assert (spec.adaptation is Adaptation.FINE_TUNE) == tuned
 
 
 def test_labels_name_the_encoder_and_vectors_they_stand_for():
     labels = {s.id: s.label_for("MiniLM", "GloVe") for s in ARMS}
     assert labels["encoder_finetuned"] == "fine-tuned MiniLM"
+    assert labels["encoder_tapt_finetuned"] == ("fine-tuned MiniLM after task-adaptive pretraining")
     assert labels["static_bilstm"] == "GloVe + BiLSTM"
     assert all("{" not in label for label in labels.values())
 

@@ -23,6 +23,7 @@ so the profile reports both losses and the advice reads their difference, never 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -144,6 +145,14 @@ class MLMProbe:
             state = {k: v for k, v in self.model.state_dict().items() if k in trainable}
             saved = {"state": state, "reference_loss": self.reference_loss.__dict__}
             write_atomically(cache, lambda tmp: torch.save(saved, tmp))
+
+    def with_model(self, model) -> MLMProbe:
+        """The same probe (tokenizer, masking, reference loss) scoring with ``model``, e.g. an
+        adapted copy of this probe's model (``adapt/continued.py``)."""
+        probe = copy.copy(self)
+        probe.model = model.eval()
+        probe.head = next((getattr(model, n) for n in HEAD_MODULES if hasattr(model, n)), None)
+        return probe
 
     def _masked(self, inputs: Sequence[tuple[str, ...]], seed: int):
         """Batches of (encoding, mask of the masked positions, their true ids)."""

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..evidence import evidence
+from ..evidence.adaptation import Gain, PretrainingRun, paired_gain
 from ..evidence.candidates import Candidate, Predictions, candidates
 from ..evidence.metrics import interval
 from ..evidence.runs import ArmRun
-from ..pilots.arms import ENCODER_FROZEN, MAJORITY, RANDOM, STATIC
+from ..pilots.arms import ENCODER_FINETUNED, ENCODER_FROZEN, MAJORITY, RANDOM, STATIC
 from ..schema import (
     Adaptation,
     BucketedGap,
@@ -29,6 +30,8 @@ from . import narrative
 from .decide import Preferences, Verdict, decide
 from .pretraining import advise_pretraining
 from .questions import adaptation_decision, best_by_family, embedding_decision
+
+NOTHING_LEARNED_HINT = "Check the labels, add data, or give the pilots more examples (--max-train)."
 
 
 @dataclass
@@ -131,6 +134,7 @@ def recommend(
     notes: list[str] | None = None,
     seed: int = 0,
     prefs: Preferences | None = None,
+    pretraining: list[PretrainingRun] | None = None,
 ) -> Recommendation:
     prefs = prefs or Preferences()
     by_arm = {r.arm: r for r in runs}
@@ -177,11 +181,7 @@ def recommend(
         return Recommendation(
             embedding=Embedding.UNSPECIFIED,
             headline=narrative.nothing_learned(p_major, metric),
-            reasons=[
-                scores,
-                "Check the labels, add data, or give the pilots more examples (--max-train).",
-                *notes_end,
-            ],
+            reasons=[scores, NOTHING_LEARNED_HINT, *notes_end],
             anything_learned=False,
             **common,
         )
@@ -197,7 +197,24 @@ def recommend(
         common,
         [scores],
         notes_end,
+        _tapt_gain(pretraining or [], runs, weights, seed),
     )
+
+
+def _tapt_gain(
+    pretraining: list[PretrainingRun], runs: list[ArmRun], weights: np.ndarray, seed: int
+) -> tuple[PretrainingRun, Gain] | None:
+    """The TAPT pilot and its paired gain; the training noise from fine-tuning's own seeds, else
+    the largest any arm measured (``evidence.training_noise``)."""
+    run = next((r for r in pretraining if r.kind == "tapt"), None)
+    if run is None:
+        return None
+    tuned = [r for r in runs if r.arm == ENCODER_FINETUNED]
+    noise, source = evidence.training_noise(tuned), "fine-tuning's own seeds"
+    if noise is None:
+        noise = evidence.training_noise(runs)
+        source = "the largest seed-to-seed spread of any arm (fine-tuning ran one seed per size)"
+    return run, paired_gain(run, weights, noise, source, seed)
 
 
 def _advised(
@@ -212,6 +229,7 @@ def _advised(
     common: dict,
     scores: list[str],
     notes_end: list[str],
+    tapt: tuple[PretrainingRun, Gain] | None = None,
 ) -> Recommendation:
     """The recommendation when the rule picked an option: the three questions and the reasons."""
     pick, runner = verdict.pick, verdict.runner_up
@@ -237,7 +255,9 @@ def _advised(
         trade_off=trade_off,
         embedding_decision=emb,
         adaptation_decision=adapt,
-        pretraining=advise_pretraining(profile.domain, pick.embedding is Embedding.CONTEXTUAL),
+        pretraining=advise_pretraining(
+            profile.domain, pick.embedding is Embedding.CONTEXTUAL, tapt, profile.num_train
+        ),
         excluded=[f"{options[arm].label}: {why}" for arm, why in verdict.excluded.items()],
         **common,
     )

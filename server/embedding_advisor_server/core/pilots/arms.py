@@ -9,7 +9,9 @@ al. 2019: fine-tuning needs only a minimal head). The majority-class baseline is
 option must clear.
 
 How an arm is trained (``schedule``): ``curve``, at every learning-curve size and seed; ``finetune``,
-at the budget's largest sizes only (it is the costly arm); ``once``, at the pool size.
+at the budget's largest sizes only (it is the costly arm); ``once``, at the pool size; ``tapt``,
+fine-tuning again from the weights that task-adaptive pretraining left (``tapt.py``): evidence for
+the continued-pretraining question, paired with the fine-tuned arm's run, not an option of its own.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ STATIC = "static_bilstm"
 RANDOM = "random_bilstm"
 ENCODER_FROZEN = "encoder_frozen_bilstm"
 ENCODER_FINETUNED = "encoder_finetuned"
+ENCODER_TAPT = "encoder_tapt_finetuned"
 
 # Feature sources
 ENCODER, STATIC_VECTORS, RANDOM_VECTORS, INPUTS, NONE = "encoder", "static", "random", "inputs", ""
@@ -46,7 +49,7 @@ class ArmSpec:
     features: str  # the feature source
     head: HeadFactory
     pooled: bool = False  # the head reads the pooled view of the features
-    schedule: str = "curve"  # "curve", "finetune" or "once"
+    schedule: str = "curve"  # "curve", "finetune", "once" or "tapt"
     # With a single size, the expected score borrows this arm's fitted gain (evidence/candidates).
     borrows_curve_of: str = ""
 
@@ -122,6 +125,16 @@ ARMS: tuple[ArmSpec, ...] = (
         FineTuneHead.for_context,
         schedule="finetune",
         borrows_curve_of=ENCODER_FROZEN,
+    ),
+    ArmSpec(
+        ENCODER_TAPT,
+        Embedding.CONTEXTUAL,
+        Adaptation.FINE_TUNE,
+        "fine-tuned {encoder} after task-adaptive pretraining",
+        "TAPT+fine-tuned",
+        INPUTS,
+        FineTuneHead.for_context,
+        schedule="tapt",
     ),
 )
 BY_ID = {spec.id: spec for spec in ARMS}

@@ -28,10 +28,11 @@ PHASES = {
     "vectors": (0.13, 0.15),
     "pool": (0.15, 0.45),
     "logme": (0.46, 0.47),
-    "headlines": (0.47, 0.57),
-    "finetune": (0.57, 0.82),
-    "curves": (0.82, 0.9),
-    "finetune_rest": (0.9, 0.98),
+    "headlines": (0.47, 0.55),
+    "finetune": (0.55, 0.72),
+    "curves": (0.72, 0.78),
+    "finetune_rest": (0.78, 0.85),
+    "tapt": (0.85, 0.99),
 }
 
 

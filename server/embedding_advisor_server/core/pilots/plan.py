@@ -1,10 +1,11 @@
 """How much the pilots do: the budget presets (learning-curve sizes, seeds, fine-tuning's sizes,
-seeds and recipe grid) and a deadline in seconds."""
+seeds and recipe grid, the TAPT pilot's masked-LM recipe) and a deadline in seconds."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from ..adapt.continued import MLMRecipe
 from ..config import PipelineDefaults
 from ..schema import Budget
 from .heads.bilstm import BiLSTMRecipe
@@ -31,6 +32,8 @@ class Plan:
     finetune: FineTuneRecipe = field(default_factory=FineTuneRecipe)
     finetune_seeds: int = 1
     bilstm: BiLSTMRecipe = field(default_factory=BiLSTMRecipe)
+    # Task-adaptive pretraining's masked-LM recipe (None: no TAPT pilot; the presets have one)
+    tapt: MLMRecipe | None = None
 
     @classmethod
     def of(cls, budget: Budget, seconds: float = 0.0) -> Plan:
@@ -47,13 +50,18 @@ class Plan:
 
 PRESETS = {
     Budget.QUICK: Plan(
-        3, 2, finetune_points=2, finetune=FineTuneRecipe((1e-4,), max_epochs=2, min_steps=120)
+        3,
+        2,
+        finetune_points=2,
+        finetune=FineTuneRecipe((1e-4,), max_epochs=2, min_steps=120),
+        tapt=MLMRecipe(max_epochs=1),
     ),
     Budget.STANDARD: Plan(
         4,
         2,
         finetune_points=2,
         finetune=FineTuneRecipe((5e-5, 1e-4), max_epochs=3, min_steps=120),
+        tapt=MLMRecipe(max_epochs=3),
     ),
     Budget.THOROUGH: Plan(
         5,
@@ -61,6 +69,7 @@ PRESETS = {
         finetune_points=3,
         finetune=FineTuneRecipe((3e-5, 5e-5, 1e-4), max_epochs=5, min_steps=200),
         finetune_seeds=2,
+        tapt=MLMRecipe(max_epochs=5, patience=2),
     ),
 }
 

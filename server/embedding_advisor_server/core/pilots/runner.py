@@ -29,23 +29,26 @@ from ..backends.torch_encoder import Encoder
 from ..backends.vectors import StaticVectors
 from ..data.dataset import Dataset
 from ..data.sampling import sample_indices
+from ..evidence.adaptation import PretrainingRun
 from ..evidence.metrics import evaluate
 from ..evidence.runs import ArmRun, CurveRun
 from ..progress import Check, Deadline, OutOfTime, Report, scaled
 from ..schema import Budget, Embedding
-from .arms import ARMS, ENCODER, ArmSpec, new_run
+from .arms import ARMS, ENCODER, ENCODER_FINETUNED, ArmSpec, new_run
 from .arms import arm as arm_of
 from .cost import PeakMemory, Throughput
 from .featurise import PHASES, Featuriser
 from .heads.base import HeadContext, HeadRun
 from .plan import FINETUNE_COST, Plan, curve_sizes
 from .pruning import Bounds, bounds, dominated, settled
+from .tapt import tapt_pilot
 
 
 @dataclass
 class Outcome:
     runs: list[ArmRun]
     notes: list[str] = field(default_factory=list)
+    pretraining: list[PretrainingRun] = field(default_factory=list)  # TAPT (``tapt.py``)
 
 
 @dataclass
@@ -333,9 +336,13 @@ def run_pilots(
     decision_size: int = 0,
     precision: Resolved | None = None,
     deadline: Deadline | None = None,
+    probe=None,
+    transductive: bool = False,
 ) -> Outcome:
-    """Every registered arm's pilot runs. ``decision_size``: the size the advice is for (0: the
-    training set given); fine-tuning's smaller sizes run only when it is beyond the pool.
+    """Every registered arm's pilot runs, then the TAPT pilot (``probe``: the encoder's
+    masked-LM probe; ``transductive``: its texts include the held-out inputs). ``decision_size``:
+    the size the advice is for (0: the training set given); fine-tuning's smaller sizes run only
+    when it is beyond the pool.
     ``precision``: what torch computes in (None: fp32). ``deadline``: the job's hard cap (None:
     the plan's seconds from now, if any); arms that could not run are named in the notes."""
     pilots = _Pilots(
@@ -377,6 +384,8 @@ def run_pilots(
         run = pilots.fine_tune(spec, sizes, decision, others, headline[spec.id])
         if run is not None:
             runs.append(run)
+    base = next((r for r in runs if r.arm == ENCODER_FINETUNED), None)
+    tapt = tapt_pilot(pilots, base, probe, transductive)
     if pilots.unafforded:
         pilots.notes.append(
             "Not measured, the budget ran out first: "
@@ -384,4 +393,4 @@ def run_pilots(
             + "."
         )
     report(1.0, "pilots done")
-    return Outcome(runs, pilots.notes)
+    return Outcome(runs, pilots.notes, [tapt] if tapt else [])

@@ -1,0 +1,134 @@
+"""The TAPT pilot on real datasets: what it measured, what it cost, and whether the answer to the
+continued-pretraining question changed from the old rule of thumb (the projection from the
+domain signals, which said TAPT whenever an encoder is advised).
+
+For each shared dataset (default: aclsum_sentences, a science set; mrpc, pairs; wnut16,
+tagging; bbc_news, the news set, only on request: with its long articles one advice run took
+over half an hour at a 1,000-example pool on 2 cores) it advises on the training file with its
+test file, as a user would, through one embedded server (quick budget unless ``--budget``;
+``--max-train N`` caps the pilot pool, default 1,000). It prints and writes
+(benchmarks/results/tapt_pilot.json) the fine-tuned scores without and with TAPT, the gain and
+its interval, where the training noise came from, the held-out masked-LM loss before and after,
+the masked-LM seconds and steps, the wall time of the whole advice, the answer and the
+projection's answer.
+
+    .venv/bin/python benchmarks/tapt_pilot.py [--budget NAME] [--max-train N] [NAME ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import results_file
+from advise_walltime import RESULTS, SHARED, _commit
+
+from embedding_advisor import AdvisorClient, options
+from embedding_advisor.v1 import advisor_pb2 as pb
+from embedding_advisor_server.app import AdvisorServer
+from embedding_advisor_server.convert import from_proto
+from embedding_advisor_server.core.decision.pretraining import advise_pretraining
+from embedding_advisor_server.core.schema import DomainShift
+from embedding_advisor_server.settings import ServerSettings
+
+DEFAULT = ["aclsum_sentences", "mrpc", "wnut16"]
+
+
+def _kind(value: int) -> str:
+    return pb.Pretraining.Name(value).removeprefix("PRETRAINING_").lower()
+
+
+def measure(client: AdvisorClient, name: str, budget: str | None, max_train: int) -> dict | None:
+    folder = SHARED / name
+    if not (folder / "train.jsonl").is_file():
+        print(f"skipping {name}: not found under {SHARED}")
+        return None
+    test = folder / "test.jsonl"
+    t0 = time.perf_counter()
+    rec = client.advise(
+        folder / "train.jsonl",
+        test_path=test if test.is_file() else None,
+        advice_options=options(budget=budget, max_train_examples=max_train, seed=0),
+    )
+    wall = time.perf_counter() - t0
+    pre = rec.pretraining
+    contextual = rec.embedding == pb.EMBEDDING_CONTEXTUAL
+    domain = from_proto(rec.profile.domain, DomainShift) if rec.profile.HasField("domain") else None
+    projected = advise_pretraining(domain, contextual).kind.value
+    row = {
+        "dataset": name,
+        "train_examples": rec.profile.num_train,
+        "metric": rec.metric,
+        "wall_seconds": round(wall, 1),
+        "pick": rec.choice.arm,
+        "answer": _kind(pre.kind),
+        "measured": pre.measured,
+        "projected_answer": projected,
+        "changed": _kind(pre.kind) != projected,
+        "notes": [n for n in rec.pilot_notes if "pretraining" in n],
+    }
+    if pre.HasField("tapt"):
+        t = pre.tapt
+        row["tapt"] = {
+            "num_train": t.num_train,
+            "base_score": round(t.base_score, 4),
+            "adapted_score": round(t.adapted_score, 4),
+            "gain_points": round(100 * t.gain, 2),
+            "gain_interval_points": [
+                round(100 * t.gain_interval.low, 2),
+                round(100 * t.gain_interval.high, 2),
+            ],
+            "noise": t.noise,
+            "held_out_mlm_loss": [
+                round(t.held_out_mlm_loss_before, 3),
+                round(t.held_out_mlm_loss_after, 3),
+            ],
+            "mlm_seconds": round(t.mlm_seconds, 1),
+            "mlm_steps": t.mlm_steps,
+            "mlm_epochs_kept": t.mlm_epochs,
+            "finetune_seconds": round(t.finetune_seconds, 1),
+            "recipe": t.recipe,
+        }
+        g, iv = row["tapt"]["gain_points"], row["tapt"]["gain_interval_points"]
+        print(
+            f"{name:18s} {row['metric']} {100 * t.base_score:.1f} -> {100 * t.adapted_score:.1f}"
+            f" gain {g:+.1f} [{iv[0]:+.1f}, {iv[1]:+.1f}]  MLM {t.mlm_seconds:.0f} s, "
+            f"loss {t.held_out_mlm_loss_before:.2f}->{t.held_out_mlm_loss_after:.2f}  "
+            f"answer {row['answer']} (projection: {projected})  wall {wall:.0f} s"
+        )
+    else:
+        print(f"{name:18s} no TAPT pilot: {row['notes']}  answer {row['answer']}")
+    return row
+
+
+def main(names: list[str], budget: str | None, max_train: int) -> None:
+    rows = []
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = ServerSettings(host="127.0.0.1", port=0, data_dir=Path(data_dir))
+        with AdvisorServer(settings) as server, AdvisorClient(server.target) as client:
+            for name in names or DEFAULT:
+                row = measure(client, name, budget, max_train)
+                if row:
+                    rows.append(row)
+    results_file.write(
+        RESULTS.with_name("tapt_pilot" + (f"_{budget}" if budget else "") + ".json"),
+        {
+            "budget": budget or "server default (quick)",
+            "max_train_examples": max_train,
+            "runs": rows,
+            "commit": _commit(),
+        },
+    )
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    flags = {"--budget": None, "--max-train": "1000"}
+    for flag in flags:
+        if flag in args:
+            i = args.index(flag)
+            flags[flag] = args[i + 1]
+            del args[i : i + 2]
+    main(args, flags["--budget"], int(flags["--max-train"] or 1000))

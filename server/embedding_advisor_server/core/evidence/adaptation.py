@@ -1,0 +1,71 @@
+"""A continued-pretraining pilot's evidence: the same fine-tuning run from the original and from
+the adapted weights (same training sample, seed and recipe), and the gain between them.
+
+The gain's 95% interval is paired: each bootstrap replicate re-weights the held-out examples the
+same way for both runs, so what the examples share cancels. It also carries training noise (the
+seed-to-seed spread of one run, ``curves.Noise``): two single runs differ by that noise even with
+no gain at all, so each replicate adds the difference of two draws. The noise comes from
+fine-tuning's own seeds when it ran several, else the largest seed noise any arm measured
+(``evidence.training_noise``), else none (then the interval says so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .curves import Noise
+from .metrics import Evaluation, interval
+
+
+@dataclass
+class PretrainingRun:
+    """One continued-pretraining pilot (``pilots/tapt.py``)."""
+
+    kind: str  # "tapt" or "dapt"
+    size: int  # fine-tuning examples of both runs
+    seed: int
+    base: Evaluation  # fine-tuned from the original weights
+    adapted: Evaluation  # fine-tuned from the adapted weights
+    mlm_seconds: float
+    finetune_seconds: float
+    mlm_epochs: int
+    mlm_steps: int
+    mlm_texts: int
+    mlm_pieces: int  # per epoch
+    recipe: str  # the masked-LM recipe in words
+    dev_loss_before: float  # masked-LM loss on the pilot's own dev slice of the texts
+    dev_loss_after: float
+    held_out_loss_before: float  # ... and on the held-out task text (never trained on unless
+    held_out_loss_after: float  # transductive)
+    transductive: bool = False
+    learning_rate: float = 0.0  # the masked-LM rate, for the full-scale recipe
+    batch_size: int = 0
+    max_length: int = 0
+
+
+@dataclass(frozen=True)
+class Gain:
+    point: float
+    low: float
+    high: float
+    noise: str  # where the training noise came from, in words ("" = none assumed)
+
+
+def paired_gain(
+    run: PretrainingRun,
+    weights: np.ndarray,
+    noise: Noise | None,
+    noise_source: str = "",
+    seed: int = 0,
+) -> Gain:
+    """The adapted run's score minus the base run's, with its paired 95% interval (module doc)."""
+    point = run.adapted.score() - run.base.score()
+    samples = run.adapted.resampled(weights) - run.base.resampled(weights)
+    if noise is not None:
+        rng = np.random.default_rng(seed)
+        spread = float(noise.spread(run.size))
+        samples = samples + rng.normal(size=samples.shape) * spread * np.sqrt(2.0)
+    low, high = interval(samples)
+    return Gain(point, min(low, point), max(high, point), noise_source if noise else "")

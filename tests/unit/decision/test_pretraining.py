@@ -1,0 +1,108 @@
+"""The continued-pretraining answer on synthetic TAPT evidence: the paired gain and its interval,
+TAPT only when the interval lies above zero, none when it covers zero or lies below (saying
+which), none without an encoder, and the projection labelled as one when no pilot ran."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embedding_advisor_server.core.decision.pretraining import advise_pretraining
+from embedding_advisor_server.core.evidence.adaptation import PretrainingRun, paired_gain
+from embedding_advisor_server.core.evidence.curves import Noise
+from embedding_advisor_server.core.evidence.metrics import accuracy, bootstrap_weights
+from embedding_advisor_server.core.schema import DomainShift, PretrainingKind
+
+N = 400
+TRUTH = np.array(["pos"] * 200 + ["neg"] * 200)
+WEIGHTS = bootstrap_weights(N, 500, 0)
+
+
+def right_on(rows) -> np.ndarray:
+    right = np.zeros(N, bool)
+    right[list(rows)] = True
+    return np.where(right, TRUTH, np.where(TRUTH == "pos", "neg", "pos"))
+
+
+def tapt(base_right: range, adapted_right: range) -> PretrainingRun:
+    return PretrainingRun(
+        kind="tapt",
+        size=1000,
+        seed=0,
+        base=accuracy(TRUTH, right_on(base_right)),
+        adapted=accuracy(TRUTH, right_on(adapted_right)),
+        mlm_seconds=40.0,
+        finetune_seconds=70.0,
+        mlm_epochs=1,
+        mlm_steps=30,
+        mlm_texts=1000,
+        mlm_pieces=40_000,
+        recipe="lr 0.0001, batches of 32",
+        dev_loss_before=6.1,
+        dev_loss_after=4.2,
+        held_out_loss_before=6.0,
+        held_out_loss_after=4.5,
+        learning_rate=1e-4,
+        batch_size=32,
+        max_length=128,
+    )
+
+
+DOMAIN = DomainShift(
+    reference="English Wikipedia sample",
+    unigram_overlap=0.35,
+    unigram_overlap_ceiling=0.5,
+    unigram_similarity=0.7,
+    overlap_top_k=10000,
+    overlap_tokens=50000,
+    mlm_loss=7.8,
+    reference_mlm_loss=7.5,
+)
+
+
+def test_the_gain_is_paired_and_widened_by_training_noise():
+    run = tapt(range(300), range(320))  # the adapted run is right wherever the base is, and more
+    alone = paired_gain(run, WEIGHTS, None)
+    assert alone.point == pytest.approx(0.05) and alone.noise == ""
+    # Paired: only the 20 examples that differ vary, so the interval is tight and above zero.
+    assert 0.025 < alone.low < 0.05 < alone.high < 0.075  # unpaired: about +-0.06
+    noisy = paired_gain(run, WEIGHTS, Noise(1.0, 4), "seeds")  # sd 1/sqrt(1000) per run
+    assert noisy.low < alone.low and noisy.high > alone.high and noisy.noise == "seeds"
+    assert noisy.low < 0  # two runs' noise swamps a 5-point gain at this scale
+
+
+def test_a_gain_above_zero_advises_tapt_with_a_full_scale_recipe():
+    run = tapt(range(300), range(320))
+    advice = advise_pretraining(DOMAIN, True, (run, paired_gain(run, WEIGHTS, None)), 8000)
+    assert advice.kind is PretrainingKind.TAPT and advice.measured
+    assert "+5.0 points" in advice.reason and "lies above zero" in advice.reason
+    assert advice.tapt.gain == pytest.approx(0.05) and advice.tapt.num_train == 1000
+    assert advice.tapt.held_out_mlm_loss_after == 4.5
+    # 8,000 texts, 100 epochs of 256: 32 steps an epoch.
+    assert "8,000 training texts" in advice.recipe and "3,200 steps" in advice.recipe
+    assert advice.dapt_projection.startswith("Projection, not measured")
+
+
+@pytest.mark.parametrize(
+    ("adapted", "words"),
+    [(range(302), "covers zero: no gain shown"), (range(250), "lies below zero: it hurt")],
+)
+def test_a_gain_that_covers_zero_or_hurts_advises_none(adapted, words):
+    run = tapt(range(300), adapted)
+    advice = advise_pretraining(DOMAIN, True, (run, paired_gain(run, WEIGHTS, None)))
+    assert advice.kind is PretrainingKind.NONE and advice.measured and words in advice.reason
+    assert advice.recipe == ""
+
+
+def test_no_encoder_no_pretraining_even_when_measured():
+    run = tapt(range(300), range(320))
+    advice = advise_pretraining(DOMAIN, False, (run, paired_gain(run, WEIGHTS, None)))
+    assert advice.kind is PretrainingKind.NONE and "no encoder" in advice.reason
+    assert advice.tapt.gain == pytest.approx(0.05) and advice.dapt_projection == ""
+
+
+def test_without_a_pilot_the_answer_is_a_labelled_projection():
+    advice = advise_pretraining(DOMAIN, True)
+    assert not advice.measured and advice.tapt is None
+    assert advice.reason.startswith("Not measured") and "projection" in advice.reason
+    assert "Shi & Lipani" in advice.reason
