@@ -66,12 +66,7 @@ def _decision(rec: pb.Recommendation) -> list[str]:
             ("Fine-tune or freeze", rec.adaptation_decision),
         ):
             alt = d.alternative.label if d.HasField("alternative") else "-"
-            gain = (
-                f"{100 * d.gain:+.1f} ({100 * d.gain_interval.low:+.1f} to "
-                f"{100 * d.gain_interval.high:+.1f})"
-                if d.HasField("alternative")
-                else "-"
-            )
+            gain = _gain(d.gain, d.gain_interval) if d.HasField("alternative") else "-"
             rows.append(
                 [
                     question,
@@ -90,7 +85,7 @@ def _decision(rec: pb.Recommendation) -> list[str]:
                 f"**{kind.replace('NONE', 'none')}**",
                 "measured (TAPT pilot)" if pre.measured else "unmeasured: domain signals only",
                 "none" if pre.HasField("tapt") else "-",
-                _tapt_gain(pre) if pre.HasField("tapt") else "-",
+                _gain(pre.tapt.gain, pre.tapt.gain_interval) if pre.HasField("tapt") else "-",
                 "-",
             ]
         )
@@ -116,10 +111,9 @@ def _decision(rec: pb.Recommendation) -> list[str]:
     return out
 
 
-def _tapt_gain(pre) -> str:
-    t = pre.tapt
-    low, high = t.gain_interval.low, t.gain_interval.high
-    return f"{100 * t.gain:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]"
+def _gain(gain: float, interval: pb.Interval) -> str:
+    """A gain (a fraction) in signed points with its interval: ``+3.8 (+1.2 to +6.4)``."""
+    return f"{100 * gain:+.1f} ({100 * interval.low:+.1f} to {100 * interval.high:+.1f})"
 
 
 def _options(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
@@ -214,10 +208,8 @@ def _where_it_helps(rec: pb.Recommendation, images: dict[str, str]) -> list[str]
                 METRIC_WORDS.get(g.profile_metric, g.profile_metric),
                 names.get(g.versus, g.versus),
                 f"{g.median:.3g}",
-                f"{100 * g.low.gap:+.1f} ({100 * g.low.interval.low:+.1f} to "
-                f"{100 * g.low.interval.high:+.1f}), n={g.low.examples}",
-                f"{100 * g.high.gap:+.1f} ({100 * g.high.interval.low:+.1f} to "
-                f"{100 * g.high.interval.high:+.1f}), n={g.high.examples}",
+                f"{_gain(g.low.gap, g.low.interval)}, n={g.low.examples}",
+                f"{_gain(g.high.gap, g.high.interval)}, n={g.high.examples}",
             ]
             for g in rec.bucketed_gaps
         ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from embedding_advisor_server.core.adapt.continued import MLMRecipe
 from embedding_advisor_server.core.decision.pretraining import advise_pretraining
 from embedding_advisor_server.core.evidence.adaptation import PretrainingRun, paired_gain
 from embedding_advisor_server.core.evidence.curves import Noise
@@ -37,14 +38,11 @@ def tapt(base_right: range, adapted_right: range) -> PretrainingRun:
         mlm_steps=30,
         mlm_texts=1000,
         mlm_pieces=40_000,
-        recipe="lr 0.0001, batches of 32",
+        recipe=MLMRecipe(),
         dev_loss_before=6.1,
         dev_loss_after=4.2,
         held_out_loss_before=6.0,
         held_out_loss_after=4.5,
-        learning_rate=1e-4,
-        batch_size=32,
-        max_length=128,
     )
 
 

@@ -60,7 +60,7 @@ def test_tapt_pairs_with_the_fine_tuning_headline(mlm_parts, toy_vectors):
     assert run.dev_loss_after <= run.dev_loss_before
     assert run.held_out_loss_before > 0 and run.held_out_loss_after > 0
     assert run.mlm_seconds > 0 and run.finetune_seconds > 0
-    assert "up to 2 epoch(s)" in run.recipe
+    assert "up to 2 epoch(s)" in run.recipe.describe()
 
     wider = pilots(encoder, toy_vectors, probe, transductive=True).pretraining[0]
     assert wider.mlm_texts == 160 and wider.transductive

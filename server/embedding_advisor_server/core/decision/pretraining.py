@@ -91,7 +91,7 @@ def pilot_message(run: PretrainingRun, gain: Gain) -> PretrainingPilot:
         mlm_texts=run.mlm_texts,
         mlm_pieces=run.mlm_pieces,
         finetune_seconds=run.finetune_seconds,
-        recipe=run.recipe,
+        recipe=run.recipe.describe(),
         transductive=run.transductive,
     )
 
@@ -100,17 +100,16 @@ def full_recipe(run: PretrainingRun, train_texts: int) -> str:
     """Gururangan et al.'s TAPT at full scale on ``train_texts`` texts, with the steps and the
     hours this machine would take at the pilot's measured masked-LM speed."""
     steps = FULL_TAPT_EPOCHS * math.ceil(train_texts / FULL_TAPT_BATCH)
-    pieces_per_text = run.mlm_pieces / max(run.mlm_texts, 1)
+    pieces = FULL_TAPT_EPOCHS * train_texts * run.mlm_pieces / max(run.mlm_texts, 1)
     rate = run.mlm_pieces * max(run.mlm_epochs, 1) / max(run.mlm_seconds, 1e-6)
-    hours = FULL_TAPT_EPOCHS * train_texts * pieces_per_text / rate / 3600
     return (
         f"Masked-LM training on the task's {train_texts:,} training texts (labels unused): "
         f"{FULL_TAPT_EPOCHS} epochs or until the masked-LM loss on a held-out slice stops "
         f"falling, batches of {FULL_TAPT_BATCH} (accumulate gradients), lr "
-        f"{run.learning_rate:g} with 6% warm-up and linear decay, 15% masking, "
-        f"{run.max_length} pieces max: {steps:,} steps, about "
-        f"{FULL_TAPT_EPOCHS * train_texts * pieces_per_text / 1e6:,.1f} M pieces; at the "
-        f"pilot's {rate:,.0f} pieces/s that is ~{hours:.1f} h on this machine (GPU time not "
+        f"{run.recipe.learning_rate:g} with 6% warm-up and linear decay, 15% masking, "
+        f"{run.recipe.max_length} pieces max: {steps:,} steps, about {pieces / 1e6:,.1f} M "
+        f"pieces; at the pilot's {rate:,.0f} pieces/s that is ~{pieces / rate / 3600:.1f} h on "
+        "this machine (GPU time not "
         "measured). Then fine-tune from the adapted weights with the advised recipe."
     )
 

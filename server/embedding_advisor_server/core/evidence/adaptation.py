@@ -12,11 +12,15 @@ fine-tuning's own seeds when it ran several, else the largest seed noise any arm
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .curves import Noise
 from .metrics import Evaluation, interval
+
+if TYPE_CHECKING:
+    from ..adapt.continued import MLMRecipe
 
 
 @dataclass
@@ -34,15 +38,12 @@ class PretrainingRun:
     mlm_steps: int
     mlm_texts: int
     mlm_pieces: int  # per epoch
-    recipe: str  # the masked-LM recipe in words
+    recipe: MLMRecipe  # the masked-LM recipe the pilot ran
     dev_loss_before: float  # masked-LM loss on the pilot's own dev slice of the texts
     dev_loss_after: float
     held_out_loss_before: float  # ... and on the held-out task text (never trained on unless
     held_out_loss_after: float  # transductive)
     transductive: bool = False
-    learning_rate: float = 0.0  # the masked-LM rate, for the full-scale recipe
-    batch_size: int = 0
-    max_length: int = 0
 
 
 @dataclass(frozen=True)

@@ -47,13 +47,11 @@ def tapt_pilot(pilots, base: ArmRun | None, probe, transductive: bool = False):
         return None
     assert base is not None
     headline = min((r for r in base.curve if r.size == base.num_train), key=lambda r: r.seed)
-    texts = texts_of(pilots.pool.inputs, pilots.tagging)
-    if transductive:
-        texts += texts_of(pilots.held_out.inputs, pilots.tagging)
+    held_texts = texts_of(pilots.held_out.inputs, pilots.tagging)
+    texts = texts_of(pilots.pool.inputs, pilots.tagging) + (held_texts if transductive else [])
     if not _affordable(pilots, len(texts), headline.size):
         return None
     report = scaled(pilots.report, *PHASES["tapt"])
-    held_texts = texts_of(pilots.held_out.inputs, pilots.tagging)
     try:
         before = probe.loss(held_texts, seed=pilots.seed, check=pilots.hard_check)
         adapted = continue_pretraining(
@@ -99,15 +97,12 @@ def tapt_pilot(pilots, base: ArmRun | None, probe, transductive: bool = False):
         mlm_steps=adapted.steps,
         mlm_texts=adapted.texts,
         mlm_pieces=adapted.pieces,
-        recipe=recipe.describe(),
+        recipe=recipe,
         dev_loss_before=adapted.dev_loss_before,
         dev_loss_after=adapted.dev_loss_after,
         held_out_loss_before=before.mean,
         held_out_loss_after=after.mean,
         transductive=transductive,
-        learning_rate=recipe.learning_rate,
-        batch_size=recipe.batch_size,
-        max_length=recipe.max_length,
     )
 
 
