@@ -47,6 +47,7 @@ def test_the_dev_loss_falls_and_the_original_is_untouched(mlm, mlm_dir):
     )
     assert adapted.dev_loss_after < adapted.dev_loss_before - 0.5
     assert adapted.epochs >= 1 and adapted.steps > 0 and adapted.texts == 120
+    assert adapted.epochs_run == 4  # patience 4: every epoch trained
     assert adapted.pieces > 0 and adapted.seconds > 0
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in original.items())
     assert not any(k.startswith("cls.") for k in adapted.state)  # the encoder's weights only
@@ -68,6 +69,7 @@ def test_no_epoch_that_beats_the_start_keeps_the_start(mlm):
         model, tokenizer, TEXTS, recipe, resolve(Precision.FP32), 0, no_check
     )
     assert adapted.epochs == 0 and adapted.dev_loss_after == adapted.dev_loss_before
+    assert adapted.epochs_run == 1  # patience 1: the first epoch that did not help stops it
     key = "bert.embeddings.word_embeddings.weight"
     assert torch.equal(adapted.model.state_dict()[key], model.state_dict()[key])
 

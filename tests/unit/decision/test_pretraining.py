@@ -4,6 +4,8 @@ which), none without an encoder, and the projection labelled as one when no pilo
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -35,6 +37,7 @@ def tapt(base_right: range, adapted_right: range) -> PretrainingRun:
         mlm_seconds=40.0,
         finetune_seconds=70.0,
         mlm_epochs=1,
+        mlm_epochs_run=1,
         mlm_steps=30,
         mlm_texts=1000,
         mlm_pieces=40_000,
@@ -79,6 +82,15 @@ def test_a_gain_above_zero_advises_tapt_with_a_full_scale_recipe():
     # 8,000 texts, 100 epochs of 256: 32 steps an epoch.
     assert "8,000 training texts" in advice.recipe and "3,200 steps" in advice.recipe
     assert advice.dapt_projection.startswith("Projection, not measured")
+
+
+def test_the_full_run_is_priced_at_the_pieces_the_pilot_trained_per_second():
+    # Early stopping kept none of the two epochs it trained: 80,000 pieces in 40 s.
+    run = replace(tapt(range(300), range(320)), mlm_epochs=0, mlm_epochs_run=2)
+    advice = advise_pretraining(DOMAIN, True, (run, paired_gain(run, WEIGHTS, None)), 8000)
+    # 8,000 texts x 40 pieces x 100 epochs = 32 M pieces, at 2,000 pieces/s: 4.4 h.
+    assert "32.0 M pieces" in advice.recipe and "2,000 pieces/s" in advice.recipe
+    assert "~4.4 h on this machine" in advice.recipe
 
 
 @pytest.mark.parametrize(

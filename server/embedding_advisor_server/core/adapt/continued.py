@@ -58,6 +58,7 @@ class Adapted:
     model: object = field(repr=False)
     state: dict = field(repr=False)
     epochs: int  # the epoch kept (0: none beat the start)
+    epochs_run: int  # epochs trained (early stopping may keep an earlier one)
     steps: int
     seconds: float
     texts: int  # texts trained on
@@ -144,8 +145,9 @@ def continue_pretraining(
     before = trainer.dev_loss(dev, recipe.batch_size * 2, check)
     best = (before, 0, _state(model))
     rng = np.random.default_rng(seed)
-    steps, stale = 0, 0
+    steps, stale, epochs_run = 0, 0, 0
     for epoch in range(1, recipe.max_epochs + 1):
+        epochs_run = epoch
         for k, idx in enumerate(grouped_batches(lengths, recipe.batch_size, rng)):
             check()
             loss = trainer.loss(masker([fit[i] for i in idx]))
@@ -172,6 +174,7 @@ def continue_pretraining(
         model=model,
         state={k: v.detach().clone() for k, v in model.base_model.state_dict().items()},
         epochs=best[1],
+        epochs_run=epochs_run,
         steps=steps,
         seconds=time.perf_counter() - t0,
         texts=len(rows),

@@ -101,7 +101,7 @@ def full_recipe(run: PretrainingRun, train_texts: int) -> str:
     hours this machine would take at the pilot's measured masked-LM speed."""
     steps = FULL_TAPT_EPOCHS * math.ceil(train_texts / FULL_TAPT_BATCH)
     pieces = FULL_TAPT_EPOCHS * train_texts * run.mlm_pieces / max(run.mlm_texts, 1)
-    rate = run.mlm_pieces * max(run.mlm_epochs, 1) / max(run.mlm_seconds, 1e-6)
+    rate = run.mlm_pieces * run.mlm_epochs_run / max(run.mlm_seconds, 1e-6)
     return (
         f"Masked-LM training on the task's {train_texts:,} training texts (labels unused): "
         f"{FULL_TAPT_EPOCHS} epochs or until the masked-LM loss on a held-out slice stops "

@@ -34,7 +34,8 @@ class PretrainingRun:
     adapted: Evaluation  # fine-tuned from the adapted weights
     mlm_seconds: float
     finetune_seconds: float
-    mlm_epochs: int
+    mlm_epochs: int  # the epoch kept
+    mlm_epochs_run: int  # the epochs trained, which the masked-LM seconds paid for
     mlm_steps: int
     mlm_texts: int
     mlm_pieces: int  # per epoch

@@ -94,6 +94,7 @@ def tapt_pilot(pilots, base: ArmRun | None, probe, transductive: bool = False):
         mlm_seconds=adapted.seconds,
         finetune_seconds=time.perf_counter() - t0,
         mlm_epochs=adapted.epochs,
+        mlm_epochs_run=adapted.epochs_run,
         mlm_steps=adapted.steps,
         mlm_texts=adapted.texts,
         mlm_pieces=adapted.pieces,
