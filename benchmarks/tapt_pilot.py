@@ -1,22 +1,27 @@
-"""The TAPT pilot on real datasets: what it measured, what it cost, and whether the answer to the
-continued-pretraining question changed from the old rule of thumb (the projection from the
-domain signals, which said TAPT whenever an encoder is advised).
+"""The continued-pretraining pilots on real datasets: what they measured, what they cost, and
+whether the answer to the third question changed from the old rule of thumb (the projection from
+the domain signals, which said TAPT whenever an encoder is advised).
 
 For each shared dataset (default: aclsum_sentences, a science set; mrpc, pairs; wnut16,
-tagging; bbc_news, the news set, only on request: with its long articles one advice run took
-over half an hour at a 1,000-example pool on 2 cores) it advises on the training file with its
-test file, as a user would, through one embedded server (quick budget unless ``--budget``;
-``--max-train N`` caps the pilot pool, default 1,000). It prints and writes
-(benchmarks/results/tapt_pilot.json) the fine-tuned scores without and with TAPT, the gain and
-its interval, where the training noise came from, the held-out masked-LM loss before and after,
-the masked-LM seconds and steps, the wall time of the whole advice, the answer and the
-projection's answer.
+tagging; reuters_r8, news wire; bbc_news, long news articles, only on request: one advice run
+took over half an hour at a 1,000-example pool on 2 cores) it advises on the training file with
+its test file, as a user would, through one embedded server (quick budget unless ``--budget``;
+``--max-train N`` caps the pilot pool, default 1,000). With ``--corpus`` a dataset that has a
+domain corpus gets it as ``--domain-corpus`` (DAPT and DAPT+TAPT are measured too):
+aclsum_sentences its own ``unlabeled.txt`` (ACL abstracts), reuters_r8 the BBC News articles
+(news of another source). It prints and writes (benchmarks/results/OUT.json, default
+``tapt_pilot``) per pilot the fine-tuned scores without and with it, the gain and its interval,
+where the training noise came from, the held-out masked-LM loss before and after, the
+masked-LM seconds and steps; the wall time of the whole advice, the answer and the projection's
+answer.
 
-    .venv/bin/python benchmarks/tapt_pilot.py [--budget NAME] [--max-train N] [NAME ...]
+    .venv/bin/python benchmarks/tapt_pilot.py [--budget NAME] [--max-train N] [--corpus]
+        [--out NAME] [NAME ...]
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import time
@@ -36,11 +41,56 @@ from embedding_advisor_server.settings import ServerSettings
 DEFAULT = ["aclsum_sentences", "mrpc", "wnut16"]
 
 
+def corpus_for(name: str, folder: Path) -> Path | None:
+    """The domain corpus a dataset is measured with under ``--corpus`` (module notes)."""
+    if name == "aclsum_sentences":
+        return SHARED / name / "unlabeled.txt"
+    if name == "reuters_r8":
+        news = folder / "bbc-news-articles.txt"
+        with open(news, "w", encoding="utf-8") as out:
+            for split in ("train", "test"):
+                for line in open(SHARED / "bbc_news" / f"{split}.jsonl", encoding="utf-8"):
+                    out.write(" ".join(json.loads(line)["text"].split()) + "\n")
+        return news
+    return None
+
+
 def _kind(value: int) -> str:
     return pb.Pretraining.Name(value).removeprefix("PRETRAINING_").lower()
 
 
-def measure(client: AdvisorClient, name: str, budget: str | None, max_train: int) -> dict | None:
+def _pilot(t: pb.PretrainingPilot) -> dict:
+    return {
+        "num_train": t.num_train,
+        "base_score": round(t.base_score, 4),
+        "adapted_score": round(t.adapted_score, 4),
+        "gain_points": round(100 * t.gain, 2),
+        "gain_interval_points": [
+            round(100 * t.gain_interval.low, 2),
+            round(100 * t.gain_interval.high, 2),
+        ],
+        "noise": t.noise,
+        "held_out_mlm_loss": [
+            round(t.held_out_mlm_loss_before, 3),
+            round(t.held_out_mlm_loss_after, 3),
+        ],
+        "mlm_seconds": round(t.mlm_seconds, 1),
+        "mlm_steps": t.mlm_steps,
+        "mlm_texts": t.mlm_texts,
+        "mlm_epochs_kept": t.mlm_epochs,
+        "finetune_seconds": round(t.finetune_seconds, 1),
+        "corpus_documents": t.corpus_documents,
+        "recipe": t.recipe,
+    }
+
+
+def measure(
+    client: AdvisorClient,
+    name: str,
+    budget: str | None,
+    max_train: int,
+    corpus: Path | None = None,
+) -> dict | None:
     folder = SHARED / name
     if not (folder / "train.jsonl").is_file():
         print(f"skipping {name}: not found under {SHARED}")
@@ -51,6 +101,7 @@ def measure(client: AdvisorClient, name: str, budget: str | None, max_train: int
         folder / "train.jsonl",
         test_path=test if test.is_file() else None,
         advice_options=options(budget=budget, max_train_examples=max_train, seed=0),
+        corpus_path=corpus,
     )
     wall = time.perf_counter() - t0
     pre = rec.pretraining
@@ -68,52 +119,39 @@ def measure(client: AdvisorClient, name: str, budget: str | None, max_train: int
         "projected_answer": projected,
         "changed": _kind(pre.kind) != projected,
         "notes": [n for n in rec.pilot_notes if "pretraining" in n],
+        "domain_corpus": corpus.name if corpus else None,
+        "recipe_config": json.loads(pre.recipe_config) if pre.recipe_config else None,
     }
-    if pre.HasField("tapt"):
-        t = pre.tapt
-        row["tapt"] = {
-            "num_train": t.num_train,
-            "base_score": round(t.base_score, 4),
-            "adapted_score": round(t.adapted_score, 4),
-            "gain_points": round(100 * t.gain, 2),
-            "gain_interval_points": [
-                round(100 * t.gain_interval.low, 2),
-                round(100 * t.gain_interval.high, 2),
-            ],
-            "noise": t.noise,
-            "held_out_mlm_loss": [
-                round(t.held_out_mlm_loss_before, 3),
-                round(t.held_out_mlm_loss_after, 3),
-            ],
-            "mlm_seconds": round(t.mlm_seconds, 1),
-            "mlm_steps": t.mlm_steps,
-            "mlm_epochs_kept": t.mlm_epochs,
-            "finetune_seconds": round(t.finetune_seconds, 1),
-            "recipe": t.recipe,
-        }
-        g, iv = row["tapt"]["gain_points"], row["tapt"]["gain_interval_points"]
+    for field in ("tapt", "dapt", "dapt_tapt"):
+        if not pre.HasField(field):
+            continue
+        t = getattr(pre, field)
+        row[field] = _pilot(t)
+        g, iv = row[field]["gain_points"], row[field]["gain_interval_points"]
         print(
-            f"{name:18s} {row['metric']} {100 * t.base_score:.1f} -> {100 * t.adapted_score:.1f}"
-            f" gain {g:+.1f} [{iv[0]:+.1f}, {iv[1]:+.1f}]  MLM {t.mlm_seconds:.0f} s, "
-            f"loss {t.held_out_mlm_loss_before:.2f}->{t.held_out_mlm_loss_after:.2f}  "
-            f"answer {row['answer']} (projection: {projected})  wall {wall:.0f} s"
+            f"{name:18s} {field:9s} {row['metric']} {100 * t.base_score:.1f} -> "
+            f"{100 * t.adapted_score:.1f} gain {g:+.1f} [{iv[0]:+.1f}, {iv[1]:+.1f}]  "
+            f"MLM {t.mlm_seconds:.0f} s, loss {t.held_out_mlm_loss_before:.2f}->"
+            f"{t.held_out_mlm_loss_after:.2f}"
         )
-    else:
-        print(f"{name:18s} no TAPT pilot: {row['notes']}  answer {row['answer']}")
+    print(f"{name:18s} answer {row['answer']} (projection: {projected})  wall {wall:.0f} s")
+    if not pre.measured:
+        print(f"{name:18s} no pilot: {row['notes']}")
     return row
 
 
-def main(names: list[str], budget: str | None, max_train: int) -> None:
+def main(names: list[str], budget: str | None, max_train: int, corpora: bool, out: str) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as data_dir:
         settings = ServerSettings(host="127.0.0.1", port=0, data_dir=Path(data_dir))
         with AdvisorServer(settings) as server, AdvisorClient(server.target) as client:
             for name in names or DEFAULT:
-                row = measure(client, name, budget, max_train)
+                corpus = corpus_for(name, Path(data_dir)) if corpora else None
+                row = measure(client, name, budget, max_train, corpus)
                 if row:
                     rows.append(row)
     results_file.write(
-        RESULTS.with_name("tapt_pilot" + (f"_{budget}" if budget else "") + ".json"),
+        RESULTS.with_name(out + (f"_{budget}" if budget else "") + ".json"),
         {
             "budget": budget or "server default (quick)",
             "max_train_examples": max_train,
@@ -125,10 +163,12 @@ def main(names: list[str], budget: str | None, max_train: int) -> None:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    flags = {"--budget": None, "--max-train": "1000"}
+    corpora = "--corpus" in args
+    args = [a for a in args if a != "--corpus"]
+    flags = {"--budget": None, "--max-train": "1000", "--out": "tapt_pilot"}
     for flag in flags:
         if flag in args:
             i = args.index(flag)
             flags[flag] = args[i + 1]
             del args[i : i + 2]
-    main(args, flags["--budget"], int(flags["--max-train"] or 1000))
+    main(args, flags["--budget"], int(flags["--max-train"] or 1000), corpora, flags["--out"])

@@ -99,16 +99,26 @@ def client(server):
 @pytest.fixture(scope="session")
 def reviews_job(server, tmp_path_factory):
     """One advice on the 300 reviews (``reviews``: 240 train, 60 held out) with the default
-    options and ``--target-size 5000`` (beyond the pool: every curve is extrapolated), watched
+    options, ``--target-size 5000`` (beyond the pool: every curve is extrapolated) and a domain
+    corpus (the example's next 1,000 reviews as gzip-compressed text, labels dropped), watched
     from its start: the job as started and every event. Several tests read it: an advice run
     costs minutes."""
+    import gzip
+
     from embedding_advisor import AdvisorClient, options
 
     folder = tmp_path_factory.mktemp("reviews")
-    path = write_jsonl(folder / "reviews.jsonl", read_jsonl(EXAMPLE, 300))
+    rows = read_jsonl(EXAMPLE, 1300)
+    path = write_jsonl(folder / "reviews.jsonl", rows[:300])
+    corpus = folder / "more-reviews.txt.gz"
+    corpus.write_bytes(gzip.compress("".join(r["text"] + "\n" for r in rows[300:]).encode()))
     with AdvisorClient(server.target, timeout=300) as c:
         info = c.upload(path)
-        job = c.start_advice(info.dataset_id, advice_options=options(seed=0, target_size=5000))
+        domain = c.upload_corpus(corpus)
+        job = c.start_advice(
+            info.dataset_id,
+            advice_options=options(seed=0, target_size=5000, domain_corpus_id=domain.corpus_id),
+        )
         events = list(c.watch(job.job_id))
     return job, events
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -104,12 +106,14 @@ def options(
     max_latency_ms: float | None = None,
     precision: str | None = None,
     transductive: bool = False,
+    domain_corpus_id: str | None = None,
 ) -> pb.AdviceOptions:
     """Build ``AdviceOptions``; ``None`` leaves the server's default. ``feature_backend``:
     ``onnx-fp32``, ``onnx-int8`` or ``torch``; ``budget``: ``quick``, ``standard`` or
     ``thorough``; ``priority``: ``accuracy``, ``balanced`` or ``cost``; ``precision``: ``auto``,
     ``fp32`` or ``bf16``; ``transductive``: task-adaptive pretraining may read the held-out
-    inputs too."""
+    inputs too; ``domain_corpus_id``: an uploaded domain corpus (``AdvisorClient.upload_corpus``)
+    for the DAPT pilots."""
     return pb.AdviceOptions(
         priority=_enum(pb.Priority, "PRIORITY_", "priority", priority),
         tolerance_points=tolerance_points,
@@ -129,6 +133,7 @@ def options(
         max_train_examples=max_train_examples or 0,
         max_eval_examples=max_eval_examples or 0,
         transductive=transductive,
+        domain_corpus_id=domain_corpus_id or "",
     )
 
 
@@ -168,16 +173,13 @@ class AdvisorClient:
             ) from None
 
     # -- datasets -------------------------------------------------------------------------------
-    @_translating
-    def upload(self, path: str | Path, chunk_bytes: int = CHUNK_BYTES) -> pb.DatasetInfo:
-        """Stream a JSONL file to the service; returns its id (SHA-256), task and size.
-
-        Raises ``InvalidDatasetError`` naming every bad line and field.
-        """
+    def _send(self, path: str | Path, request, chunk_bytes: int, local) -> Iterator:
+        """The file at ``path`` as upload requests of ``request``'s type, hashed into ``local``."""
         path = Path(path)
-        local = hashlib.sha256()
+        if not path.is_file():
+            raise errors.InvalidArgumentError(f"no such file: {path}")
 
-        def requests() -> Iterator[pb.UploadDatasetRequest]:
+        def requests() -> Iterator:
             with open(path, "rb") as fh:
                 first = True
                 while True:
@@ -185,18 +187,41 @@ class AdvisorClient:
                     if not chunk and not first:
                         return
                     local.update(chunk)
-                    yield pb.UploadDatasetRequest(chunk=chunk, filename=path.name if first else "")
+                    yield request(chunk=chunk, filename=path.name if first else "")
                     first = False
                     if not chunk:
                         return
 
-        if not path.is_file():
-            raise errors.InvalidArgumentError(f"no such file: {path}")
-        info = self._stub.UploadDataset(requests(), timeout=self.timeout).dataset
-        if info.dataset_id != local.hexdigest():
+        return requests()
+
+    @staticmethod
+    def _check_digest(path, local, remote: str) -> None:
+        if remote != local.hexdigest():
             raise errors.AdvisorError(
-                f"upload of {path} was corrupted: local SHA-256 {local.hexdigest()}, server {info.dataset_id}"
+                f"upload of {path} was corrupted: local SHA-256 {local.hexdigest()}, server {remote}"
             )
+
+    @_translating
+    def upload(self, path: str | Path, chunk_bytes: int = CHUNK_BYTES) -> pb.DatasetInfo:
+        """Stream a JSONL file to the service; returns its id (SHA-256), task and size.
+
+        Raises ``InvalidDatasetError`` naming every bad line and field.
+        """
+        local = hashlib.sha256()
+        requests = self._send(path, pb.UploadDatasetRequest, chunk_bytes, local)
+        info = self._stub.UploadDataset(requests, timeout=self.timeout).dataset
+        self._check_digest(path, local, info.dataset_id)
+        return info
+
+    @_translating
+    def upload_corpus(self, path: str | Path, chunk_bytes: int = CHUNK_BYTES) -> pb.CorpusInfo:
+        """Stream a domain corpus (text, one document per line, or JSONL with a ``text`` field;
+        gzip or not) to the service; returns its id and size. Raises ``InvalidArgumentError``
+        naming the first bad line and field."""
+        local = hashlib.sha256()
+        requests = self._send(path, pb.UploadCorpusRequest, chunk_bytes, local)
+        info = self._stub.UploadCorpus(requests, timeout=self.timeout).corpus
+        self._check_digest(path, local, info.corpus_id)
         return info
 
     @_translating
@@ -245,6 +270,25 @@ class AdvisorClient:
     def cancel_job(self, job_id: str) -> pb.Job:
         return self._stub.CancelJob(pb.CancelJobRequest(job_id=job_id), timeout=self.timeout).job
 
+    @_translating
+    def delete_job(self, job_id: str) -> None:
+        """Remove a finished job and the files it kept (``FailedPreconditionError`` while it
+        runs: cancel it first)."""
+        self._stub.DeleteJob(pb.DeleteJobRequest(job_id=job_id), timeout=self.timeout)
+
+    @_translating
+    def download_adapted(self, job_id: str, folder: str | Path) -> Path:
+        """Save the adapted encoder a job kept into ``folder`` (new or empty), in Hugging Face
+        format: loadable with ``options(encoder=...)`` on a server that can read it. Written to a
+        temporary folder beside it and renamed when complete; ``NotFoundError`` when the job kept
+        none."""
+        return save_stream(
+            self._stub.DownloadAdaptedWeights(
+                pb.DownloadAdaptedWeightsRequest(job_id=job_id), timeout=self.timeout
+            ),
+            Path(folder),
+        )
+
     def wait(self, job_id: str, on_progress: Callable[[pb.Progress], None] | None = None) -> pb.Job:
         """Watch a job to its end; returns the finished job, whatever its state."""
         for event in self.watch(job_id):
@@ -262,15 +306,59 @@ class AdvisorClient:
         advice_options: pb.AdviceOptions | None = None,
         on_progress: Callable[[pb.Progress], None] | None = None,
         on_started: Callable[[pb.Job], None] | None = None,
+        corpus_path: str | Path | None = None,
     ) -> pb.Recommendation:
-        """Upload, start, watch: the recommendation, or ``JobFailedError`` / ``JobCancelledError``."""
+        """Upload, start, watch: the recommendation, or ``JobFailedError`` / ``JobCancelledError``.
+        ``corpus_path``: a domain corpus to upload and measure DAPT on."""
         train = self.upload(path)
         test = self.upload(test_path) if test_path else None
+        if corpus_path:
+            advice_options = pb.AdviceOptions() if advice_options is None else advice_options
+            advice_options.domain_corpus_id = self.upload_corpus(corpus_path).corpus_id
         job = self.start_advice(train.dataset_id, test.dataset_id if test else None, advice_options)
         if on_started:
             on_started(job)
         job = self.wait(job.job_id, on_progress)
         return recommendation_of(job)
+
+
+def save_stream(messages: Iterator[pb.DownloadAdaptedWeightsResponse], folder: Path) -> Path:
+    """Write a file stream (a name and size on each file's first message) into ``folder``,
+    atomically: into a temporary folder beside it, renamed when every file arrived whole."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise errors.FailedPreconditionError(f"{folder} exists and is not an empty folder")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
+    try:
+        out, expected, name = None, 0, ""
+        sizes: dict[str, tuple[int, int]] = {}
+        for message in messages:
+            if message.filename:
+                if out:
+                    out.close()
+                name = message.filename
+                if name in (".", "..") or "/" in name or "\\" in name or name.startswith("."):
+                    raise errors.AdvisorError(f"the server sent an unsafe file name {name!r}")
+                expected = message.size_bytes
+                out = open(tmp / name, "wb")  # noqa: SIM115
+                sizes[name] = (expected, 0)
+            if out is None:
+                raise errors.AdvisorError("the server sent bytes before a file name")
+            out.write(message.chunk)
+            sizes[name] = (expected, sizes[name][1] + len(message.chunk))
+        if out:
+            out.close()
+        short = [n for n, (want, got) in sizes.items() if want != got]
+        if not sizes or short:
+            raise errors.AdvisorError(
+                f"the download ended early ({', '.join(short) or 'no file'} incomplete)"
+            )
+        if folder.exists():
+            folder.rmdir()
+        tmp.rename(folder)
+        return folder
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def recommendation_of(job: pb.Job) -> pb.Recommendation:

@@ -1,4 +1,4 @@
-"""How the CLI and the report write the advice's numbers."""
+"""How the CLI and the report write the advice's numbers, and what they read alike."""
 
 from __future__ import annotations
 
@@ -11,3 +11,10 @@ def throughput(result) -> str:
         return f"{rate:,.0f}"
     interval = result.examples_per_second_interval
     return f"{rate:,.0f} ({interval.low:,.0f}-{interval.high:,.0f})"
+
+
+def measured_pilots(pre) -> list:
+    """A ``PretrainingAdvice``'s continued-pretraining pilots that ran: ``(name, pilot)`` for
+    TAPT, DAPT and DAPT+TAPT."""
+    names = (("tapt", "TAPT"), ("dapt", "DAPT"), ("dapt_tapt", "DAPT+TAPT"))
+    return [(name, getattr(pre, field)) for field, name in names if pre.HasField(field)]

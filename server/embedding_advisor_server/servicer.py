@@ -12,6 +12,8 @@ from .convert import from_proto, to_proto
 from .core import schema
 from .core.service import AdvisorService
 
+CHUNK_BYTES = 1024**2  # per streamed message, well under gRPC's 4 MiB default
+
 
 def _options(request) -> schema.AdviceOptions:
     return from_proto(request.options, schema.AdviceOptions, "options.")
@@ -27,6 +29,13 @@ class AdvisorServicer(advisor_pb2_grpc.AdvisorServiceServicer):
         chunks = itertools.chain([first.chunk], (m.chunk for m in messages))
         info = self.service.upload(chunks, first.filename)
         return pb.UploadDatasetResponse(dataset=to_proto(info, pb.DatasetInfo))
+
+    def UploadCorpus(self, request_iterator, context):
+        messages = iter(request_iterator)
+        first = next(messages, pb.UploadCorpusRequest())
+        chunks = itertools.chain([first.chunk], (m.chunk for m in messages))
+        info = self.service.upload_corpus(chunks, first.filename)
+        return pb.UploadCorpusResponse(corpus=to_proto(info, pb.CorpusInfo))
 
     def Profile(self, request, context):
         profile = self.service.profile(
@@ -58,3 +67,20 @@ class AdvisorServicer(advisor_pb2_grpc.AdvisorServiceServicer):
 
     def CancelJob(self, request, context):
         return pb.CancelJobResponse(job=to_proto(self.service.cancel_job(request.job_id), pb.Job))
+
+    def DeleteJob(self, request, context):
+        self.service.delete_job(request.job_id)
+        return pb.DeleteJobResponse()
+
+    def DownloadAdaptedWeights(self, request, context):
+        for path in self.service.adapted_weights(request.job_id):
+            size = path.stat().st_size
+            with open(path, "rb") as fh:
+                first = True
+                while (chunk := fh.read(CHUNK_BYTES)) or first:
+                    yield pb.DownloadAdaptedWeightsResponse(
+                        filename=path.name if first else "",
+                        size_bytes=size if first else 0,
+                        chunk=chunk,
+                    )
+                    first = False

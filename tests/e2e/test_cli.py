@@ -76,6 +76,22 @@ def test_missing_file_and_bad_option_exit_2(server, tmp_path):
     assert result.returncode == 2 and "backend" in result.stderr
 
 
+def test_bad_corpus_or_save_folder_exit_2_before_any_work(server, reviews, tmp_path):
+    result = advise(str(reviews), "--server", server.target, "--domain-corpus", "nope.txt")
+    assert result.returncode == 2 and "no such file: nope.txt" in result.stderr
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "keep.txt").write_text("mine")
+    result = advise(str(reviews), "--server", server.target, "--save-adapted", str(full))
+    assert result.returncode == 2 and "exists and is not an empty folder" in result.stderr
+    assert (full / "keep.txt").read_text() == "mine"
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"text": "a"}\n[1, 2]\n', encoding="utf-8")
+    result = advise(str(reviews), "--server", server.target, "--domain-corpus", str(corpus))
+    assert result.returncode == 2
+    assert "corpus.jsonl, line 2: not a JSON object" in result.stderr.replace("\n", " ")
+
+
 def test_unreachable_server_exits_1(reviews):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))

@@ -14,6 +14,7 @@ from grpc_status import rpc_status
 
 from conftest import ARMS, EXAMPLE, read_jsonl, write_jsonl
 from embedding_advisor import (
+    FailedPreconditionError,
     InvalidArgumentError,
     InvalidDatasetError,
     JobCancelledError,
@@ -147,9 +148,19 @@ def test_advise_text_classification_end_to_end(client, reviews_job):
     assert t.base_score == pytest.approx(arms["encoder_finetuned"].score)
     assert t.held_out_mlm_loss_before > 0 and t.held_out_mlm_loss_after > 0 and t.mlm_steps > 0
     contextual = rec.embedding == pb.EMBEDDING_CONTEXTUAL
-    pays = contextual and t.gain_interval.low > 0
-    assert pre.kind == (pb.PRETRAINING_TAPT if pays else pb.PRETRAINING_NONE)
-    assert bool(pre.recipe) == pays and bool(pre.dapt_projection) == contextual
+    # ... and with the domain corpus, DAPT on 240 of its 1,000 documents, then DAPT+TAPT.
+    d, both = pre.dapt, pre.dapt_tapt
+    assert d.corpus_documents == 1000 and d.mlm_texts == 240 and both.mlm_texts == 240
+    assert d.base_score == both.base_score == t.base_score  # every gain pairs with one run
+    assert d.gain_interval.low <= d.gain <= d.gain_interval.high
+    gains = {pb.PRETRAINING_TAPT: t, pb.PRETRAINING_DAPT: d, pb.PRETRAINING_DAPT_TAPT: both}
+    above = [k for k, g in gains.items() if g.gain_interval.low > 0]
+    assert (pre.kind in above) if contextual and above else pre.kind == pb.PRETRAINING_NONE
+    assert bool(pre.recipe) == bool(pre.recipe_config) == (pre.kind != pb.PRETRAINING_NONE)
+    assert pre.dapt_projection == ""  # DAPT was measured, not projected
+    # The adapted weights kept: the advised kind's, else the largest gain's.
+    best = pre.kind if pre.kind in gains else max(gains, key=lambda k: gains[k].gain)
+    assert pre.adapted_weights.kind == best and "model.safetensors" in pre.adapted_weights.files
     expected = [o.expected.score for o in rec.options]
     assert expected == sorted(expected, reverse=True) and len(expected) == len(ARMS) - 1
     # LogME sits next to the frozen-feature pilots, with its rank correlation to their scores.
@@ -160,6 +171,41 @@ def test_advise_text_classification_end_to_end(client, reviews_job):
     # The same result through GetJob and in ListJobs.
     assert client.get_job(job.job_id).recommendation == rec
     assert job.job_id in [j.job_id for j in client.list_jobs()]
+
+
+def test_the_adapted_weights_download_and_load_as_an_encoder(
+    client, reviews_job, reviews, tmp_path
+):
+    final = reviews_job[1][-1].job
+    kept = final.recommendation.pretraining.adapted_weights
+    folder = client.download_adapted(final.job_id, tmp_path / "adapted")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(kept.files)
+    assert sum(p.stat().st_size for p in folder.iterdir()) == kept.size_bytes
+    info = client.upload(reviews)
+    prof = client.profile(info.dataset_id, advice_options=options(encoder=str(folder)))
+    assert prof.encoder_pieces_per_word > 1.0  # tokenised by the saved tokenizer
+    assert prof.domain.mlm_loss > 0  # the saved masked-LM head, used as it is
+    with pytest.raises(FailedPreconditionError, match="not an empty folder"):
+        client.download_adapted(final.job_id, folder)
+    other = client.start_advice(info.dataset_id)
+    client.cancel_job(other.job_id)  # ended before any pilot: nothing kept
+    with pytest.raises(NotFoundError, match="kept no adapted weights"):
+        client.download_adapted(other.job_id, tmp_path / "none")
+    assert not (tmp_path / "none").exists()
+    client.delete_job(other.job_id)
+
+
+def test_a_bad_corpus_is_rejected_with_its_line_and_field(client, reviews, tmp_path):
+    bad = tmp_path / "corpus.jsonl"
+    bad.write_text('{"text": "fine"}\n{"text": "fine"}\n{"body": "SECRET"}\n', encoding="utf-8")
+    with pytest.raises(
+        InvalidArgumentError, match="corpus.jsonl, line 3, field 'text': missing"
+    ) as e:
+        client.upload_corpus(bad)
+    assert "SECRET" not in str(e.value)
+    info = client.upload(reviews)
+    with pytest.raises(NotFoundError, match="no corpus"):
+        client.start_advice(info.dataset_id, advice_options=options(domain_corpus_id="0" * 64))
 
 
 def test_advise_sentence_pairs(client, pairs):
@@ -204,6 +250,9 @@ def test_cancel_a_running_job(client, tmp_path):
     assert cancelled.progress.fraction < 0.9
     with pytest.raises(JobCancelledError):
         recommendation_of(client.get_job(job.job_id))
+    client.delete_job(job.job_id)  # finished: it goes, with whatever it kept
+    with pytest.raises(NotFoundError):
+        client.get_job(job.job_id)
 
 
 def test_errors_come_back_as_advisor_errors(client, reviews):

@@ -131,6 +131,21 @@ def advise(
             "their labels); off: only the training texts",
         ),
     ] = False,
+    domain_corpus: Annotated[
+        Path | None,
+        typer.Option(
+            help="unlabeled text of your domain (one document per line, or JSONL with a text "
+            "field; gzip accepted): the pilots also measure domain-adaptive pretraining on a "
+            "sample of it"
+        ),
+    ] = None,
+    save_adapted: Annotated[
+        Path | None,
+        typer.Option(
+            help="save the continued-pretraining pilot's adapted encoder here (a new or empty "
+            "folder; Hugging Face format, usable with --encoder)"
+        ),
+    ] = None,
     budget_seconds: Annotated[
         float | None,
         typer.Option(
@@ -200,11 +215,28 @@ def advise(
         min_examples_per_second=min_throughput,
         max_latency_ms=max_latency_ms,
     )
-    for path in (dataset, test):
+    for path in (dataset, test, domain_corpus):
         if path is not None and not path.is_file():
             error(f"no such file: {path}")
             raise typer.Exit(EXIT_INVALID)
-    raise typer.Exit(run(dataset, test, server, as_json, quiet, data_dir, advice_options, report))
+    if save_adapted is not None and save_adapted.exists():
+        if not save_adapted.is_dir() or any(save_adapted.iterdir()):
+            error(f"--save-adapted {save_adapted}: exists and is not an empty folder")
+            raise typer.Exit(EXIT_INVALID)
+    raise typer.Exit(
+        run(
+            dataset,
+            test,
+            server,
+            as_json,
+            quiet,
+            data_dir,
+            advice_options,
+            report,
+            corpus=domain_corpus,
+            save_adapted=save_adapted,
+        )
+    )
 
 
 def main() -> None:

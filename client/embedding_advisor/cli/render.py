@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from ..numbers import throughput
+from ..numbers import measured_pilots, throughput
 from ..v1 import advisor_pb2 as pb
 
 EMBEDDING_WORDS = {
@@ -91,19 +91,21 @@ def _decisions(rec: pb.Recommendation, console: Console) -> None:
         console.print(f"  {name:<10} {escape(d.answer)}{gain}", highlight=False)
     pre = rec.pretraining
     kind = pb.Pretraining.Name(pre.kind).removeprefix("PRETRAINING_")
-    if pre.HasField("tapt"):
-        t = pre.tapt
-        evidence = (
-            f" (TAPT measured on {t.num_train:,} examples: {100 * t.gain:+.1f} points "
-            f"[{100 * t.gain_interval.low:+.1f}, {100 * t.gain_interval.high:+.1f}])"
+    measured = measured_pilots(pre)
+    if measured:
+        listed = "; ".join(
+            f"{name} {100 * t.gain:+.1f} points [{100 * t.gain_interval.low:+.1f}, "
+            f"{100 * t.gain_interval.high:+.1f}]"
+            for name, t in measured
         )
+        evidence = f" (measured on {measured[0][1].num_train:,} examples: {listed})"
     else:
         evidence = "" if pre.measured else " (unmeasured: from domain signals only)"
     console.print(
         f"  pretraining {kind.replace('_', '+').replace('NONE', 'none')}{evidence}",
         highlight=False,
     )
-    if pre.HasField("tapt"):
+    if measured:
         console.print(f"             {escape(pre.reason)}", highlight=False)
     for line in rec.excluded:
         console.print(f"  [yellow]set aside:[/yellow] {escape(line)}", highlight=False)

@@ -64,6 +64,8 @@ def run(
     data_dir: Path | None,
     advice_options: pb.AdviceOptions,
     report: Path | None = None,
+    corpus: Path | None = None,
+    save_adapted: Path | None = None,
 ) -> int:
     progress = Progress(
         SpinnerColumn(),
@@ -84,15 +86,12 @@ def run(
         with progress, connect(server, data_dir) as client:
             job_id = None
             try:
-                progress.update(bar, description=f"uploading {dataset.name}")
-                train = client.upload(dataset)
-                test_info = client.upload(test) if test else None
-                job = client.start_advice(
-                    train.dataset_id, test_info.dataset_id if test_info else None, advice_options
-                )
+                job = _start(client, dataset, test, corpus, advice_options, progress, bar)
                 job_id = job.job_id
                 progress.update(bar, description=f"job {job_id[:8]} queued")
                 rec = recommendation_of(client.wait(job_id, moved))
+                if save_adapted is not None:
+                    _save_adapted(client, job_id, rec, save_adapted)
             except KeyboardInterrupt:
                 # Still connected (an embedded server still up): stop the job, don't orphan it.
                 if job_id is not None:
@@ -130,3 +129,31 @@ def run(
             return EXIT_FAILED
         stderr.print(f"report written to {written[0]}")
     return 0
+
+
+def _start(client, dataset, test, corpus, advice_options, progress, bar) -> pb.Job:
+    """Upload the files and start the job."""
+    progress.update(bar, description=f"uploading {dataset.name}")
+    train = client.upload(dataset)
+    test_info = client.upload(test) if test else None
+    if corpus is not None:
+        progress.update(bar, description=f"uploading {corpus.name}")
+        advice_options.domain_corpus_id = client.upload_corpus(corpus).corpus_id
+    job = client.start_advice(
+        train.dataset_id, test_info.dataset_id if test_info else None, advice_options
+    )
+    return job
+
+
+def _save_adapted(client: AdvisorClient, job_id: str, rec: pb.Recommendation, folder: Path):
+    if not rec.pretraining.HasField("adapted_weights"):
+        stderr.print(
+            "no adapted weights to save: no continued-pretraining pilot ran (see the notes)"
+        )
+        return
+    client.download_adapted(job_id, folder)
+    kind = pb.Pretraining.Name(rec.pretraining.adapted_weights.kind).removeprefix("PRETRAINING_")
+    stderr.print(
+        f"adapted weights ({kind.replace('_', '+')}) saved to {folder}: use them with --encoder "
+        f"{folder}"
+    )

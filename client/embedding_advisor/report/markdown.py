@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
-from ..numbers import throughput
+from ..numbers import measured_pilots, throughput
 from ..v1 import advisor_pb2 as pb
 from .plots import METRIC_WORDS
 
@@ -78,17 +78,7 @@ def _decision(rec: pb.Recommendation) -> list[str]:
                 ]
             )
         pre = rec.pretraining
-        kind = pb.Pretraining.Name(pre.kind).removeprefix("PRETRAINING_").replace("_", "+")
-        rows.append(
-            [
-                "Continued pretraining",
-                f"**{kind.replace('NONE', 'none')}**",
-                "measured (TAPT pilot)" if pre.measured else "unmeasured: domain signals only",
-                "none" if pre.HasField("tapt") else "-",
-                _gain(pre.tapt.gain, pre.tapt.gain_interval) if pre.HasField("tapt") else "-",
-                "-",
-            ]
-        )
+        rows += _pretraining_rows(pre)
         out += [
             "",
             _table(
@@ -100,14 +90,56 @@ def _decision(rec: pb.Recommendation) -> list[str]:
         out.append(f"- **Choice:** {rec.choice.label}.")
         if rec.trade_off:
             out.append(f"- **{rec.trade_off}**")
-        if pre.reason:
-            out.append(f"- **Continued pretraining:** {pre.reason}")
-            out += [f"  - {s}" for s in pre.signals]
-        if pre.recipe:
-            out.append(f"- **Full-scale recipe:** {pre.recipe}")
-        if pre.dapt_projection:
-            out.append(f"- **Domain-adaptive pretraining:** {pre.dapt_projection}")
+        out += _pretraining_lines(pre)
         out += [f"- Set aside: {x}" for x in rec.excluded]
+    return out
+
+
+def _pretraining_rows(pre: pb.PretrainingAdvice) -> list[list[str]]:
+    """The decision table's rows for the third question: the answer, then each pilot."""
+    kind = pb.Pretraining.Name(pre.kind).removeprefix("PRETRAINING_").replace("_", "+")
+    rows = [
+        [
+            "Continued pretraining",
+            f"**{kind.replace('NONE', 'none')}**",
+            "measured (pilots below)" if pre.measured else "unmeasured: domain signals only",
+            "-",
+            "-",
+            "-",
+        ]
+    ]
+    return rows + [
+        [
+            f"- {name} pilot",
+            "",
+            f"{t.num_train:,} examples",
+            "none",
+            _gain(t.gain, t.gain_interval),
+            "-",
+        ]
+        for name, t in measured_pilots(pre)
+    ]
+
+
+def _pretraining_lines(pre: pb.PretrainingAdvice) -> list[str]:
+    """The third question's reasons, full-scale recipe (words and JSON) and kept weights."""
+    out = []
+    if pre.reason:
+        out.append(f"- **Continued pretraining:** {pre.reason}")
+        out += [f"  - {s}" for s in pre.signals]
+    if pre.recipe:
+        out.append(f"- **Full-scale recipe:** {pre.recipe}")
+    if pre.recipe_config:
+        out += ["", "```json", pre.recipe_config, "```", ""]
+    if pre.HasField("adapted_weights"):
+        w = pre.adapted_weights
+        which = pb.Pretraining.Name(w.kind).removeprefix("PRETRAINING_").replace("_", "+")
+        out.append(
+            f"- **Adapted weights kept** ({which}, {w.size_bytes / 1e6:,.0f} MB): download "
+            "them with `advise --save-adapted DIR` or `AdvisorClient.download_adapted`."
+        )
+    if pre.dapt_projection:
+        out.append(f"- **Domain-adaptive pretraining:** {pre.dapt_projection}")
     return out
 
 

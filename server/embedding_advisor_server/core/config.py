@@ -51,6 +51,12 @@ class ServiceConfig(PipelineDefaults):
 
     workers: int = Field(1, ge=1, le=64, description="advice jobs run at once")
     max_upload_bytes: int = Field(2 * 1024**3, ge=1, description="largest dataset accepted")
+    max_corpus_bytes: int = Field(
+        8 * 1024**3, ge=1, description="largest domain corpus accepted (as uploaded)"
+    )
+    max_artifact_bytes: int = Field(
+        1024**3, ge=1, description="largest adapted encoder a job keeps (its files in all)"
+    )
     cache_dir: Path = Field(
         default_factory=default_cache_dir,
         description="derived model parts kept between runs (the encoder's warmed-up MLM head)",

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from embedding_advisor.errors import InvalidArgumentError
+
+from .adapt.corpus import Corpus
+from .adapt.weights import keep_adapted
 from .backends import precision
 from .backends.cache import ResourceCache
 from .backends.mlm import MLMUnavailable
@@ -17,6 +21,7 @@ from .data.sampling import sample, split
 from .decision.decide import Preferences
 from .decision.recommend import recommend
 from .evidence.metrics import bootstrap_weights, choose_metric
+from .jobs.artifacts import ArtifactStore
 from .jobs.manager import JobControl
 from .pilots.plan import Plan
 from .pilots.runner import run_pilots
@@ -53,11 +58,20 @@ class Pipeline:
     """Runs the stages over uploaded datasets, with the server's defaults and model cache."""
 
     def __init__(
-        self, blobs: BlobStore, resources: ResourceCache, defaults: PipelineDefaults
+        self,
+        blobs: BlobStore,
+        resources: ResourceCache,
+        defaults: PipelineDefaults,
+        corpora: BlobStore | None = None,
+        artifacts: ArtifactStore | None = None,
     ) -> None:
+        """``corpora``: the uploaded domain corpora; ``artifacts``: where a job keeps its
+        adapted encoder (None: nothing is kept)."""
         self.blobs = blobs
         self.resources = resources
         self.defaults = defaults
+        self.corpora = corpora
+        self.artifacts = artifacts
 
     def load_splits(
         self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
@@ -152,6 +166,25 @@ class Pipeline:
         except MLMUnavailable:
             return None
 
+    def _effort(self, options: AdviceOptions) -> tuple[Budget, precision.Resolved]:
+        """The pilots' budget and what torch computes in (the server's defaults where unset)."""
+        budget = (
+            options.budget if options.budget is not Budget.UNSPECIFIED else self.defaults.budget
+        )
+        computes_in = precision.resolve(
+            options.precision
+            if options.precision is not Precision.UNSPECIFIED
+            else self.defaults.precision
+        )
+        return budget, computes_in
+
+    def _corpus(self, options: AdviceOptions) -> Corpus | None:
+        if not options.domain_corpus_id:
+            return None
+        if self.corpora is None:
+            raise InvalidArgumentError("this server keeps no domain corpora")
+        return Corpus(self.corpora.path(options.domain_corpus_id), "domain corpus")
+
     def advise(
         self,
         dataset_id: str,
@@ -191,14 +224,7 @@ class Pipeline:
             splits.test, options.max_eval_examples or self.defaults.max_eval_examples, options.seed
         )
         control.check()
-        budget = (
-            options.budget if options.budget is not Budget.UNSPECIFIED else self.defaults.budget
-        )
-        computes_in = precision.resolve(
-            options.precision
-            if options.precision is not Precision.UNSPECIFIED
-            else self.defaults.precision
-        )
+        budget, computes_in = self._effort(options)
         outcome = run_pilots(
             train,
             held_out,
@@ -212,8 +238,9 @@ class Pipeline:
             decision_size=options.target_size or len(splits.train),
             precision=computes_in,
             deadline=deadline,
-            probe=self._probe(options),
+            probe=(probe := self._probe(options)),
             transductive=options.transductive,
+            corpus=self._corpus(options),
         )
         stage["recommend"](0.0, "weighing the evidence")
         advice = recommend(
@@ -230,7 +257,12 @@ class Pipeline:
             prefs=preferences(options),
             pretraining=outcome.pretraining,
         )
-        return advice.model_copy(update={"precision": computes_in.describe()})
+        advice = advice.model_copy(update={"precision": computes_in.describe()})
+        if self.artifacts is not None and outcome.pretraining and probe is not None:
+            advice = keep_adapted(
+                advice, outcome.pretraining, probe.tokenizer, self.artifacts, control.job_id
+            )
+        return advice
 
 
 def preferences(options: AdviceOptions) -> Preferences:

@@ -111,6 +111,7 @@ class AdviceOptions(_Model):
     max_latency_ms: float = Field(0.0, ge=0.0)
     precision: Precision = Precision.UNSPECIFIED
     transductive: bool = False
+    domain_corpus_id: str | None = None
 
 
 class DatasetInfo(_Model):
@@ -118,6 +119,16 @@ class DatasetInfo(_Model):
     size_bytes: int
     task: TaskType
     num_examples: int
+    already_stored: bool = False
+
+
+class CorpusInfo(_Model):
+    corpus_id: str
+    size_bytes: int
+    num_documents: int
+    text_bytes: int
+    format: str
+    compressed: bool = False
     already_stored: bool = False
 
 
@@ -287,6 +298,13 @@ class PretrainingPilot(_Model):
     finetune_seconds: float = 0.0
     recipe: str = ""
     transductive: bool = False
+    corpus_documents: int = 0
+
+
+class AdaptedWeights(_Model):
+    kind: PretrainingKind
+    files: list[str] = []
+    size_bytes: int = 0
 
 
 class PretrainingAdvice(_Model):
@@ -297,6 +315,10 @@ class PretrainingAdvice(_Model):
     tapt: PretrainingPilot | None = None
     dapt_projection: str = ""
     recipe: str = ""
+    dapt: PretrainingPilot | None = None
+    dapt_tapt: PretrainingPilot | None = None
+    adapted_weights: AdaptedWeights | None = None
+    recipe_config: str = ""
 
 
 class Recommendation(_Model):

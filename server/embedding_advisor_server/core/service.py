@@ -6,23 +6,51 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .adapt.corpus import check_corpus
 from .backends.cache import ResourceCache
 from .backends.checks import check_model_paths
 from .config import ServiceConfig
 from .data.blobs import BlobStore
 from .data.parse import parse_jsonl
+from .jobs.artifacts import ArtifactStore
 from .jobs.manager import JobControl, JobManager
 from .jobs.store import JobStore
 from .pipeline import Pipeline
-from .schema import AdviceOptions, DatasetInfo, DatasetProfile, Job, Progress, Recommendation
+from .schema import (
+    AdviceOptions,
+    CorpusInfo,
+    DatasetInfo,
+    DatasetProfile,
+    Job,
+    Progress,
+    Recommendation,
+)
 
 
 class AdvisorService:
-    def __init__(self, blob_dir: Path, db_path: Path, config: ServiceConfig | None = None) -> None:
+    def __init__(
+        self,
+        blob_dir: Path,
+        db_path: Path,
+        config: ServiceConfig | None = None,
+        corpus_dir: Path | None = None,
+        artifact_dir: Path | None = None,
+    ) -> None:
+        """``corpus_dir``, ``artifact_dir``: where domain corpora and the jobs' adapted weights
+        are kept (default: ``corpora`` and ``artifacts`` beside ``blob_dir``)."""
         self.config = config or ServiceConfig()
+        blob_dir = Path(blob_dir)
         self.blobs = BlobStore(blob_dir, self.config.max_upload_bytes)
+        self.corpora = BlobStore(
+            corpus_dir or blob_dir.parent / "corpora", self.config.max_corpus_bytes, "corpus"
+        )
+        self.artifacts = ArtifactStore(
+            artifact_dir or blob_dir.parent / "artifacts", self.config.max_artifact_bytes
+        )
         self.resources = ResourceCache(cache_dir=self.config.cache_dir)
-        self.pipeline = Pipeline(self.blobs, self.resources, self.config)
+        self.pipeline = Pipeline(
+            self.blobs, self.resources, self.config, corpora=self.corpora, artifacts=self.artifacts
+        )
         self.jobs = JobManager(JobStore(db_path), self._advise, max_workers=self.config.workers)
 
     def upload(self, chunks: Iterable[bytes], filename: str = "") -> DatasetInfo:
@@ -43,6 +71,27 @@ class AdvisorService:
             already_stored=blob.already_stored,
         )
 
+    def upload_corpus(self, chunks: Iterable[bytes], filename: str = "") -> CorpusInfo:
+        """Store an uploaded domain corpus after reading it through once (streaming); the same
+        bytes are stored once."""
+        source = Path(filename).name or "corpus"
+        checked = {}
+
+        def check(path: Path) -> None:
+            checked["stats"] = check_corpus(path, source)
+
+        blob = self.corpora.put(chunks, check)
+        stats = checked.get("stats") or check_corpus(self.corpora.path(blob.sha256), source)
+        return CorpusInfo(
+            corpus_id=blob.sha256,
+            size_bytes=blob.size_bytes,
+            num_documents=stats.documents,
+            text_bytes=stats.text_bytes,
+            format=stats.format,
+            compressed=stats.compressed,
+            already_stored=blob.already_stored,
+        )
+
     def profile(
         self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
     ) -> DatasetProfile:
@@ -55,11 +104,23 @@ class AdvisorService:
         self.blobs.path(dataset_id)
         if test_dataset_id:
             self.blobs.path(test_dataset_id)
+        if options.domain_corpus_id:
+            self.corpora.path(options.domain_corpus_id)
         check_model_paths(options)
         return self.jobs.submit(dataset_id, test_dataset_id, options)
 
     def _advise(self, job: Job, control: JobControl) -> Recommendation:
         return self.pipeline.advise(job.dataset_id, job.test_dataset_id, job.options, control)
+
+    def delete_job(self, job_id: str) -> None:
+        """Remove a finished job and the files it kept."""
+        self.jobs.delete(job_id)
+        self.artifacts.delete(job_id)
+
+    def adapted_weights(self, job_id: str) -> list[Path]:
+        """The files of the adapted encoder a job kept (``NotFoundError`` when none)."""
+        self.jobs.get(job_id)
+        return self.artifacts.files(job_id)
 
     def watch(self, job_id: str, stop: threading.Event | None = None) -> Iterator[Progress | Job]:
         return self.jobs.watch(job_id, stop)

@@ -4,6 +4,7 @@ which), none without an encoder, and the projection labelled as one when no pilo
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -27,9 +28,9 @@ def right_on(rows) -> np.ndarray:
     return np.where(right, TRUTH, np.where(TRUTH == "pos", "neg", "pos"))
 
 
-def tapt(base_right: range, adapted_right: range) -> PretrainingRun:
+def tapt(base_right: range, adapted_right: range, kind: str = "tapt") -> PretrainingRun:
     return PretrainingRun(
-        kind="tapt",
+        kind=kind,
         size=1000,
         seed=0,
         base=accuracy(TRUTH, right_on(base_right)),
@@ -46,6 +47,7 @@ def tapt(base_right: range, adapted_right: range) -> PretrainingRun:
         dev_loss_after=4.2,
         held_out_loss_before=6.0,
         held_out_loss_after=4.5,
+        corpus_documents=50_000 if kind == "dapt" else 0,
     )
 
 
@@ -74,7 +76,7 @@ def test_the_gain_is_paired_and_widened_by_training_noise():
 
 def test_a_gain_above_zero_advises_tapt_with_a_full_scale_recipe():
     run = tapt(range(300), range(320))
-    advice = advise_pretraining(DOMAIN, True, (run, paired_gain(run, WEIGHTS, None)), 8000)
+    advice = advise_pretraining(DOMAIN, True, [(run, paired_gain(run, WEIGHTS, None))], 8000)
     assert advice.kind is PretrainingKind.TAPT and advice.measured
     assert "+5.0 points" in advice.reason and "lies above zero" in advice.reason
     assert advice.tapt.gain == pytest.approx(0.05) and advice.tapt.num_train == 1000
@@ -87,10 +89,54 @@ def test_a_gain_above_zero_advises_tapt_with_a_full_scale_recipe():
 def test_the_full_run_is_priced_at_the_pieces_the_pilot_trained_per_second():
     # Early stopping kept none of the two epochs it trained: 80,000 pieces in 40 s.
     run = replace(tapt(range(300), range(320)), mlm_epochs=0, mlm_epochs_run=2)
-    advice = advise_pretraining(DOMAIN, True, (run, paired_gain(run, WEIGHTS, None)), 8000)
+    advice = advise_pretraining(DOMAIN, True, [(run, paired_gain(run, WEIGHTS, None))], 8000)
     # 8,000 texts x 40 pieces x 100 epochs = 32 M pieces, at 2,000 pieces/s: 4.4 h.
     assert "32.0 M pieces" in advice.recipe and "2,000 pieces/s" in advice.recipe
     assert "~4.4 h on this machine" in advice.recipe
+    config = json.loads(advice.recipe_config)
+    assert config["kind"] == "tapt" and config["stages"][0]["steps"] == 3200
+    assert config["stages"][0]["pieces"] == 32_000_000
+    assert config["stages"][0]["hours_this_machine"] == pytest.approx(4.44, abs=0.01)
+
+
+def gains(*runs: PretrainingRun):
+    return [(run, paired_gain(run, WEIGHTS, None)) for run in runs]
+
+
+def test_dapt_is_advised_when_only_its_interval_lies_above_zero():
+    measured = gains(
+        tapt(range(300), range(302)),
+        tapt(range(300), range(330), "dapt"),
+        tapt(range(300), range(303), "dapt_tapt"),
+    )
+    advice = advise_pretraining(DOMAIN, True, measured, 8000)
+    assert advice.kind is PretrainingKind.DAPT and advice.measured
+    assert advice.dapt.corpus_documents == 50_000 and advice.dapt_tapt.gain == pytest.approx(0.0075)
+    assert "of the corpus's 50,000 documents" in advice.reason
+    assert "The interval of DAPT lies above zero" in advice.reason
+    assert advice.recipe.startswith("Masked-LM training on the domain corpus's 50,000 documents")
+    assert advice.dapt_projection == ""  # measured, not projected
+    # The corpus for up to 10 epochs of 256: 1,960 steps.
+    assert json.loads(advice.recipe_config)["stages"][0]["steps"] == 1960
+
+
+def test_a_cheaper_kind_whose_interval_holds_the_best_gain_is_advised():
+    # TAPT +5.0 (about +2.9 to +7.2) holds DAPT+TAPT's +6.0: TAPT costs less and needs no corpus.
+    measured = gains(tapt(range(300), range(320)), tapt(range(300), range(324), "dapt_tapt"))
+    assert advise_pretraining(DOMAIN, True, measured, 8000).kind is PretrainingKind.TAPT
+    # ... but not +12.5: then DAPT+TAPT, with both stages in its recipe.
+    measured = gains(tapt(range(300), range(320)), tapt(range(300), range(350), "dapt_tapt"))
+    measured[1][0].corpus_documents = 20_000
+    advice = advise_pretraining(DOMAIN, True, measured, 8000)
+    assert advice.kind is PretrainingKind.DAPT_TAPT
+    assert (
+        "domain corpus" in advice.recipe
+        and "; then masked-LM training on the task" in advice.recipe
+    )
+    assert [s["texts"] for s in json.loads(advice.recipe_config)["stages"]] == [
+        "the domain corpus",
+        "the task's training texts",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -99,14 +145,14 @@ def test_the_full_run_is_priced_at_the_pieces_the_pilot_trained_per_second():
 )
 def test_a_gain_that_covers_zero_or_hurts_advises_none(adapted, words):
     run = tapt(range(300), adapted)
-    advice = advise_pretraining(DOMAIN, True, (run, paired_gain(run, WEIGHTS, None)))
+    advice = advise_pretraining(DOMAIN, True, [(run, paired_gain(run, WEIGHTS, None))])
     assert advice.kind is PretrainingKind.NONE and advice.measured and words in advice.reason
-    assert advice.recipe == ""
+    assert advice.recipe == "" and advice.recipe_config == ""
 
 
 def test_no_encoder_no_pretraining_even_when_measured():
     run = tapt(range(300), range(320))
-    advice = advise_pretraining(DOMAIN, False, (run, paired_gain(run, WEIGHTS, None)))
+    advice = advise_pretraining(DOMAIN, False, [(run, paired_gain(run, WEIGHTS, None))])
     assert advice.kind is PretrainingKind.NONE and "no encoder" in advice.reason
     assert advice.tapt.gain == pytest.approx(0.05) and advice.dapt_projection == ""
 

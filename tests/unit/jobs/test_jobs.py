@@ -8,7 +8,12 @@ import time
 
 import pytest
 
-from embedding_advisor.errors import InvalidDatasetError, NotFoundError, ResourceExhaustedError
+from embedding_advisor.errors import (
+    FailedPreconditionError,
+    InvalidDatasetError,
+    NotFoundError,
+    ResourceExhaustedError,
+)
 from embedding_advisor_server.core.data.blobs import BlobStore
 from embedding_advisor_server.core.jobs.manager import JobManager
 from embedding_advisor_server.core.jobs.store import JobStore
@@ -148,3 +153,18 @@ def test_a_late_watcher_gets_every_event_so_far(tmp_path):
     assert manager.cancel(job.job_id).state is JobState.CANCELLED
     assert next(events).state is JobState.CANCELLED  # the watcher sees the end
     manager.close()
+
+
+def test_a_finished_job_can_be_deleted_a_running_one_cannot(tmp_path):
+    started, release = threading.Event(), threading.Event()
+    manager = JobManager(JobStore(tmp_path / "jobs.sqlite3"), slow_work(started, release))
+    job = manager.submit("d" * 64, None, AdviceOptions())
+    assert started.wait(5)
+    with pytest.raises(FailedPreconditionError, match="running: cancel it before deleting it"):
+        manager.delete(job.job_id)
+    manager.cancel(job.job_id)
+    manager.delete(job.job_id)
+    with pytest.raises(NotFoundError):
+        manager.get(job.job_id)
+    with pytest.raises(NotFoundError):
+        manager.delete(job.job_id)

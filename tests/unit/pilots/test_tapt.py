@@ -1,7 +1,8 @@
-"""The TAPT pilot inside the runner, on a tiny seeded BERT with its own masked-LM head: it pairs
-with fine-tuning's headline (same size and seed, the same held-out examples), reports the
-masked-LM losses before and after, reads the held-out texts only when transductive, and says why
-when it cannot run."""
+"""The continued-pretraining pilots inside the runner, on a tiny seeded BERT with its own
+masked-LM head: TAPT pairs with fine-tuning's headline (same size and seed, the same held-out
+examples), reports the masked-LM losses before and after, reads the held-out texts only when
+transductive, and says why when it cannot run; with a domain corpus, DAPT trains on a sample of
+it and DAPT+TAPT continues from DAPT's weights."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from synthetic import sentences
 
 from conftest import tiny_bert
 from embedding_advisor_server.core.adapt.continued import MLMRecipe
+from embedding_advisor_server.core.adapt.corpus import Corpus
 from embedding_advisor_server.core.evidence.metrics import ACCURACY
 from embedding_advisor_server.core.pilots.arms import ENCODER_FINETUNED
 from embedding_advisor_server.core.pilots.heads.bilstm import BiLSTMRecipe
@@ -71,11 +73,35 @@ def test_without_a_probe_or_time_it_says_why(mlm_parts, toy_vectors):
     outcome = pilots(encoder, toy_vectors, None)
     assert outcome.pretraining == []
     assert any(
-        n.startswith("Task-adaptive pretraining not measured: no masked-LM form")
-        for n in outcome.notes
+        n.startswith("Continued pretraining not measured: no masked-LM form") for n in outcome.notes
     )
     no_tapt = pilots(encoder, toy_vectors, probe, Plan(2, 1, finetune=PLAN.finetune))
     assert no_tapt.pretraining == [] and not any("Task-adaptive" in n for n in no_tapt.notes)
     hurried = pilots(encoder, toy_vectors, probe, deadline=Deadline(time.monotonic() + 1e-3, 1))
     assert hurried.pretraining == []
-    assert any("Task-adaptive pretraining not measured" in n for n in hurried.notes)
+    assert any("pretraining not measured" in n for n in hurried.notes)
+
+
+def test_a_domain_corpus_adds_dapt_and_dapt_then_tapt(mlm_parts, toy_vectors, tmp_path):
+    encoder, probe = mlm_parts
+    rng = np.random.default_rng(3)
+    words = "the a film plot was and great awful dull lovely meal trip book show".split()
+    lines = [" ".join(rng.choice(words, size=8)) for _ in range(500)]
+    path = tmp_path / "domain.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outcome = pilots(encoder, toy_vectors, probe, corpus=Corpus(path))
+    tapt, dapt, both = outcome.pretraining
+    assert [r.kind for r in outcome.pretraining] == ["tapt", "dapt", "dapt_tapt"]
+    # The same base run for all three, so every gain is paired with the same fine-tuning.
+    assert all(np.array_equal(r.base.stats, tapt.base.stats) for r in (dapt, both))
+    # DAPT read 120 of the 500 documents (one per task text), once; DAPT+TAPT the task's texts.
+    assert dapt.mlm_texts == 120 and dapt.corpus_documents == 500 and dapt.mlm_epochs_run == 1
+    assert both.mlm_texts == 120 and both.corpus_documents == 500
+    assert both.prior_seconds == pytest.approx(dapt.mlm_seconds) and tapt.prior_seconds == 0
+    assert both.model is not dapt.model and dapt.model is not tapt.model
+    before = dict(probe.model.state_dict())
+    assert all(
+        not np.array_equal(v.numpy(), dapt.model.state_dict()[k].numpy())
+        for k, v in before.items()
+        if k.endswith("attention.self.query.weight")
+    )

@@ -1,4 +1,4 @@
-"""A content-addressed store of uploaded dataset files.
+"""A content-addressed store of uploaded files (datasets; domain corpora in a store of their own).
 
 A file is stored as ``<root>/<sha256>``. An upload is written to a temporary file in the same
 folder, hashed as it arrives, checked, and only then renamed into place: a failed or rejected
@@ -28,19 +28,20 @@ class StoredBlob:
 
 
 class BlobStore:
-    def __init__(self, root: Path, max_bytes: int) -> None:
+    def __init__(self, root: Path, max_bytes: int, kind: str = "dataset") -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes
+        self.kind = kind  # what it holds, in messages
 
     def path(self, sha256: str) -> Path:
         if not _SHA256.match(sha256 or ""):
             raise InvalidArgumentError(
-                f"dataset id must be 64 lower-case hex digits, got {sha256!r}"
+                f"{self.kind} id must be 64 lower-case hex digits, got {sha256!r}"
             )
         path = self.root / sha256
         if not path.exists():
-            raise NotFoundError(f"no dataset {sha256} on this server; upload it first")
+            raise NotFoundError(f"no {self.kind} {sha256} on this server; upload it first")
         return path
 
     def read(self, sha256: str) -> bytes:
@@ -60,7 +61,8 @@ class BlobStore:
                     size += len(chunk)
                     if size > self.max_bytes:
                         raise ResourceExhaustedError(
-                            f"upload exceeds the server's limit of {self.max_bytes} bytes"
+                            f"upload exceeds the server's limit of {self.max_bytes} bytes for a "
+                            f"{self.kind}"
                         )
                     digest.update(chunk)
                     out.write(chunk)

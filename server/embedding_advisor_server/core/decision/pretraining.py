@@ -1,36 +1,37 @@
 """Continued-pretraining advice (none / TAPT / DAPT / DAPT+TAPT): measured where a pilot ran.
 
-**Measured (TAPT).** The TAPT pilot (``pilots/tapt.py``) fine-tunes again from weights adapted by
-masked-LM training on the task's own text and gives the paired gain with its 95% interval
-(``evidence/adaptation.py``). TAPT is advised only when the interval's low end is above zero;
-"none" when it covers zero or lies below it, saying which. Pair tasks are measured like the rest
-(Shi & Lipani 2023 found continued pretraining could hurt on them; Gururangan et al. 2020 saw
-TAPT help on their eight classification tasks). The gain is measured at the pilot's size with a
-pilot's masked-LM recipe; a full TAPT run (Gururangan et al.: 100 epochs) trains longer.
+**Measured.** The pilots (``pilots/adaptive.py``) fine-tune again from weights adapted by
+masked-LM training: on the task's own text (TAPT), on a sample of the user's domain corpus (DAPT)
+and both in turn (DAPT+TAPT), each with its paired gain and 95% interval
+(``evidence/adaptation.py``). A kind is advised only when its interval's low end is above zero:
+the largest gain, unless a cheaper kind (TAPT, then DAPT, then DAPT+TAPT) is also above zero
+and its interval holds that gain (``choose``). "None" when every interval covers zero or lies
+below it, saying which. Pair tasks are measured like the rest (Shi & Lipani 2023 found continued
+pretraining could hurt on them; Gururangan et al. 2020 saw TAPT help on their eight
+classification tasks). The gain is measured at the pilot's size with a pilot's masked-LM recipe;
+the full-scale recipe (``recipes.py``) trains longer.
 
-**Projected (DAPT, and TAPT when no pilot ran).** No corpus of the domain is given, so DAPT is
-a projection from the profile's domain signals, labelled as such: the top-10K unigram similarity
-to the general-English reference below ``SIMILARITY_BELOW``, or the encoder's masked-LM loss on
-the data above the reference's by more than ``LOSS_GAP_ABOVE`` nats, say "a different domain",
-where Gururangan et al. found DAPT helped most (news, closest to the pretraining text, gained
-nothing). The thresholds sit between what the shared datasets show: news and paraphrase pairs
-~0.70 similarity and +0.7 nats or less, tweets, drug reviews and WNUT ~0.50 and +1.8 nats.
-Without a TAPT pilot the kind follows the same signals and the advice says it is unmeasured.
-Static vectors have no encoder to pretrain: none.
+**Projected (DAPT without a corpus, and TAPT when no pilot ran).** Without a corpus of the
+domain, DAPT is a projection from the profile's domain signals, labelled as such: the top-10K
+unigram similarity to the general-English reference below ``SIMILARITY_BELOW``, or the encoder's
+masked-LM loss on the data above the reference's by more than ``LOSS_GAP_ABOVE`` nats, say "a
+different domain", where Gururangan et al. found DAPT helped most (news, closest to the
+pretraining text, gained nothing). The thresholds sit between what the shared datasets show:
+news and paraphrase pairs ~0.70 similarity and +0.7 nats or less, tweets, drug reviews and WNUT
+~0.50 and +1.8 nats. Without a pilot the kind follows the same signals and the advice says it is
+unmeasured. Static vectors have no encoder to pretrain: none.
 """
 
 from __future__ import annotations
 
-import math
-
 from ..evidence.adaptation import Gain, PretrainingRun
 from ..schema import DomainShift, Interval, PretrainingAdvice, PretrainingKind, PretrainingPilot
+from . import recipes
 
 SIMILARITY_BELOW = 0.55
 LOSS_GAP_ABOVE = 1.0
-# Gururangan et al. 2020's TAPT: 100 epochs over the task's text, batches of 256, lr 1e-4.
-FULL_TAPT_EPOCHS = 100
-FULL_TAPT_BATCH = 256
+COST_ORDER = {"tapt": 0, "dapt": 1, "dapt_tapt": 2}
+KIND_WORDS = {"tapt": "TAPT", "dapt": "DAPT", "dapt_tapt": "DAPT+TAPT"}
 DAPT_TEXT = (
     "A real DAPT run needs a large unlabeled corpus of the domain: Gururangan et al. 2020 "
     "trained 12.5k steps of 2,048 sequences on 2-8 billion tokens per domain."
@@ -93,57 +94,73 @@ def pilot_message(run: PretrainingRun, gain: Gain) -> PretrainingPilot:
         finetune_seconds=run.finetune_seconds,
         recipe=run.recipe.describe(),
         transductive=run.transductive,
+        corpus_documents=run.corpus_documents,
     )
 
 
-def full_recipe(run: PretrainingRun, train_texts: int) -> str:
-    """Gururangan et al.'s TAPT at full scale on ``train_texts`` texts, with the steps and the
-    hours this machine would take at the pilot's measured masked-LM speed."""
-    steps = FULL_TAPT_EPOCHS * math.ceil(train_texts / FULL_TAPT_BATCH)
-    pieces = FULL_TAPT_EPOCHS * train_texts * run.mlm_pieces / max(run.mlm_texts, 1)
-    rate = run.mlm_pieces * run.mlm_epochs_run / max(run.mlm_seconds, 1e-6)
+def choose(measured: list[tuple[PretrainingRun, Gain]]) -> tuple[PretrainingRun, Gain] | None:
+    """The measured kind to advise, or None: among those whose interval lies above zero, the
+    largest gain, unless a cheaper kind (TAPT before DAPT before DAPT+TAPT: less to train, no
+    corpus) also lies above zero and its interval holds that gain."""
+    above = [m for m in measured if m[1].low > 0]
+    if not above:
+        return None
+    best = max(above, key=lambda m: m[1].point)
+    cheaper = [m for m in above if COST_ORDER[m[0].kind] < COST_ORDER[best[0].kind]]
+    held = [m for m in cheaper if m[1].low <= best[1].point <= m[1].high]
+    return min(held, key=lambda m: COST_ORDER[m[0].kind]) if held else best
+
+
+def _line(run: PretrainingRun, gain: Gain) -> str:
+    what = {
+        "tapt": "task-adaptive pretraining",
+        "dapt": (
+            f"domain-adaptive pretraining on {run.mlm_texts:,} of the corpus's "
+            f"{run.corpus_documents:,} documents"
+        ),
+        "dapt_tapt": "DAPT then TAPT",
+    }[run.kind]
     return (
-        f"Masked-LM training on the task's {train_texts:,} training texts (labels unused): "
-        f"{FULL_TAPT_EPOCHS} epochs or until the masked-LM loss on a held-out slice stops "
-        f"falling, batches of {FULL_TAPT_BATCH} (accumulate gradients), lr "
-        f"{run.recipe.learning_rate:g} with 6% warm-up and linear decay, 15% masking, "
-        f"{run.recipe.max_length} pieces max: {steps:,} steps, about {pieces / 1e6:,.1f} M "
-        f"pieces; at the pilot's {rate:,.0f} pieces/s that is ~{pieces / rate / 3600:.1f} h on "
-        "this machine (GPU time not "
-        "measured). Then fine-tune from the adapted weights with the advised recipe."
+        f"fine-tuning on {run.size:,} examples scored {100 * run.adapted.score():.1f} after "
+        f"{what} vs {100 * run.base.score():.1f} without (same sample, seed and recipe): "
+        f"{100 * gain.point:+.1f} points, 95% interval [{100 * gain.low:+.1f}, "
+        f"{100 * gain.high:+.1f}]; masked-LM loss on the held-out text "
+        f"{run.held_out_loss_before:.2f} -> {run.held_out_loss_after:.2f} nats after "
+        f"{run.mlm_steps} steps"
     )
 
 
 def _measured(
-    run: PretrainingRun, gain: Gain, encoder_advised: bool, train_texts: int
-) -> tuple[PretrainingKind, str, str]:
-    """The kind, the reason and the full-scale recipe from a TAPT pilot."""
-    at = (
-        f"fine-tuning on {run.size:,} examples scored {100 * run.adapted.score():.1f} after "
-        f"task-adaptive pretraining vs {100 * run.base.score():.1f} without (same sample, seed "
-        f"and recipe): {100 * gain.point:+.1f} points, 95% interval "
-        f"[{100 * gain.low:+.1f}, {100 * gain.high:+.1f}]"
-    )
-    loss = (
-        f"; masked-LM loss on the held-out text {run.held_out_loss_before:.2f} -> "
-        f"{run.held_out_loss_after:.2f} nats after {run.mlm_steps} steps"
-    )
+    measured: list[tuple[PretrainingRun, Gain]], encoder_advised: bool, train_texts: int
+) -> tuple[PretrainingKind, str, str, str]:
+    """The kind, the reason, the full-scale recipe and its JSON config from the pilots."""
+    at = "; ".join(_line(run, gain) for run, gain in measured)
     if not encoder_advised:
         why = "The advised option has no encoder to continue pretraining (measured for the "
-        return PretrainingKind.NONE, f"{why}fine-tuned encoder: {at}{loss}).", ""
-    if gain.low > 0:
+        return PretrainingKind.NONE, f"{why}fine-tuned encoder: {at}).", "", ""
+    chosen = choose(measured)
+    if chosen is not None:
+        run, _ = chosen
+        runs = {r.kind: r for r, _ in measured}
+        name = KIND_WORDS[run.kind]
         return (
-            PretrainingKind.TAPT,
-            f"Measured: {at}{loss}. The interval lies above zero, so task-adaptive pretraining "
-            "pays here; a full run trains longer than the pilot did.",
-            full_recipe(run, train_texts),
+            PretrainingKind(run.kind),
+            f"Measured: {at}. The interval of {name} lies above zero, so it pays here; a full "
+            "run trains longer than the pilot did.",
+            recipes.recipe_text(run.kind, runs, train_texts),
+            recipes.recipe_config(run.kind, runs, train_texts),
         )
-    side = "lies below zero: it hurt" if gain.high < 0 else "covers zero: no gain shown"
+    sides = {
+        "lies below zero: it hurt" if g.high < 0 else "covers zero: no gain shown"
+        for _, g in measured
+    }
+    side = sides.pop() if len(sides) == 1 else "covers zero or lies below it: no gain shown"
+    every = "The interval" if len(measured) == 1 else "Every interval"
     return (
         PretrainingKind.NONE,
-        f"Measured: {at}{loss}. The interval {side}, so the advice is no continued "
-        "pretraining on this data (a longer TAPT run might still differ; the pilot could not "
-        "show a gain).",
+        f"Measured: {at}. {every} {side}, so the advice is no continued pretraining on this "
+        "data (a longer run might still differ; the pilot could not show a gain).",
+        "",
         "",
     )
 
@@ -151,25 +168,30 @@ def _measured(
 def advise_pretraining(
     domain: DomainShift | None,
     encoder_advised: bool,
-    tapt: tuple[PretrainingRun, Gain] | None = None,
+    measured: list[tuple[PretrainingRun, Gain]] | None = None,
     train_texts: int = 0,
 ) -> PretrainingAdvice:
-    """The answer: measured from ``tapt`` (the pilot and its paired gain) when given, else a
-    projection from the domain signals; ``train_texts``: the training set's size, for the
+    """The answer: measured from the pilots and their paired gains (``measured``) when any ran,
+    else a projection from the domain signals; ``train_texts``: the training set's size, for the
     full-scale recipe."""
     signals, shifted = _signals(domain)
     projection = _dapt_projection(shifted) if encoder_advised else ""
-    if tapt is not None:
-        run, gain = tapt
-        kind, reason, recipe = _measured(run, gain, encoder_advised, train_texts or run.size)
+    if measured:
+        by_kind = {run.kind: pilot_message(run, gain) for run, gain in measured}
+        kind, reason, recipe, config = _measured(
+            measured, encoder_advised, train_texts or measured[0][0].size
+        )
         return PretrainingAdvice(
             kind=kind,
             measured=True,
             reason=reason,
             signals=signals,
-            tapt=pilot_message(run, gain),
-            dapt_projection=projection,
+            tapt=by_kind.get("tapt"),
+            dapt=by_kind.get("dapt"),
+            dapt_tapt=by_kind.get("dapt_tapt"),
+            dapt_projection="" if "dapt" in by_kind else projection,
             recipe=recipe,
+            recipe_config=config,
         )
     if not encoder_advised:
         return PretrainingAdvice(

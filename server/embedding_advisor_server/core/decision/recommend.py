@@ -197,24 +197,23 @@ def recommend(
         common,
         [scores],
         notes_end,
-        _tapt_gain(pretraining or [], runs, weights, seed),
+        _pretraining_gains(pretraining or [], runs, weights, seed),
     )
 
 
-def _tapt_gain(
+def _pretraining_gains(
     pretraining: list[PretrainingRun], runs: list[ArmRun], weights: np.ndarray, seed: int
-) -> tuple[PretrainingRun, Gain] | None:
-    """The TAPT pilot and its paired gain; the training noise from fine-tuning's own seeds, else
-    the largest any arm measured (``evidence.training_noise``)."""
-    run = next((r for r in pretraining if r.kind == "tapt"), None)
-    if run is None:
-        return None
+) -> list[tuple[PretrainingRun, Gain]]:
+    """Each continued-pretraining pilot and its paired gain; the training noise from
+    fine-tuning's own seeds, else the largest any arm measured (``evidence.training_noise``)."""
+    if not pretraining:
+        return []
     tuned = [r for r in runs if r.arm == ENCODER_FINETUNED]
     noise, source = evidence.training_noise(tuned), "fine-tuning's own seeds"
     if noise is None:
         noise = evidence.training_noise(runs)
         source = "the largest seed-to-seed spread of any arm (fine-tuning ran one seed per size)"
-    return run, paired_gain(run, weights, noise, source, seed)
+    return [(run, paired_gain(run, weights, noise, source, seed)) for run in pretraining]
 
 
 def _advised(
@@ -229,7 +228,7 @@ def _advised(
     common: dict,
     scores: list[str],
     notes_end: list[str],
-    tapt: tuple[PretrainingRun, Gain] | None = None,
+    measured: list[tuple[PretrainingRun, Gain]] | None = None,
 ) -> Recommendation:
     """The recommendation when the rule picked an option: the three questions and the reasons."""
     pick, runner = verdict.pick, verdict.runner_up
@@ -256,7 +255,7 @@ def _advised(
         embedding_decision=emb,
         adaptation_decision=adapt,
         pretraining=advise_pretraining(
-            profile.domain, pick.embedding is Embedding.CONTEXTUAL, tapt, profile.num_train
+            profile.domain, pick.embedding is Embedding.CONTEXTUAL, measured, profile.num_train
         ),
         excluded=[f"{options[arm].label}: {why}" for arm, why in verdict.excluded.items()],
         **common,

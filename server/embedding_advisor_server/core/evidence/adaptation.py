@@ -11,7 +11,7 @@ fine-tuning's own seeds when it ran several, else the largest seed noise any arm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class PretrainingRun:
-    """One continued-pretraining pilot (``pilots/tapt.py``)."""
+    """One continued-pretraining pilot (``pilots/adaptive.py``)."""
 
-    kind: str  # "tapt" or "dapt"
+    kind: str  # "tapt", "dapt" or "dapt_tapt"
     size: int  # fine-tuning examples of both runs
     seed: int
     base: Evaluation  # fine-tuned from the original weights
@@ -45,6 +45,9 @@ class PretrainingRun:
     held_out_loss_before: float  # ... and on the held-out task text (never trained on unless
     held_out_loss_after: float  # transductive)
     transductive: bool = False
+    corpus_documents: int = 0  # DAPT: documents in the domain corpus
+    prior_seconds: float = 0.0  # masked-LM seconds of the pilot it continued from (DAPT+TAPT)
+    model: object = field(default=None, repr=False)  # the adapted masked-LM model (an artifact)
 
 
 @dataclass(frozen=True)

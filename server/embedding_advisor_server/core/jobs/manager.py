@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from embedding_advisor.errors import AdvisorError, JobCancelledError
+from embedding_advisor.errors import AdvisorError, FailedPreconditionError, JobCancelledError
 
 from ..schema import AdviceOptions, Job, JobState, Progress, Recommendation
 from .store import JobStore, now
@@ -143,6 +143,15 @@ class JobManager:
             for _ in self.watch(job_id, timeout=wait_seconds):
                 pass
         return self.store.get(job_id)
+
+    def delete(self, job_id: str) -> None:
+        """Remove a finished job's record; ``FailedPreconditionError`` while it is queued or
+        running, ``NotFoundError`` when there is none."""
+        job = self.store.get(job_id)
+        if not job.state.finished or not self.store.delete_if_finished(job_id):
+            raise FailedPreconditionError(
+                f"job {job_id} is {self.store.get(job_id).state.value}: cancel it before deleting it"
+            )
 
     def _end_watchers(self, job_id: str) -> None:
         with self._lock:

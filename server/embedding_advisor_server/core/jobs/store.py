@@ -106,6 +106,15 @@ class JobStore:
             )
         )
 
+    def delete_if_finished(self, job_id: str) -> bool:
+        """Remove a job that has ended; False if there is none, or it is queued or running."""
+        return bool(
+            self._write(
+                "DELETE FROM jobs WHERE job_id = ? AND state NOT IN ('queued', 'running')",
+                (job_id,),
+            )
+        )
+
     def mark_interrupted(self, reason: str) -> int:
         return self._write(
             "UPDATE jobs SET state = 'interrupted', error = ?, end_time = ? "

@@ -34,6 +34,8 @@ class Plan:
     bilstm: BiLSTMRecipe = field(default_factory=BiLSTMRecipe)
     # Task-adaptive pretraining's masked-LM recipe (None: no TAPT pilot; the presets have one)
     tapt: MLMRecipe | None = None
+    # DAPT (with a domain corpus): documents sampled per task text, read once
+    dapt_documents: int = 1
 
     @classmethod
     def of(cls, budget: Budget, seconds: float = 0.0) -> Plan:
@@ -62,6 +64,7 @@ PRESETS = {
         finetune_points=2,
         finetune=FineTuneRecipe((5e-5, 1e-4), max_epochs=3, min_steps=120),
         tapt=MLMRecipe(max_epochs=3),
+        dapt_documents=2,
     ),
     Budget.THOROUGH: Plan(
         5,
@@ -70,6 +73,7 @@ PRESETS = {
         finetune=FineTuneRecipe((3e-5, 5e-5, 1e-4), max_epochs=5, min_steps=200),
         finetune_seeds=2,
         tapt=MLMRecipe(max_epochs=5, patience=2),
+        dapt_documents=4,
     ),
 }
 

@@ -34,6 +34,7 @@ from ..evidence.metrics import evaluate
 from ..evidence.runs import ArmRun, CurveRun
 from ..progress import Check, Deadline, OutOfTime, Report, scaled
 from ..schema import Budget, Embedding
+from .adaptive import pretraining_pilots
 from .arms import ARMS, ENCODER, ENCODER_FINETUNED, ArmSpec, new_run
 from .arms import arm as arm_of
 from .cost import PeakMemory, Throughput
@@ -41,14 +42,14 @@ from .featurise import PHASES, Featuriser
 from .heads.base import HeadContext, HeadRun
 from .plan import FINETUNE_COST, Plan, curve_sizes
 from .pruning import Bounds, bounds, dominated, settled
-from .tapt import tapt_pilot
 
 
 @dataclass
 class Outcome:
     runs: list[ArmRun]
     notes: list[str] = field(default_factory=list)
-    pretraining: list[PretrainingRun] = field(default_factory=list)  # TAPT (``tapt.py``)
+    # TAPT, DAPT, DAPT+TAPT (``adaptive.py``)
+    pretraining: list[PretrainingRun] = field(default_factory=list)
 
 
 @dataclass
@@ -338,9 +339,11 @@ def run_pilots(
     deadline: Deadline | None = None,
     probe=None,
     transductive: bool = False,
+    corpus=None,
 ) -> Outcome:
-    """Every registered arm's pilot runs, then the TAPT pilot (``probe``: the encoder's
-    masked-LM probe; ``transductive``: its texts include the held-out inputs). ``decision_size``:
+    """Every registered arm's pilot runs, then the continued-pretraining pilots (``probe``: the
+    encoder's masked-LM probe; ``transductive``: TAPT's texts include the held-out inputs;
+    ``corpus``: the domain corpus, ``adapt/corpus.Corpus``, for DAPT). ``decision_size``:
     the size the advice is for (0: the training set given); fine-tuning's smaller sizes run only
     when it is beyond the pool.
     ``precision``: what torch computes in (None: fp32). ``deadline``: the job's hard cap (None:
@@ -385,7 +388,7 @@ def run_pilots(
         if run is not None:
             runs.append(run)
     base = next((r for r in runs if r.arm == ENCODER_FINETUNED), None)
-    tapt = tapt_pilot(pilots, base, probe, transductive)
+    adapted = pretraining_pilots(pilots, base, probe, transductive, corpus)
     if pilots.unafforded:
         pilots.notes.append(
             "Not measured, the budget ran out first: "
@@ -393,4 +396,4 @@ def run_pilots(
             + "."
         )
     report(1.0, "pilots done")
-    return Outcome(runs, pilots.notes, [tapt] if tapt else [])
+    return Outcome(runs, pilots.notes, adapted)

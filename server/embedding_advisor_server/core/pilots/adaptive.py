@@ -1,0 +1,214 @@
+"""The continued-pretraining pilots: masked-LM training of the encoder, then the fine-tuned arm's
+headline run again from the adapted weights.
+
+Gururangan et al. 2020 saw task- and domain-adaptive pretraining help on their eight
+classification tasks; Shi & Lipani 2023 found conventional continued pretraining could also hurt,
+notably on sentence pairs. So it is measured, not assumed. Up to three pilots:
+
+- **TAPT**: masked-LM training on the pilot pool's training inputs (labels unused); the held-out
+  inputs too only when the user opts in (``transductive``), since the held-out examples score the
+  result;
+- **DAPT**, when the user gave a domain corpus: masked-LM training on a seeded uniform sample of
+  its documents (``adapt/corpus.py``; the plan sets how many per task text), one pass;
+- **DAPT+TAPT**: the TAPT pilot again, from the DAPT pilot's weights.
+
+Each starts from the masked-LM probe's model (its own head, or the warmed-up tied head) with the
+plan's recipe (``adapt/continued.py``), and is followed by the fine-tuned arm's headline run (the
+pool size, seed 0) from the adapted weights on the same training sample, seed and recipe: the gain
+is paired (``evidence/adaptation.py``). The masked-LM loss on the held-out task text is measured
+before and after each.
+
+Skipped, with a note, when there is nothing to pair with (fine-tuning did not run), no masked-LM
+form of the encoder, or not enough time left; stopped by the deadline like any other run (the
+pilots already finished are kept).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from ..adapt.continued import Adapted, adapted_encoder, continue_pretraining
+from ..adapt.corpus import Corpus
+from ..adapt.masking import texts_of
+from ..evidence.adaptation import PretrainingRun
+from ..evidence.runs import ArmRun, CurveRun
+from ..progress import OutOfTime, scaled
+from .arms import ENCODER_TAPT
+from .arms import arm as arm_of
+from .featurise import PHASES
+from .plan import FINETUNE_COST
+
+LABELS = {"tapt": "task-adaptive", "dapt": "domain-adaptive", "dapt_tapt": "DAPT+TAPT"}
+
+
+def _title(kind: str) -> str:
+    label = LABELS[kind]
+    return label[0].upper() + label[1:]
+
+
+def pretraining_pilots(
+    pilots, base: ArmRun | None, probe, transductive: bool = False, corpus: Corpus | None = None
+) -> list[PretrainingRun]:
+    """The continued-pretraining pilots' evidence (see the module's notes), a note for each one
+    that could not run. ``pilots``: the job's ``runner._Pilots``; ``base``: the fine-tuned arm's
+    run; ``probe``: the encoder's masked-LM probe (``backends/mlm.MLMProbe``) or None;
+    ``corpus``: the domain corpus, or None (no DAPT pilots)."""
+    recipe = pilots.plan.tapt
+    if recipe is None:
+        return []
+    why = _unmeasurable(pilots, base, probe)
+    if why:
+        pilots.notes.append(f"Continued pretraining not measured: {why}.")
+        return []
+    assert base is not None
+    headline = min((r for r in base.curve if r.size == base.num_train), key=lambda r: r.seed)
+    held = texts_of(pilots.held_out.inputs, pilots.tagging)
+    task = texts_of(pilots.pool.inputs, pilots.tagging) + (held if transductive else [])
+    domain, documents = [], 0
+    if corpus is not None:
+        pilots.report(PHASES["tapt"][0], "sampling the domain corpus")
+        try:
+            domain, documents = corpus.sample(
+                pilots.plan.dapt_documents * len(task), pilots.seed, pilots.hard_check
+            )
+        except OutOfTime:
+            domain = []
+            pilots.notes.append(
+                "Domain-adaptive pretraining not measured: the budget ran out while sampling the "
+                "domain corpus."
+            )
+    dapt_recipe = replace(recipe, max_epochs=1, patience=1)
+    todo = [("tapt", [(task, recipe)])]
+    if domain:
+        todo += [("dapt", [(domain, dapt_recipe)]), ("dapt_tapt", [(task, recipe)])]
+    pilot = _Pilot(pilots, probe, headline, held, transductive)
+    lo, hi = PHASES["tapt"]
+    runs: list[PretrainingRun] = []
+    for k, (kind, stages) in enumerate(todo):
+        start = next((r for r in runs if r.kind == "dapt"), None) if kind == "dapt_tapt" else None
+        if kind == "dapt_tapt" and start is None:
+            break
+        step = (hi - lo) / len(todo)
+        share = scaled(pilots.report, lo + step * k, lo + step * (k + 1))
+        try:
+            run = pilot.run(kind, stages, share, start, documents if kind != "tapt" else 0)
+        except OutOfTime:
+            pilots.notes.append(
+                f"{_title(kind)} pretraining stopped: the budget ran out while it trained."
+            )
+            break
+        if run is None:
+            break
+        runs.append(run)
+    return runs
+
+
+class _Pilot:
+    """One continued-pretraining pilot's work, sharing the probe, the headline run to pair with
+    and the held-out texts' loss before any adaptation."""
+
+    def __init__(self, pilots, probe, headline: CurveRun, held: list, transductive: bool):
+        self.pilots = pilots
+        self.probe = probe
+        self.headline = headline
+        self.held = held
+        self.transductive = transductive
+        self._before: float | None = None
+
+    def before(self) -> float:
+        if self._before is None:
+            p = self.pilots
+            self._before = self.probe.loss(self.held, seed=p.seed, check=p.hard_check).mean
+        return self._before
+
+    def run(
+        self, kind: str, stages, report, start: PretrainingRun | None, documents: int
+    ) -> PretrainingRun | None:
+        p = self.pilots
+        texts = sum(len(t) * r.max_epochs for t, r in stages)
+        if not _affordable(p, kind, texts, self.headline.size):
+            return None
+        before = self.before()
+        model = start.model if start is not None else self.probe.model
+        adapted: Adapted | None = None
+        for texts, recipe in stages:
+            adapted = continue_pretraining(
+                model,
+                self.probe.tokenizer,
+                texts,
+                recipe,
+                p.precision,
+                p.seed,
+                p.hard_check,
+                lambda f, m: report(0.5 * f, f"{LABELS[kind]} pretraining: {m}"),
+            )
+            model = adapted.model
+        assert adapted is not None
+        after = self.probe.with_model(adapted.model).loss(
+            self.held, seed=p.seed, check=p.hard_check
+        )
+        ctx = replace(
+            p.context(lambda f, m: report(0.5 + 0.5 * f, f"fine-tuning after {kind.upper()}: {m}")),
+            encoder=adapted_encoder(p.encoder, adapted.state),
+        )
+        t0 = time.perf_counter()
+        step = p.step(arm_of(ENCODER_TAPT), self.headline.size, self.headline.seed - p.seed, ctx)
+        if step is None:
+            p.notes.append(
+                f"{_title(kind)} pretraining not measured: the budget ran out while "
+                "fine-tuning from the adapted weights."
+            )
+            return None
+        return PretrainingRun(
+            kind=kind,
+            size=self.headline.size,
+            seed=self.headline.seed,
+            base=self.headline.evaluation,
+            adapted=step.run.evaluation,
+            mlm_seconds=adapted.seconds,
+            finetune_seconds=time.perf_counter() - t0,
+            mlm_epochs=adapted.epochs,
+            mlm_epochs_run=adapted.epochs_run,
+            mlm_steps=adapted.steps,
+            mlm_texts=adapted.texts,
+            mlm_pieces=adapted.pieces,
+            recipe=adapted.recipe,
+            dev_loss_before=adapted.dev_loss_before,
+            dev_loss_after=adapted.dev_loss_after,
+            held_out_loss_before=before,
+            held_out_loss_after=after.mean,
+            transductive=self.transductive and kind != "dapt",
+            corpus_documents=documents,
+            prior_seconds=start.mlm_seconds + start.prior_seconds if start is not None else 0.0,
+            model=adapted.model,
+        )
+
+
+def _affordable(pilots, kind: str, texts: int, size: int) -> bool:
+    """Whether masked-LM training over ``texts`` texts (epochs counted) and one fine-tuning on
+    ``size`` examples fit the time left (noted when not)."""
+    cost = (
+        FINETUNE_COST / max(pilots.rate, 1e-6) * (texts + size * pilots.plan.finetune.epochs(size))
+    )
+    left = pilots.time_left()
+    if left is not None and cost > left:
+        pilots.notes.append(
+            f"{_title(kind)} pretraining not measured: it needs ~{cost:.0f} s and "
+            f"the budget has {max(left, 0):.0f} s left."
+        )
+        return False
+    return True
+
+
+def _unmeasurable(pilots, base: ArmRun | None, probe) -> str:
+    if probe is None:
+        return (
+            "no masked-LM form of the encoder was loaded (it has none, or the budget in seconds "
+            "left no time to warm a head up: see the profile's domain notes)"
+        )
+    if base is None or not base.curve:
+        return "fine-tuning did not run, so there is nothing to pair the adapted run with"
+    if pilots.encoder is None or getattr(pilots.encoder, "model", None) is None:
+        return "the encoder has no torch weights to adapt"
+    return ""
