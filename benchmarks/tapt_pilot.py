@@ -41,18 +41,28 @@ from embedding_advisor_server.settings import ServerSettings
 DEFAULT = ["aclsum_sentences", "mrpc", "wnut16"]
 
 
+def _texts_file(path: Path, sources: list[Path]) -> Path:
+    """The ``text`` fields of JSONL files, one document per line (whitespace folded)."""
+    with open(path, "w", encoding="utf-8") as out:
+        for source in sources:
+            for line in open(source, encoding="utf-8"):
+                out.write(" ".join(json.loads(line)["text"].split()) + "\n")
+    return path
+
+
 def corpus_for(name: str, folder: Path) -> Path | None:
-    """The domain corpus a dataset is measured with under ``--corpus`` (module notes)."""
+    """The domain corpus a dataset is measured with under ``--corpus``: aclsum_sentences its own
+    ``unlabeled.txt`` (ACL abstracts); reuters_r8 and mrpc (news sentences) the BBC News
+    articles, news of another source; wnut16 (tweets) the tweets_sentiment tweets."""
     if name == "aclsum_sentences":
         return SHARED / name / "unlabeled.txt"
-    if name == "reuters_r8":
-        news = folder / "bbc-news-articles.txt"
-        with open(news, "w", encoding="utf-8") as out:
-            for split in ("train", "test"):
-                for line in open(SHARED / "bbc_news" / f"{split}.jsonl", encoding="utf-8"):
-                    out.write(" ".join(json.loads(line)["text"].split()) + "\n")
-        return news
-    return None
+    donor = {"reuters_r8": "bbc_news", "mrpc": "bbc_news", "wnut16": "tweets_sentiment"}.get(name)
+    if donor is None:
+        return None
+    return _texts_file(
+        folder / f"{donor}-texts.txt",
+        [SHARED / donor / f"{split}.jsonl" for split in ("train", "test")],
+    )
 
 
 def _kind(value: int) -> str:
@@ -142,6 +152,7 @@ def measure(
 
 def main(names: list[str], budget: str | None, max_train: int, corpora: bool, out: str) -> None:
     rows = []
+    target = RESULTS.with_name(out + (f"_{budget}" if budget else "") + ".json")
     with tempfile.TemporaryDirectory() as data_dir:
         settings = ServerSettings(host="127.0.0.1", port=0, data_dir=Path(data_dir))
         with AdvisorServer(settings) as server, AdvisorClient(server.target) as client:
@@ -150,15 +161,16 @@ def main(names: list[str], budget: str | None, max_train: int, corpora: bool, ou
                 row = measure(client, name, budget, max_train, corpus)
                 if row:
                     rows.append(row)
-    results_file.write(
-        RESULTS.with_name(out + (f"_{budget}" if budget else "") + ".json"),
-        {
-            "budget": budget or "server default (quick)",
-            "max_train_examples": max_train,
-            "runs": rows,
-            "commit": _commit(),
-        },
-    )
+                    # Written after every dataset: a run cut short keeps what it measured.
+                    results_file.write(
+                        target,
+                        {
+                            "budget": budget or "server default (quick)",
+                            "max_train_examples": max_train,
+                            "runs": rows,
+                            "commit": _commit(),
+                        },
+                    )
 
 
 if __name__ == "__main__":

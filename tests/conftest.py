@@ -81,6 +81,8 @@ def server(tmp_path_factory):
         max_train_examples=400,
         max_eval_examples=200,
         budget="quick",
+        # The tests' own model folders and files live under the session's temporary folder.
+        model_roots=[tmp_path_factory.getbasetemp()],
     )
     srv = AdvisorServer(settings)
     srv.start()

@@ -194,12 +194,19 @@ class AdvisorClient:
 
         return requests()
 
-    @staticmethod
-    def _check_digest(path, local, remote: str) -> None:
-        if remote != local.hexdigest():
+    def _upload(self, path: str | Path, request, rpc, chunk_bytes: int):
+        """Send the file at ``path`` through the upload ``rpc``; its answer, once the server's
+        SHA-256 (the id it answers with) matches the bytes sent."""
+        local = hashlib.sha256()
+        answer = rpc(self._send(path, request, chunk_bytes, local), timeout=self.timeout)
+        stored = (
+            answer.dataset.dataset_id if answer.HasField("dataset") else answer.corpus.corpus_id
+        )
+        if stored != local.hexdigest():
             raise errors.AdvisorError(
-                f"upload of {path} was corrupted: local SHA-256 {local.hexdigest()}, server {remote}"
+                f"upload of {path} was corrupted: local SHA-256 {local.hexdigest()}, server {stored}"
             )
+        return answer
 
     @_translating
     def upload(self, path: str | Path, chunk_bytes: int = CHUNK_BYTES) -> pb.DatasetInfo:
@@ -207,22 +214,22 @@ class AdvisorClient:
 
         Raises ``InvalidDatasetError`` naming every bad line and field.
         """
-        local = hashlib.sha256()
-        requests = self._send(path, pb.UploadDatasetRequest, chunk_bytes, local)
-        info = self._stub.UploadDataset(requests, timeout=self.timeout).dataset
-        self._check_digest(path, local, info.dataset_id)
-        return info
+        rpc = self._stub.UploadDataset
+        answer = self._upload(
+            path, pb.UploadDatasetRequest, rpc, chunk_bytes, lambda a: a.dataset.dataset_id
+        )
+        return answer.dataset
 
     @_translating
     def upload_corpus(self, path: str | Path, chunk_bytes: int = CHUNK_BYTES) -> pb.CorpusInfo:
         """Stream a domain corpus (text, one document per line, or JSONL with a ``text`` field;
         gzip or not) to the service; returns its id and size. Raises ``InvalidArgumentError``
         naming the first bad line and field."""
-        local = hashlib.sha256()
-        requests = self._send(path, pb.UploadCorpusRequest, chunk_bytes, local)
-        info = self._stub.UploadCorpus(requests, timeout=self.timeout).corpus
-        self._check_digest(path, local, info.corpus_id)
-        return info
+        rpc = self._stub.UploadCorpus
+        answer = self._upload(
+            path, pb.UploadCorpusRequest, rpc, chunk_bytes, lambda a: a.corpus.corpus_id
+        )
+        return answer.corpus
 
     @_translating
     def profile(
@@ -313,8 +320,11 @@ class AdvisorClient:
         train = self.upload(path)
         test = self.upload(test_path) if test_path else None
         if corpus_path:
-            advice_options = pb.AdviceOptions() if advice_options is None else advice_options
-            advice_options.domain_corpus_id = self.upload_corpus(corpus_path).corpus_id
+            chosen = pb.AdviceOptions()
+            if advice_options is not None:
+                chosen.CopyFrom(advice_options)  # the caller's options stay as they were
+            chosen.domain_corpus_id = self.upload_corpus(corpus_path).corpus_id
+            advice_options = chosen
         job = self.start_advice(train.dataset_id, test.dataset_id if test else None, advice_options)
         if on_started:
             on_started(job)

@@ -18,7 +18,16 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     from .app import AdvisorServer
+    from .core.jobs.lease import hold_alone
 
+    # One server per data dir (``advise`` commands, with their embedded servers, may share it).
+    if hold_alone(settings.data_dir / "server.lock") is None:
+        print(
+            f"advise-server: another advise-server is already serving {settings.data_dir}; "
+            "give this one its own --data-dir (ADVISOR_DATA_DIR)",
+            file=sys.stderr,
+        )
+        return 2
     server = AdvisorServer(settings)
     stopping = threading.Event()
 

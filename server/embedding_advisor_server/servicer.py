@@ -15,6 +15,15 @@ from .core.service import AdvisorService
 CHUNK_BYTES = 1024**2  # per streamed message, well under gRPC's 4 MiB default
 
 
+def _chunks(request_iterator):
+    """An upload stream's bytes, and the file name its first message carries."""
+    messages = iter(request_iterator)
+    first = next(messages, None)
+    if first is None:
+        return iter(()), ""
+    return itertools.chain([first.chunk], (m.chunk for m in messages)), first.filename
+
+
 def _options(request) -> schema.AdviceOptions:
     return from_proto(request.options, schema.AdviceOptions, "options.")
 
@@ -24,17 +33,11 @@ class AdvisorServicer(advisor_pb2_grpc.AdvisorServiceServicer):
         self.service = service
 
     def UploadDataset(self, request_iterator, context):
-        messages = iter(request_iterator)
-        first = next(messages, pb.UploadDatasetRequest())
-        chunks = itertools.chain([first.chunk], (m.chunk for m in messages))
-        info = self.service.upload(chunks, first.filename)
+        info = self.service.upload(*_chunks(request_iterator))
         return pb.UploadDatasetResponse(dataset=to_proto(info, pb.DatasetInfo))
 
     def UploadCorpus(self, request_iterator, context):
-        messages = iter(request_iterator)
-        first = next(messages, pb.UploadCorpusRequest())
-        chunks = itertools.chain([first.chunk], (m.chunk for m in messages))
-        info = self.service.upload_corpus(chunks, first.filename)
+        info = self.service.upload_corpus(*_chunks(request_iterator))
         return pb.UploadCorpusResponse(corpus=to_proto(info, pb.CorpusInfo))
 
     def Profile(self, request, context):

@@ -18,7 +18,10 @@ class ServerSettings(BaseSettings, ServiceConfig):
     """Settings of ``advise-server`` (and of the CLI's embedded server)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="ADVISOR_", cli_kebab_case=True, cli_prog_name="advise-server"
+        env_prefix="ADVISOR_",
+        cli_kebab_case=True,
+        cli_prog_name="advise-server",
+        enable_decoding=False,  # MODEL_ROOTS is a path list (a:b), not JSON
     )
 
     host: str = Field("127.0.0.1", description="address to listen on ([::] for every interface)")

@@ -6,10 +6,11 @@ import json
 import socket
 import subprocess
 import sys
+import time
 
 import tomllib
 
-from conftest import ARMS, ROOT, write_jsonl
+from conftest import ARMS, EXAMPLE, ROOT, read_jsonl, write_jsonl
 
 ADVISE = [sys.executable, "-m", "embedding_advisor.cli"]
 
@@ -19,10 +20,13 @@ def advise(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 
 
 def test_embedded_json_and_html_report(small_reviews, tmp_path):
+    corpus = tmp_path / "more-reviews.txt"
+    corpus.write_text("".join(r["text"] + "\n" for r in read_jsonl(EXAMPLE, 650)[150:]))
     result = advise(
         *[str(small_reviews), "--json", "--max-train", "120", "--data-dir", str(tmp_path / "d")],
         *["--backend", "torch", "--budget", "quick", "--priority", "cost", "--tolerance", "5"],
         *["--report", str(tmp_path / "out" / "advice.html")],
+        *["--domain-corpus", str(corpus), "--save-adapted", str(tmp_path / "adapted")],
     )
     assert result.returncode == 0, result.stderr
     rec = json.loads(result.stdout)  # stdout holds the JSON and nothing else
@@ -42,6 +46,16 @@ def test_embedded_json_and_html_report(small_reviews, tmp_path):
     # 30 held-out examples may not tell any option from the majority class: then no choice.
     assert rec["choice"]["label"] in page if "choice" in rec else "nothing is advised" in page
     assert page.count("data:image/png;base64,") == 3
+    # The domain corpus was measured, and the adapted encoder saved where asked.
+    pre = rec.get("pretraining")
+    if pre and pre.get("adapted_weights"):
+        assert pre["dapt"]["corpus_documents"] == 500 and pre["dapt"]["mlm_texts"] == 120
+        saved = sorted(p.name for p in (tmp_path / "adapted").iterdir())
+        assert saved == sorted(pre["adapted_weights"]["files"])
+        assert "model.safetensors" in saved and "adapted weights (" in result.stderr
+    else:  # nothing learned: no pretraining answer, so nothing kept
+        assert "no adapted weights to save" in result.stderr
+        assert not (tmp_path / "adapted").exists()
 
 
 def test_remote_server_human_summary(server, reviews, tmp_path):
@@ -90,6 +104,34 @@ def test_bad_corpus_or_save_folder_exit_2_before_any_work(server, reviews, tmp_p
     result = advise(str(reviews), "--server", server.target, "--domain-corpus", str(corpus))
     assert result.returncode == 2
     assert "corpus.jsonl, line 2: not a JSON object" in result.stderr.replace("\n", " ")
+
+
+def test_model_paths_a_server_allows_and_those_the_user_names_embedded(server, reviews, tmp_path):
+    # A remote server opens only what its operator allowed: refused before any work.
+    result = advise(str(reviews), "--server", server.target, "--vectors", "/etc/hostname")
+    assert result.returncode == 2 and "not under a folder this server allows" in result.stderr
+    # The embedded server is the user's own: the folder they name is opened (and found wanting).
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    result = advise(
+        *[str(reviews), "--encoder", str(empty), "--backend", "torch"],
+        *["--data-dir", str(tmp_path / "d")],
+    )
+    assert result.returncode in (1, 2) and "no config.json" in result.stderr
+    assert "not under a folder" not in result.stderr
+
+
+def test_two_embedded_runs_side_by_side_on_one_data_dir_both_succeed(small_reviews, tmp_path):
+    """Parallel pipeline steps share the default data dir: neither may end the other's job."""
+    args = [*ADVISE, str(small_reviews), "--json", "-q", "--max-train", "60", "--max-eval", "30"]
+    args += ["--budget-seconds", "30", "--data-dir", str(tmp_path / "shared")]
+    runs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
+    time.sleep(8)  # the first one is running its job when the second one starts
+    runs.append(subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = [run.communicate(timeout=400) for run in runs]
+    for run, (out, err) in zip(runs, results, strict=True):
+        assert run.returncode == 0, err
+        assert json.loads(out)["profile"]["num_train"] == 120
 
 
 def test_unreachable_server_exits_1(reviews):

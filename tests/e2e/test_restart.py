@@ -66,6 +66,15 @@ def test_kill_and_restart(tmp_path):
 
     proc, target = start_server(data_dir)
     try:
+        # A second server on the same data dir refuses to start, saying why.
+        second = subprocess.run(
+            [sys.executable, "-m", "embedding_advisor_server", "--port", "0", "--data-dir"]
+            + [str(data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert second.returncode == 2 and "already serving" in second.stderr
         with AdvisorClient(target, timeout=60) as client:
             again = client.get_job(done.job_id)
             assert again.state == pb.JOB_STATE_SUCCEEDED

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import grpc
@@ -322,9 +321,42 @@ def test_user_supplied_encoder_and_vectors(client, small_reviews, tmp_path):
 
 def test_broken_vectors_file_is_an_invalid_argument(client, reviews, tmp_path):
     bad = tmp_path / "bad.txt"
-    bad.write_text("this is not a vector file\n")
+    bad.write_text("SECRET_API_KEY=hunter2 0.1 0.2\nthis is not a vector file\n")
     info = client.upload(reviews)
     with pytest.raises(InvalidArgumentError) as err:
         client.profile(info.dataset_id, advice_options=options(vectors=str(bad)))
     assert err.value.violations[0].field == "options.vectors"
-    assert json.dumps(str(err.value))
+    assert "cannot read word vectors" in str(err.value)
+    assert "SECRET" not in str(err.value) and "hunter2" not in str(err.value)  # no file content
+
+
+def test_model_paths_outside_the_allowed_roots_are_refused_alike(client, reviews, tmp_path):
+    info = client.upload(reviews)
+    link = tmp_path / "looks-local"
+    link.symlink_to("/etc")  # inside a root, pointing out of it
+    messages = set()
+    for field, value in [
+        ("encoder", "/etc"),
+        ("encoder", "/no/such/folder"),
+        ("encoder", str(link)),
+        ("encoder", str(tmp_path / ".." / ".." / ".." / "etc")),
+        ("vectors", "/etc/passwd"),
+        ("vectors", "/no/such/file.txt"),
+    ]:
+        for call in (
+            lambda o: client.profile(info.dataset_id, advice_options=o),
+            lambda o: client.start_advice(info.dataset_id, advice_options=o),
+        ):
+            with pytest.raises(InvalidArgumentError) as err:
+                call(options(**{field: value}))
+            assert err.value.violations[0].field == f"options.{field}"
+            messages.add(err.value.message.replace(repr(value), "PATH"))
+    # One message for every path, existing or not: no oracle of what the server holds.
+    assert messages == {
+        f"{f} PATH is not under a folder this server allows models from (its operator sets "
+        "them: ADVISOR_MODEL_ROOTS)"
+        for f in ("encoder", "vectors")
+    }
+    # Inside a root, a missing path is named as missing.
+    with pytest.raises(InvalidArgumentError, match="no such directory on the server"):
+        client.profile(info.dataset_id, advice_options=options(encoder=str(tmp_path / "nope")))

@@ -22,7 +22,8 @@ EXIT_INVALID = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
-stderr = Console(stderr=True)
+# No emoji codes: a label such as ":fire:" is printed as written, never as a picture.
+stderr = Console(stderr=True, emoji=False)
 
 
 def error(message: object) -> None:
@@ -30,8 +31,11 @@ def error(message: object) -> None:
 
 
 @contextlib.contextmanager
-def connect(server: str | None, data_dir: Path | None) -> Iterator[AdvisorClient]:
-    """A client of ``server``, or of an embedded server on a free loopback port."""
+def connect(
+    server: str | None, data_dir: Path | None, model_paths: tuple[str, ...] = ()
+) -> Iterator[AdvisorClient]:
+    """A client of ``server``, or of an embedded server on a free loopback port that may open
+    the model paths the user named (``model_paths``: the embedded server's model roots)."""
     if server:
         with AdvisorClient(server) as client:
             client.wait_ready(timeout=10)
@@ -48,8 +52,11 @@ def connect(server: str | None, data_dir: Path | None) -> Iterator[AdvisorClient
     overrides = {"host": "127.0.0.1", "port": 0}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
+    settings = ServerSettings(**overrides)
+    # The user runs this server: what they named on the command line is theirs to open.
+    settings.model_roots = [*settings.model_roots, *(Path(p) for p in model_paths if p)]
     with (
-        AdvisorServer(ServerSettings(**overrides)) as embedded,
+        AdvisorServer(settings) as embedded,
         AdvisorClient(embedded.target) as client,
     ):
         yield client
@@ -83,7 +90,8 @@ def run(
         progress.update(bar, completed=p.fraction, description=f"{p.stage}: {p.message}")
 
     try:
-        with progress, connect(server, data_dir) as client:
+        models = (advice_options.encoder, advice_options.vectors)
+        with progress, connect(server, data_dir, models) as client:
             job_id = None
             try:
                 job = _start(client, dataset, test, corpus, advice_options, progress, bar)
@@ -118,7 +126,7 @@ def run(
             + "\n"
         )
     else:
-        render(rec, Console())
+        render(rec, Console(emoji=False))
     if report is not None:
         from ..report import write_report
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from .backends.files import default_cache_dir
 from .schema import Budget, FeatureBackend, Precision
@@ -51,6 +51,20 @@ class ServiceConfig(PipelineDefaults):
 
     workers: int = Field(1, ge=1, le=64, description="advice jobs run at once")
     max_upload_bytes: int = Field(2 * 1024**3, ge=1, description="largest dataset accepted")
+    model_roots: list[Path] = Field(
+        [],
+        description="folders under which a client may name an encoder or vectors (besides the "
+        "bundled models and the defaults); separate several with the path separator",
+    )
+
+    @field_validator("model_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value):
+        """``ADVISOR_MODEL_ROOTS=/models:/data/vectors``, like ``PATH``."""
+        if isinstance(value, str):
+            return [p for p in value.split(os.pathsep) if p]
+        return value
+
     max_corpus_bytes: int = Field(
         8 * 1024**3, ge=1, description="largest domain corpus accepted (as uploaded)"
     )

@@ -98,17 +98,17 @@ class AdviceOptions(_Model):
     encoder: str | None = None
     vectors: str | None = None
     seed: int = Field(0, ge=0, le=2**32 - 1)
-    test_fraction: float = Field(0.2, gt=0.0, lt=0.9)
+    test_fraction: float = Field(0.2, gt=0.0, lt=0.9, allow_inf_nan=False)
     max_train_examples: int | None = Field(None, ge=10)
     max_eval_examples: int | None = Field(None, ge=10)
     feature_backend: FeatureBackend = FeatureBackend.UNSPECIFIED
     budget: Budget = Budget.UNSPECIFIED
-    budget_seconds: float = Field(0.0, ge=0.0)
+    budget_seconds: float = Field(0.0, ge=0.0, allow_inf_nan=False)
     target_size: int = Field(0, ge=0)
     priority: Priority = Priority.UNSPECIFIED
-    tolerance_points: float | None = Field(None, ge=0.0, le=100.0)
-    min_examples_per_second: float = Field(0.0, ge=0.0)
-    max_latency_ms: float = Field(0.0, ge=0.0)
+    tolerance_points: float | None = Field(None, ge=0.0, le=100.0, allow_inf_nan=False)
+    min_examples_per_second: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+    max_latency_ms: float = Field(0.0, ge=0.0, allow_inf_nan=False)
     precision: Precision = Precision.UNSPECIFIED
     transductive: bool = False
     domain_corpus_id: str | None = None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .adapt.corpus import check_corpus
 from .backends.cache import ResourceCache
-from .backends.checks import check_model_paths
+from .backends.checks import allowed_roots, check_model_paths
 from .config import ServiceConfig
 from .data.blobs import BlobStore
 from .data.parse import parse_jsonl
@@ -55,14 +55,12 @@ class AdvisorService:
 
     def upload(self, chunks: Iterable[bytes], filename: str = "") -> DatasetInfo:
         """Store an uploaded JSONL file after checking it; the same bytes are stored once."""
-        source = Path(filename).name or "dataset"
-        parsed = {}
-
-        def check(path: Path) -> None:
-            parsed["dataset"] = parse_jsonl(path.read_bytes(), source)
-
-        blob = self.blobs.put(chunks, check)
-        dataset = parsed.get("dataset") or parse_jsonl(self.blobs.read(blob.sha256), source)
+        blob, dataset = _put(
+            self.blobs,
+            chunks,
+            Path(filename).name or "dataset",
+            lambda path, source: parse_jsonl(path.read_bytes(), source),
+        )
         return DatasetInfo(
             dataset_id=blob.sha256,
             size_bytes=blob.size_bytes,
@@ -74,14 +72,7 @@ class AdvisorService:
     def upload_corpus(self, chunks: Iterable[bytes], filename: str = "") -> CorpusInfo:
         """Store an uploaded domain corpus after reading it through once (streaming); the same
         bytes are stored once."""
-        source = Path(filename).name or "corpus"
-        checked = {}
-
-        def check(path: Path) -> None:
-            checked["stats"] = check_corpus(path, source)
-
-        blob = self.corpora.put(chunks, check)
-        stats = checked.get("stats") or check_corpus(self.corpora.path(blob.sha256), source)
+        blob, stats = _put(self.corpora, chunks, Path(filename).name or "corpus", check_corpus)
         return CorpusInfo(
             corpus_id=blob.sha256,
             size_bytes=blob.size_bytes,
@@ -92,9 +83,13 @@ class AdvisorService:
             already_stored=blob.already_stored,
         )
 
+    def _roots(self):
+        return allowed_roots(self.config.model_roots, (self.config.encoder, self.config.vectors))
+
     def profile(
         self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
     ) -> DatasetProfile:
+        check_model_paths(options, self._roots())
         return self.pipeline.profile(dataset_id, test_dataset_id, options)
 
     def start_advice(
@@ -106,7 +101,7 @@ class AdvisorService:
             self.blobs.path(test_dataset_id)
         if options.domain_corpus_id:
             self.corpora.path(options.domain_corpus_id)
-        check_model_paths(options)
+        check_model_paths(options, self._roots())
         return self.jobs.submit(dataset_id, test_dataset_id, options)
 
     def _advise(self, job: Job, control: JobControl) -> Recommendation:
@@ -137,3 +132,15 @@ class AdvisorService:
     def close(self) -> None:
         self.jobs.close()
         self.jobs.store.close()
+
+
+def _put(store: BlobStore, chunks: Iterable[bytes], source: str, read):
+    """Store an upload once ``read(path, source)`` accepted it: the blob and what ``read`` made
+    of it (read again from the stored copy when the same bytes were there already)."""
+    made = {}
+
+    def check(path: Path) -> None:
+        made["value"] = read(path, source)
+
+    blob = store.put(chunks, check)
+    return blob, made["value"] if "value" in made else read(store.path(blob.sha256), source)

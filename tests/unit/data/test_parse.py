@@ -49,7 +49,15 @@ def test_blank_lines_bom_and_line_numbers():
         ('{"text": "b"}', "d.jsonl:2:label", "is missing"),
         ('{"label": "x"}', "d.jsonl:2:text", "is missing"),
         ('{"text": 5, "label": "x"}', "d.jsonl:2:text", "must be a string"),
-        ('{"text": "   ", "label": "x"}', "d.jsonl:2:text", "must not be empty"),
+        ('{"text": "   ", "label": "x"}', "d.jsonl:2:text", "must hold a visible character"),
+        ('{"text": "\\u200b\\u0000\\u200d", "label": "x"}', "d.jsonl:2:text", "visible character"),
+        ('{"text": "\\ud800", "label": "x"}', "d.jsonl:2:text", "unpaired surrogate"),
+        ('{"text": "b", "label": "\\udfff"}', "d.jsonl:2:label", "unpaired surrogate"),
+        ('{"text": "b", "label": "\\u200b"}', "d.jsonl:2:label", "must not be empty"),
+        ('{"text": "b", "label": ' + "9" * 5000 + "}", "d.jsonl:2", "number too long"),
+        ('{"text": "b", "label": ' + "[" * 1000 + "]" * 1000 + "}", "d.jsonl:2", "too deep"),
+        ('{"text": "b", "label": 12345678901234567890}', "d.jsonl:2:label", "too large"),
+        ('{"text": "b", "label": "' + "y" * 300 + '"}', "d.jsonl:2:label", "at most 200"),
         ('{"text": "b", "label": null}', "d.jsonl:2:label", "string or an integer"),
         ('{"text": "b", "label": [1]}', "d.jsonl:2:label", "string or an integer"),
     ],
@@ -72,8 +80,24 @@ def test_bad_tagging_lines():
     )
     assert "1 tags for 2 tokens" in found["d.jsonl:2:tags"]
     assert "BIO tag" in found["d.jsonl:3:tags[0]"]
-    assert "non-empty string" in found["d.jsonl:4:tokens[1]"]
+    assert "a string with a visible character" in found["d.jsonl:4:tokens[1]"]
     assert "non-empty list" in found["d.jsonl:5:tokens"]
+
+
+def test_a_tag_is_matched_whole_and_a_long_value_is_not_echoed():
+    found = violations(
+        jsonl(
+            {"tokens": ["a"], "tags": ["O"]},
+            {"tokens": ["a"], "tags": ["B-PER\n"]},
+            {"tokens": ["a"], "tags": ["B-" + "X" * 10**6]},
+        )
+    )
+    assert "BIO tag" in found["d.jsonl:2:tags[0]"]
+    assert "BIO tag" in found["d.jsonl:3:tags[0]"] and len(found["d.jsonl:3:tags[0]"]) < 200
+    ints = parse_jsonl(jsonl({"text": "a", "label": 1}, {"text": "b", "label": 2}))
+    assert ints.targets == ["1", "2"]
+    mixed = violations(jsonl({"text": "a", "label": 1}, {"text": "b", "label": "1"}))
+    assert "is a string '1' where line 1's is an integer 1" in mixed["d.jsonl:2:label"]
 
 
 def test_invalid_utf8_and_unknown_shape_and_empty():

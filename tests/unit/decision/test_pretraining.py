@@ -84,6 +84,10 @@ def test_a_gain_above_zero_advises_tapt_with_a_full_scale_recipe():
     # 8,000 texts, 100 epochs of 256: 32 steps an epoch.
     assert "8,000 training texts" in advice.recipe and "3,200 steps" in advice.recipe
     assert advice.dapt_projection.startswith("Projection, not measured")
+    assert "keeps the encoder frozen" not in advice.reason
+    frozen = advise_pretraining(DOMAIN, True, [(run, paired_gain(run, WEIGHTS, None))], frozen=True)
+    assert frozen.kind is PretrainingKind.TAPT  # the measured gain, with the caveat in words
+    assert "keeps the encoder frozen, and the gain was measured on fine-tuning" in frozen.reason
 
 
 def test_the_full_run_is_priced_at_the_pieces_the_pilot_trained_per_second():

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -60,7 +63,14 @@ def test_jobs_survive_a_restart_and_running_ones_become_interrupted(tmp_path):
     job = manager.submit("d" * 64, None, AdviceOptions(seed=5))
     assert started.wait(5)
     assert manager.get(job.job_id).state is JobState.RUNNING
-    # The process dies without closing anything: open the same file in a new manager.
+    # Another process opening the same file leaves a live owner's job alone ...
+    beside = JobManager(JobStore(db), slow_work(threading.Event(), threading.Event()))
+    assert beside.get(job.job_id).state is JobState.RUNNING
+    beside.close()
+    # ... but once that owner is gone (its lease dropped as a dying process drops it), the
+    # next store to open marks the job interrupted.
+    os.close(manager.store.lease._fd)
+    manager.store.lease._fd = None
     manager2 = JobManager(JobStore(db), slow_work(threading.Event(), threading.Event()))
     again = manager2.get(job.job_id)
     assert again.state is JobState.INTERRUPTED and "stopped" in again.error
@@ -68,6 +78,29 @@ def test_jobs_survive_a_restart_and_running_ones_become_interrupted(tmp_path):
     release.set()
     manager.close()
     manager2.close()
+
+
+def test_a_killed_process_leaves_its_jobs_to_be_marked_interrupted(tmp_path):
+    db = tmp_path / "jobs.sqlite3"
+    # A separate process queues a job and dies at once (no cleanup, like kill -9).
+    script = (
+        "import os, sys, uuid\n"
+        "from embedding_advisor_server.core.jobs.store import JobStore, now\n"
+        "from embedding_advisor_server.core.schema import AdviceOptions, Job, JobState\n"
+        "store = JobStore(__import__('pathlib').Path(sys.argv[1]))\n"
+        "store.insert(Job(job_id=uuid.uuid4().hex, state=JobState.RUNNING, dataset_id='d' * 64,"
+        " options=AdviceOptions(), create_time=now()))\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(db)], check=True, timeout=60)
+    owners = db.parent / "jobs.sqlite3.owners"
+    assert len(list(owners.iterdir())) == 1  # its lock file stayed behind, unlocked
+    store = JobStore(db)
+    assert store.mark_interrupted("gone") == 1
+    assert [j.state for j in store.list(10)] == [JobState.INTERRUPTED]
+    assert [p.name for p in owners.iterdir()] == [store.lease.owner]  # the stale one tidied up
+    store.close()
+    assert list(owners.iterdir()) == []
 
 
 def test_cancel_running_job_stops_it_promptly(tmp_path):

@@ -82,3 +82,14 @@ def test_an_invalid_value_names_its_field():
     with pytest.raises(InvalidArgumentError) as info:
         from_proto(pb.AdviceOptions(max_train_examples=3), schema.AdviceOptions, "options.")
     assert [v.field for v in info.value.violations] == ["options.max_train_examples"]
+
+
+@pytest.mark.parametrize(
+    "field", ["tolerance_points", "budget_seconds", "min_examples_per_second", "max_latency_ms"]
+)
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_a_number_that_is_not_finite_is_refused_as_such(field, value):
+    with pytest.raises(InvalidArgumentError) as info:
+        from_proto(pb.AdviceOptions(**{field: value}), schema.AdviceOptions, "options.")
+    [violation] = info.value.violations
+    assert violation.field == f"options.{field}" and "finite" in violation.description

@@ -38,7 +38,12 @@ class Encoder:
             self.tokenizer = hf.AutoTokenizer.from_pretrained(path)
             self.model = hf.AutoModel.from_pretrained(path)
         except Exception as exc:  # a broken directory: say which and why
-            raise bad_option("encoder", f"cannot load the encoder from {path}: {exc}") from exc
+            # The loader's own message may quote the folder's files: name only what went wrong.
+            raise bad_option(
+                "encoder",
+                f"cannot load the encoder from {path}: not a Hugging Face model directory with "
+                f"weights and a tokenizer ({type(exc).__name__})",
+            ) from None
         self.device = device or precision.device()
         self.model.eval().to(self.device)
         self.path = path

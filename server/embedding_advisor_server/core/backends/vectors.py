@@ -48,7 +48,12 @@ class StaticVectors:
                     str(path), binary=False, no_header=not has_header
                 )
         except Exception as exc:
-            raise bad_option("vectors", f"cannot read word vectors from {path}: {exc}") from exc
+            # The parser's own message may quote the file: name only what went wrong.
+            raise bad_option(
+                "vectors",
+                f"cannot read word vectors from {path}: not GloVe or word2vec text, word2vec "
+                f"binary or gensim KeyedVectors ({type(exc).__name__})",
+            ) from None
         return cls(path.name, kv.index_to_key, kv.vectors)
 
     @classmethod

@@ -22,7 +22,32 @@ from .dataset import Dataset
 
 MAX_VIOLATIONS = 20
 MIN_TRAIN_EXAMPLES = 10
-_TAG = re.compile(r"^(O|[BI]-\S+)$")
+MAX_LABEL_CHARS = 200  # a label or tag longer than this is a mistake (a text in the wrong field)
+_TAG = re.compile(r"O|[BI]-\S+")  # matched whole (fullmatch): no trailing newline slips by
+
+
+_KIND = {int: "an integer", str: "a string"}
+
+
+def _shown(value, limit: int = 40) -> str:
+    """A value as a message may quote it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _encodable(value: str) -> bool:
+    """False for a string JSON let through that UTF-8 cannot hold (an unpaired surrogate)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _visible(value: str) -> bool:
+    """Whether a text holds a character that shows: not only spaces, NULs, zero-width marks."""
+    return any(c.isprintable() and not c.isspace() for c in value)
+
 
 _SHAPES: list[tuple[TaskType, tuple[str, ...]]] = [
     (TaskType.TOKEN_TAGGING, ("tokens", "tags")),
@@ -66,9 +91,20 @@ def _label(value, line: int, col: _Collector, field: str = "label") -> str | Non
     if isinstance(value, bool) or not isinstance(value, str | int):
         col.add(line, field, f"must be a string or an integer, got {type(value).__name__}")
         return None
+    if isinstance(value, int) and abs(value) >= 10**18:
+        col.add(line, field, "is an integer too large to be a class label")
+        return None
+    if isinstance(value, str) and not _encodable(value):
+        col.add(line, field, "holds an unpaired surrogate (not valid Unicode text)")
+        return None
     text = str(value).strip()
-    if not text:
+    if not _visible(text):
         col.add(line, field, "must not be empty")
+        return None
+    if len(text) > MAX_LABEL_CHARS:
+        col.add(
+            line, field, f"is {len(text):,} characters long; a label has at most {MAX_LABEL_CHARS}"
+        )
         return None
     return text
 
@@ -81,8 +117,13 @@ def _text(record: dict, field: str, line: int, col: _Collector) -> str | None:
     if not isinstance(value, str):
         col.add(line, field, f"must be a string, got {type(value).__name__}")
         return None
-    if not value.strip():
-        col.add(line, field, "must not be empty")
+    if not _encodable(value):
+        col.add(line, field, "holds an unpaired surrogate (not valid Unicode text)")
+        return None
+    if not _visible(value):
+        col.add(
+            line, field, "must hold a visible character (not only spaces, NULs or zero-width marks)"
+        )
         return None
     return value
 
@@ -102,17 +143,55 @@ def _tagging(
         return None
     tokens, tags = record["tokens"], record["tags"]
     for i, token in enumerate(tokens):
-        if not isinstance(token, str) or not token.strip():
-            col.add(line, f"tokens[{i}]", "must be a non-empty string")
+        if not isinstance(token, str) or not _encodable(token) or not _visible(token):
+            col.add(line, f"tokens[{i}]", "must be a string with a visible character")
             return None
     if len(tags) != len(tokens):
         col.add(line, "tags", f"has {len(tags)} tags for {len(tokens)} tokens")
         return None
     for i, tag in enumerate(tags):
-        if not isinstance(tag, str) or not _TAG.match(tag):
-            col.add(line, f"tags[{i}]", f"must be a BIO tag such as O, B-PER or I-PER, got {tag!r}")
+        if (
+            not isinstance(tag, str)
+            or len(tag) > MAX_LABEL_CHARS
+            or not _encodable(tag)
+            or not _TAG.fullmatch(tag)
+        ):
+            col.add(
+                line,
+                f"tags[{i}]",
+                f"must be a BIO tag such as O, B-PER or I-PER, got {_shown(tag)}",
+            )
             return None
     return tuple(tokens), tuple(tags)
+
+
+def _classified(
+    record: dict, task: TaskType, line: int, col: _Collector, label_types: dict
+) -> tuple[tuple[str, ...], str] | None:
+    """A classification record's texts and label; ``label_types``: each label's JSON type and
+    first line so far (1 and "1" would be merged as one label: refused)."""
+    fields = ("text",) if task is TaskType.TEXT_CLASSIFICATION else ("text_a", "text_b")
+    texts = [_text(record, f, line, col) for f in fields]
+    if "label" not in record:
+        col.add(line, "label", "is missing")
+        return None
+    label = _label(record["label"], line, col)
+    if label is None:
+        return None
+    kind = type(record["label"])
+    first = label_types.setdefault(label, (kind, line))
+    if first[0] is not kind:
+        col.add(
+            line,
+            "label",
+            f"is {_KIND[kind]} {_shown(record['label'])} where line {first[1]}'s is "
+            f"{_KIND[first[0]]} {_shown(label) if first[0] is str else label}: they would be "
+            "merged as one label; use one spelling",
+        )
+        return None
+    if any(t is None for t in texts):
+        return None
+    return tuple(texts), label
 
 
 def parse_jsonl(data: bytes, source: str = "dataset") -> Dataset:
@@ -122,6 +201,7 @@ def parse_jsonl(data: bytes, source: str = "dataset") -> Dataset:
     inputs: list[tuple[str, ...]] = []
     targets: list = []
     lines: list[int] = []
+    label_types: dict[str, tuple[type, int]] = {}  # each label's JSON type and first line
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     for lineno, raw in enumerate(data.split(b"\n"), start=1):
@@ -134,6 +214,9 @@ def parse_jsonl(data: bytes, source: str = "dataset") -> Dataset:
             continue
         except json.JSONDecodeError as exc:
             col.add(lineno, None, f"is not valid JSON: {exc.msg} (column {exc.colno})")
+            continue
+        except (ValueError, RecursionError):  # a number too long, nesting too deep
+            col.add(lineno, None, "is not usable JSON: a number too long or nesting too deep")
             continue
         if not isinstance(record, dict):
             col.add(lineno, None, f"must be a JSON object, got {type(record).__name__}")
@@ -155,16 +238,11 @@ def parse_jsonl(data: bytes, source: str = "dataset") -> Dataset:
             inputs.append(parsed[0])
             targets.append(parsed[1])
         else:
-            fields = ("text",) if task is TaskType.TEXT_CLASSIFICATION else ("text_a", "text_b")
-            texts = [_text(record, f, lineno, col) for f in fields]
-            if "label" not in record:
-                col.add(lineno, "label", "is missing")
+            parsed = _classified(record, task, lineno, col, label_types)
+            if parsed is None:
                 continue
-            label = _label(record["label"], lineno, col)
-            if label is None or any(t is None for t in texts):
-                continue
-            inputs.append(tuple(texts))
-            targets.append(label)
+            inputs.append(parsed[0])
+            targets.append(parsed[1])
         lines.append(lineno)
     if task is None and not col.violations:
         col.add(None, None, "has no records")

@@ -32,6 +32,11 @@ SIMILARITY_BELOW = 0.55
 LOSS_GAP_ABOVE = 1.0
 COST_ORDER = {"tapt": 0, "dapt": 1, "dapt_tapt": 2}
 KIND_WORDS = {"tapt": "TAPT", "dapt": "DAPT", "dapt_tapt": "DAPT+TAPT"}
+FROZEN = (
+    " The advised option keeps the encoder frozen, and the gain was measured on fine-tuning: "
+    "frozen features from the adapted weights were not measured, so check the frozen option "
+    "on them (--encoder with the saved weights) before relying on the gain."
+)
 DAPT_TEXT = (
     "A real DAPT run needs a large unlabeled corpus of the domain: Gururangan et al. 2020 "
     "trained 12.5k steps of 2,048 sequences on 2-8 billion tokens per domain."
@@ -131,9 +136,13 @@ def _line(run: PretrainingRun, gain: Gain) -> str:
 
 
 def _measured(
-    measured: list[tuple[PretrainingRun, Gain]], encoder_advised: bool, train_texts: int
+    measured: list[tuple[PretrainingRun, Gain]],
+    encoder_advised: bool,
+    train_texts: int,
+    frozen: bool = False,
 ) -> tuple[PretrainingKind, str, str, str]:
-    """The kind, the reason, the full-scale recipe and its JSON config from the pilots."""
+    """The kind, the reason, the full-scale recipe and its JSON config from the pilots;
+    ``frozen``: the advised option keeps the encoder frozen (the pilots measured fine-tuning)."""
     at = "; ".join(_line(run, gain) for run, gain in measured)
     if not encoder_advised:
         why = "The advised option has no encoder to continue pretraining (measured for the "
@@ -146,7 +155,7 @@ def _measured(
         return (
             PretrainingKind(run.kind),
             f"Measured: {at}. The interval of {name} lies above zero, so it pays here; a full "
-            "run trains longer than the pilot did.",
+            f"run trains longer than the pilot did.{FROZEN if frozen else ''}",
             recipes.recipe_text(run.kind, runs, train_texts),
             recipes.recipe_config(run.kind, runs, train_texts),
         )
@@ -170,16 +179,17 @@ def advise_pretraining(
     encoder_advised: bool,
     measured: list[tuple[PretrainingRun, Gain]] | None = None,
     train_texts: int = 0,
+    frozen: bool = False,
 ) -> PretrainingAdvice:
     """The answer: measured from the pilots and their paired gains (``measured``) when any ran,
     else a projection from the domain signals; ``train_texts``: the training set's size, for the
-    full-scale recipe."""
+    full-scale recipe; ``frozen``: the advised option keeps the encoder frozen."""
     signals, shifted = _signals(domain)
     projection = _dapt_projection(shifted) if encoder_advised else ""
     if measured:
         by_kind = {run.kind: pilot_message(run, gain) for run, gain in measured}
         kind, reason, recipe, config = _measured(
-            measured, encoder_advised, train_texts or measured[0][0].size
+            measured, encoder_advised, train_texts or measured[0][0].size, frozen
         )
         return PretrainingAdvice(
             kind=kind,

@@ -255,7 +255,11 @@ def _advised(
         embedding_decision=emb,
         adaptation_decision=adapt,
         pretraining=advise_pretraining(
-            profile.domain, pick.embedding is Embedding.CONTEXTUAL, measured, profile.num_train
+            profile.domain,
+            pick.embedding is Embedding.CONTEXTUAL,
+            measured,
+            profile.num_train,
+            frozen=not pick.finetuned,
         ),
         excluded=[f"{options[arm].label}: {why}" for arm, why in verdict.excluded.items()],
         **common,

@@ -103,6 +103,7 @@ class JobManager:
                 self.store.update(
                     job_id,
                     state=JobState.SUCCEEDED,
+                    error=None,
                     end_time=now(),
                     recommendation=recommendation,
                     progress=Progress(stage="done", fraction=1.0, message="recommendation ready"),

@@ -1,8 +1,10 @@
 """Advice jobs in one SQLite file that survives restarts.
 
 A job's row is written when it is queued, when it starts, as it progresses and when it ends (with
-its recommendation as JSON), each in its own transaction. When the service starts, any job still
-marked queued or running was cut off by the previous process: it is marked interrupted.
+its recommendation as JSON), each in its own transaction. Each row names the store that queued
+it (its owner's lease, ``lease.py``). When a store opens, a job still marked queued or running
+whose owner is gone was cut off by that process: it is marked interrupted. Jobs of owners still
+running (another ``advise`` on the same database) are left alone.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from embedding_advisor.errors import NotFoundError
 
 from ..schema import AdviceOptions, Job, JobState, Progress, Recommendation
+from .lease import Lease
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -28,7 +31,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     end_time TEXT,
     progress TEXT,
     error TEXT,
-    recommendation TEXT
+    recommendation TEXT,
+    owner TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (create_time);
 """
@@ -51,10 +55,15 @@ class JobStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+            if "owner" not in columns:  # a database from before leases
+                self._db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
+        self.lease = Lease(path.parent / f"{path.name}.owners")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        self.lease.release()
 
     def _write(self, sql: str, args: tuple) -> int:
         with self._lock, self._db:
@@ -62,8 +71,8 @@ class JobStore:
 
     def insert(self, job: Job) -> None:
         self._write(
-            "INSERT INTO jobs (job_id, state, dataset_id, test_dataset_id, options, create_time) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO jobs (job_id, state, dataset_id, test_dataset_id, options, create_time, "
+            "owner) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 job.job_id,
                 job.state.value,
@@ -71,6 +80,7 @@ class JobStore:
                 job.test_dataset_id,
                 job.options.model_dump_json(),
                 job.create_time.isoformat(),
+                self.lease.owner,
             ),
         )
 
@@ -116,10 +126,19 @@ class JobStore:
         )
 
     def mark_interrupted(self, reason: str) -> int:
-        return self._write(
-            "UPDATE jobs SET state = 'interrupted', error = ?, end_time = ? "
-            "WHERE state IN ('queued', 'running')",
-            (reason, now().isoformat()),
+        """Mark the unfinished jobs of owners that are gone interrupted; how many."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT job_id, owner FROM jobs WHERE state IN ('queued', 'running')"
+            ).fetchall()
+        orphans = [r["job_id"] for r in rows if not self.lease.alive(r["owner"])]
+        return sum(
+            self._write(
+                "UPDATE jobs SET state = 'interrupted', error = ?, end_time = ? "
+                "WHERE job_id = ? AND state IN ('queued', 'running')",
+                (reason, now().isoformat(), job_id),
+            )
+            for job_id in orphans
         )
 
     @staticmethod
