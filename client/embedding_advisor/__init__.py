@@ -7,6 +7,7 @@ imported on first use.
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import TYPE_CHECKING
 
 from .errors import (
@@ -21,6 +22,11 @@ from .errors import (
     ResourceExhaustedError,
     ServerUnavailableError,
 )
+
+try:
+    __version__ = metadata.version("embedding-advisor")
+except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 if TYPE_CHECKING:
     from .client import AdvisorClient, options, recommendation_of
@@ -39,6 +45,7 @@ __all__ = [
     "NotFoundError",
     "ResourceExhaustedError",
     "ServerUnavailableError",
+    "__version__",
     "options",
     "recommendation_of",
 ]

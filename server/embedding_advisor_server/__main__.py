@@ -13,7 +13,13 @@ from .settings import ServerSettings
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = CliApp.run(ServerSettings, cli_args=sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    if "--version" in args:
+        from embedding_advisor import __version__
+
+        print(f"advise-server {__version__}")
+        return 0
+    settings = CliApp.run(ServerSettings, cli_args=args)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -9,6 +9,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from embedding_advisor import __version__
 from embedding_advisor.v1 import advisor_pb2, advisor_pb2_grpc
 
 from .core.service import AdvisorService
@@ -57,7 +58,8 @@ class AdvisorServer:
         for name in ("", SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info(
-            "advisor listening on %s:%d (data in %s)",
+            "advisor %s listening on %s:%d (data in %s)",
+            __version__,
             self.settings.host,
             self.port,
             self.settings.data_dir,

@@ -152,6 +152,20 @@ def test_server_help_lists_settings():
         assert flag in result.stdout
 
 
+def test_both_commands_print_the_installed_version():
+    from importlib import metadata
+
+    import embedding_advisor
+
+    installed = metadata.version("embedding-advisor")
+    assert embedding_advisor.__version__ == installed
+    for command, name in (([], "advise"), (["serve"], "advise-server")):
+        result = subprocess.run(
+            [*ADVISE, *command, "--version"], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0 and result.stdout.strip() == f"{name} {installed}"
+
+
 def test_client_imports_without_torch():
     code = (
         "import sys, embedding_advisor, embedding_advisor.cli, embedding_advisor.client\n"

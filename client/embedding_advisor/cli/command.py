@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from .. import __version__
 from ..client import choices, options
 from ..v1 import advisor_pb2 as pb
 from .session import EXIT_FAILED, EXIT_INVALID, error, run
@@ -40,6 +41,12 @@ def default_data_dir() -> str:
     except ImportError:
         return "the embedded server's"
     return str(folder())
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"advise {__version__}")
+        raise typer.Exit(0)
 
 
 # The CLI's choices come from the proto's enums, so the two cannot drift apart.
@@ -196,6 +203,12 @@ def advise(
         Path | None,
         typer.Option(help="embedded server's data folder", show_default=default_data_dir()),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="print the version and exit"
+        ),
+    ] = False,
 ) -> None:
     advice_options = options(
         encoder=encoder,

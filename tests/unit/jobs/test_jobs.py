@@ -43,6 +43,16 @@ def test_blob_store_dedupes_and_rejects_cleanly(tmp_path):
         store.path("0" * 64)
 
 
+def test_what_a_killed_upload_left_is_removed_at_start_unless_still_written(tmp_path):
+    stale, live = tmp_path / ".upload-abc", tmp_path / ".upload-def"
+    stale.write_bytes(b"half a file")
+    live.write_bytes(b"still arriving")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    BlobStore(tmp_path, max_bytes=100)
+    assert not stale.exists() and live.exists()
+
+
 def slow_work(started: threading.Event, release: threading.Event):
     def work(job, control):
         started.set()

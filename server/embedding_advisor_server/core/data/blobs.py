@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,25 @@ from pathlib import Path
 from embedding_advisor.errors import InvalidArgumentError, NotFoundError, ResourceExhaustedError
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+STALE_SECONDS = 3600  # a temporary file untouched this long belongs to no live upload
+
+
+def remove_stale(root: Path, prefix: str) -> int:
+    """Remove what uploads or saves cut short (a killed process) left behind: entries named
+    ``prefix*`` not written to for ``STALE_SECONDS`` (one still being written is left alone:
+    another process may share the folder). How many went."""
+    gone = 0
+    cutoff = time.time() - STALE_SECONDS
+    for path in Path(root).glob(f"{prefix}*"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+                gone += 1
+        except OSError:
+            continue
+    return gone
 
 
 @dataclass(frozen=True)
@@ -33,6 +54,7 @@ class BlobStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes
         self.kind = kind  # what it holds, in messages
+        remove_stale(self.root, ".upload-")
 
     def path(self, sha256: str) -> Path:
         if not _SHA256.match(sha256 or ""):

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from embedding_advisor.errors import InvalidArgumentError, NotFoundError
 
+from ..data.blobs import remove_stale
+
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -34,6 +36,7 @@ class ArtifactStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes
+        remove_stale(self.root, ".saving-")
 
     def _folder(self, job_id: str) -> Path:
         if not _JOB_ID.match(job_id or ""):
