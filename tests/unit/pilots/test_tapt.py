@@ -97,6 +97,8 @@ def test_a_domain_corpus_adds_dapt_and_dapt_then_tapt(mlm_parts, toy_vectors, tm
     # DAPT read 120 of the 500 documents (one per task text), once; DAPT+TAPT the task's texts.
     assert dapt.mlm_texts == 120 and dapt.corpus_documents == 500 and dapt.mlm_epochs_run == 1
     assert both.mlm_texts == 120 and both.corpus_documents == 500
+    # Whole documents were read (8 words each: 10+ pieces with the specials), not characters.
+    assert dapt.mlm_pieces / (0.85 * dapt.mlm_texts) > 9
     assert both.prior_seconds == pytest.approx(dapt.mlm_seconds) and tapt.prior_seconds == 0
     assert both.model is not dapt.model and dapt.model is not tapt.model
     before = dict(probe.model.state_dict())

@@ -36,6 +36,8 @@ def tokenise(
     pieces make a word."""
     if not texts:
         return []
+    if not all(isinstance(t, tuple) for t in texts):  # a bare string would be read as columns
+        raise TypeError("tokenise takes texts as tuples of one text (or two, for pairs)")
     enc = tokenizer(
         *text_columns(list(texts)),
         truncation=True,

@@ -81,7 +81,11 @@ def pretraining_pilots(
     dapt_recipe = replace(recipe, max_epochs=1, patience=1)
     todo = [("tapt", [(task, recipe)])]
     if domain:
-        todo += [("dapt", [(domain, dapt_recipe)]), ("dapt_tapt", [(task, recipe)])]
+        documents_as_inputs = [(text,) for text in domain]  # one text column, like the task's
+        todo += [
+            ("dapt", [(documents_as_inputs, dapt_recipe)]),
+            ("dapt_tapt", [(task, recipe)]),
+        ]
     pilot = _Pilot(pilots, probe, headline, held, transductive)
     lo, hi = PHASES["tapt"]
     runs: list[PretrainingRun] = []
