@@ -21,6 +21,7 @@ from .errors import (
     NotFoundError,
     ResourceExhaustedError,
     ServerUnavailableError,
+    UnauthenticatedError,
 )
 
 try:
@@ -45,6 +46,7 @@ __all__ = [
     "NotFoundError",
     "ResourceExhaustedError",
     "ServerUnavailableError",
+    "UnauthenticatedError",
     "__version__",
     "options",
     "recommendation_of",

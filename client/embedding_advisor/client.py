@@ -21,6 +21,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from . import errors
+from .channel import open_channel
 from .v1 import advisor_pb2 as pb
 from .v1 import advisor_pb2_grpc
 
@@ -138,21 +139,30 @@ def options(
 
 
 class AdvisorClient:
-    """A connection to an advisor service at ``target`` (``host:port``)."""
+    """A connection to an advisor service at ``target`` (``host:port``).
+
+    ``token``: a bearer token for a server that asks for one (sent only over TLS, or to this
+    machine). ``tls_ca``: the CA bundle (PEM, a path or bytes) that signed the server's
+    certificate: connect over TLS; ``tls_cert`` and ``tls_key``: this client's certificate and
+    key, for a server that requires mutual TLS."""
 
     def __init__(
-        self, target: str, *, timeout: float | None = None, max_message_bytes: int = 16 * 1024**2
+        self,
+        target: str,
+        *,
+        timeout: float | None = None,
+        max_message_bytes: int = 16 * 1024**2,
+        token: str | None = None,
+        tls_ca: str | Path | bytes | None = None,
+        tls_cert: str | Path | bytes | None = None,
+        tls_key: str | Path | bytes | None = None,
     ) -> None:
         self.target = target
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(
-            target,
-            options=[
-                ("grpc.max_receive_message_length", max_message_bytes),
-                ("grpc.max_send_message_length", max_message_bytes),
-            ],
+        self._channel, channel = open_channel(
+            target, max_message_bytes, token, tls_ca, tls_cert, tls_key
         )
-        self._stub = advisor_pb2_grpc.AdvisorServiceStub(self._channel)
+        self._stub = advisor_pb2_grpc.AdvisorServiceStub(channel)
 
     def close(self) -> None:
         self._channel.close()
@@ -194,14 +204,12 @@ class AdvisorClient:
 
         return requests()
 
-    def _upload(self, path: str | Path, request, rpc, chunk_bytes: int):
+    def _upload(self, path: str | Path, request, rpc, chunk_bytes: int, stored_as):
         """Send the file at ``path`` through the upload ``rpc``; its answer, once the server's
-        SHA-256 (the id it answers with) matches the bytes sent."""
+        SHA-256 (``stored_as(answer)``, the id it answers with) matches the bytes sent."""
         local = hashlib.sha256()
         answer = rpc(self._send(path, request, chunk_bytes, local), timeout=self.timeout)
-        stored = (
-            answer.dataset.dataset_id if answer.HasField("dataset") else answer.corpus.corpus_id
-        )
+        stored = stored_as(answer)
         if stored != local.hexdigest():
             raise errors.AdvisorError(
                 f"upload of {path} was corrupted: local SHA-256 {local.hexdigest()}, server {stored}"

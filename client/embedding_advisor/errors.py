@@ -88,6 +88,13 @@ class ServerUnavailableError(AdvisorError):
     reason = "UNAVAILABLE"
 
 
+class UnauthenticatedError(AdvisorError):
+    """The server needs a bearer token and the call had none, or a wrong one."""
+
+    code = "UNAUTHENTICATED"
+    reason = "UNAUTHENTICATED"
+
+
 class JobCancelledError(AdvisorError):
     code = "CANCELLED"
     reason = "JOB_CANCELLED"
@@ -110,6 +117,7 @@ ERROR_CLASSES: dict[str, type[AdvisorError]] = {
         FailedPreconditionError,
         ResourceExhaustedError,
         ServerUnavailableError,
+        UnauthenticatedError,
         JobCancelledError,
         JobFailedError,
     )

@@ -34,7 +34,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    server = AdvisorServer(settings)
+    try:
+        server = AdvisorServer(settings)
+    except (ValueError, OSError) as exc:  # bad tokens or TLS files: say which, no traceback
+        print(f"advise-server: {exc}", file=sys.stderr)
+        return 2
     stopping = threading.Event()
 
     def on_signal(signum, frame) -> None:

@@ -12,12 +12,31 @@ from grpc_reflection.v1alpha import reflection
 from embedding_advisor import __version__
 from embedding_advisor.v1 import advisor_pb2, advisor_pb2_grpc
 
+from .auth import AuthInterceptor, load_tokens
 from .core.service import AdvisorService
 from .interceptor import ErrorInterceptor
 from .servicer import AdvisorServicer
 from .settings import ServerSettings
 
 log = logging.getLogger(__name__)
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def server_credentials(settings: ServerSettings) -> grpc.ServerCredentials | None:
+    """TLS from the settings' PEM files (mutual when a client CA is given), or None."""
+    if settings.tls_cert_file is None and settings.tls_key_file is None:
+        if settings.tls_client_ca_file is not None:
+            raise ValueError("tls_client_ca_file needs tls_cert_file and tls_key_file")
+        return None
+    if settings.tls_cert_file is None or settings.tls_key_file is None:
+        raise ValueError("TLS needs both tls_cert_file and tls_key_file")
+    client_ca = settings.tls_client_ca_file
+    return grpc.ssl_server_credentials(
+        [(settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes())],
+        root_certificates=client_ca.read_bytes() if client_ca else None,
+        require_client_auth=client_ca is not None,
+    )
+
 
 SERVICE_NAME = advisor_pb2.DESCRIPTOR.services_by_name["AdvisorService"].full_name
 
@@ -30,9 +49,15 @@ class AdvisorServer:
         # The settings are the service's config (they inherit its fields): nothing is copied.
         self.service = AdvisorService(settings.blob_dir, settings.job_db, settings)
         # Watchers hold a thread each for as long as they watch: leave room beside the unary calls.
+        tokens = load_tokens(
+            settings.auth_tokens_file,
+            settings.auth_tokens.get_secret_value() if settings.auth_tokens else None,
+        )
+        self.authenticated = bool(tokens)
+        interceptors = [AuthInterceptor(tokens)] if tokens else []
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="grpc"),
-            interceptors=[ErrorInterceptor()],
+            interceptors=[*interceptors, ErrorInterceptor()],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),
@@ -51,19 +76,32 @@ class AdvisorServer:
 
     def start(self) -> int:
         address = f"{self.settings.host}:{self.settings.port}"
-        self.port = self.server.add_insecure_port(address)
+        credentials = server_credentials(self.settings)
+        self.port = (
+            self.server.add_secure_port(address, credentials)
+            if credentials
+            else self.server.add_insecure_port(address)
+        )
         if not self.port:
             raise OSError(f"cannot listen on {address}")
         self.server.start()
         for name in ("", SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info(
-            "advisor %s listening on %s:%d (data in %s)",
+            "advisor %s listening on %s:%d (%s, %s; data in %s)",
             __version__,
             self.settings.host,
             self.port,
+            "TLS" if credentials else "plaintext",
+            "bearer tokens" if self.authenticated else "no authentication",
             self.settings.data_dir,
         )
+        if not self.authenticated and self.settings.host not in LOOPBACK:
+            log.warning(
+                "authentication is off: anyone who can reach %s can use this server (set "
+                "--auth-tokens-file)",
+                address,
+            )
         return self.port
 
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .core.config import ServiceConfig, default_data_dir
@@ -37,6 +37,20 @@ class ServerSettings(BaseSettings, ServiceConfig):
     )
     grace_seconds: float = Field(5.0, ge=0, description="time given to in-flight calls on shutdown")
     log_level: str = Field("INFO", description="logging level")
+    auth_tokens_file: Path | None = Field(
+        None,
+        description="bearer tokens, one 'principal token' line each; with any token (here or "
+        "in AUTH_TOKENS) every call but health needs one, and each principal sees only its own "
+        "jobs and uploads",
+    )
+    auth_tokens: SecretStr | None = Field(
+        None, description="bearer tokens inline: principal:token,principal:token"
+    )
+    tls_cert_file: Path | None = Field(None, description="TLS certificate chain (PEM): serve TLS")
+    tls_key_file: Path | None = Field(None, description="TLS private key (PEM)")
+    tls_client_ca_file: Path | None = Field(
+        None, description="CA bundle (PEM) of client certificates: require mutual TLS"
+    )
 
     @property
     def job_db(self) -> Path:

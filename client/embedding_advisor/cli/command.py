@@ -17,7 +17,7 @@ import typer
 from .. import __version__
 from ..client import choices, options
 from ..v1 import advisor_pb2 as pb
-from .session import EXIT_FAILED, EXIT_INVALID, error, run
+from .session import EXIT_FAILED, EXIT_INVALID, Remote, error, run
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -78,6 +78,23 @@ def advise(
             help="HOST:PORT of an advisor service; without it an embedded one starts",
         ),
     ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ADVISOR_TOKEN",
+            help="bearer token for a --server that asks for one (sent only over TLS or to "
+            "this machine)",
+            show_default=False,
+        ),
+    ] = None,
+    tls_ca: Annotated[
+        Path | None,
+        typer.Option(help="CA bundle (PEM) of the --server's certificate: connect over TLS"),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="client certificate (PEM), for mutual TLS")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="client private key (PEM)")] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="print the recommendation as JSON on stdout")
     ] = False,
@@ -236,11 +253,16 @@ def advise(
         if not save_adapted.is_dir() or any(save_adapted.iterdir()):
             error(f"--save-adapted {save_adapted}: exists and is not an empty folder")
             raise typer.Exit(EXIT_INVALID)
+    for path in (tls_ca, tls_cert, tls_key):
+        if path is not None and not path.is_file():
+            error(f"no such file: {path}")
+            raise typer.Exit(EXIT_INVALID)
+    remote = Remote(server, token, tls_ca, tls_cert, tls_key) if server else None
     raise typer.Exit(
         run(
             dataset,
             test,
-            server,
+            remote,
             as_json,
             quiet,
             data_dir,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from google.protobuf import json_format
@@ -30,14 +31,32 @@ def error(message: object) -> None:
     stderr.print(f"[red]error:[/red] {escape(str(message))}", highlight=False)
 
 
+@dataclass(frozen=True)
+class Remote:
+    """A server to connect to, and the credentials it asks for."""
+
+    target: str
+    token: str | None = None
+    tls_ca: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+
 @contextlib.contextmanager
 def connect(
-    server: str | None, data_dir: Path | None, model_paths: tuple[str, ...] = ()
+    server: Remote | str | None, data_dir: Path | None, model_paths: tuple[str, ...] = ()
 ) -> Iterator[AdvisorClient]:
     """A client of ``server``, or of an embedded server on a free loopback port that may open
     the model paths the user named (``model_paths``: the embedded server's model roots)."""
     if server:
-        with AdvisorClient(server) as client:
+        remote = server if isinstance(server, Remote) else Remote(server)
+        with AdvisorClient(
+            remote.target,
+            token=remote.token,
+            tls_ca=remote.tls_ca,
+            tls_cert=remote.tls_cert,
+            tls_key=remote.tls_key,
+        ) as client:
             client.wait_ready(timeout=10)
             yield client
         return
@@ -65,7 +84,7 @@ def connect(
 def run(
     dataset: Path,
     test: Path | None,
-    server: str | None,
+    server: Remote | str | None,
     as_json: bool,
     quiet: bool,
     data_dir: Path | None,

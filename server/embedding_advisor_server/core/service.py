@@ -6,6 +6,9 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from embedding_advisor.errors import NotFoundError
+
+from . import principal
 from .adapt.corpus import check_corpus
 from .backends.cache import ResourceCache
 from .backends.checks import allowed_roots, check_model_paths
@@ -53,6 +56,28 @@ class AdvisorService:
         )
         self.jobs = JobManager(JobStore(db_path), self._advise, max_workers=self.config.workers)
 
+    # -- ownership (``principal.py``): None is everyone; a principal sees its own only ---------
+    def _owned(self, store: BlobStore, id_: str) -> Path:
+        """The stored file, if the caller may read it: "not found" alike otherwise."""
+        path = store.path(id_)
+        who = principal.current()
+        if who is not None and not self.jobs.store.granted(who, store.kind, id_):
+            raise store.not_found(id_)
+        return path
+
+    def _given(self, store: BlobStore, blob) -> bool:
+        """Record the caller's upload; whether it had these bytes stored before."""
+        who = principal.current()
+        if who is None:
+            return blob.already_stored
+        return not self.jobs.store.grant(who, store.kind, blob.sha256)
+
+    def _job(self, job_id: str) -> None:
+        """Raise "not found" unless the caller may see the job."""
+        who = principal.current()
+        if who is not None and self.jobs.store.principal_of(job_id) != who:
+            raise NotFoundError(f"no job {job_id!r}")
+
     def upload(self, chunks: Iterable[bytes], filename: str = "") -> DatasetInfo:
         """Store an uploaded JSONL file after checking it; the same bytes are stored once."""
         blob, dataset = _put(
@@ -66,7 +91,7 @@ class AdvisorService:
             size_bytes=blob.size_bytes,
             task=dataset.task,
             num_examples=len(dataset),
-            already_stored=blob.already_stored,
+            already_stored=self._given(self.blobs, blob),
         )
 
     def upload_corpus(self, chunks: Iterable[bytes], filename: str = "") -> CorpusInfo:
@@ -80,7 +105,7 @@ class AdvisorService:
             text_bytes=stats.text_bytes,
             format=stats.format,
             compressed=stats.compressed,
-            already_stored=blob.already_stored,
+            already_stored=self._given(self.corpora, blob),
         )
 
     def _roots(self):
@@ -90,43 +115,51 @@ class AdvisorService:
         self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
     ) -> DatasetProfile:
         check_model_paths(options, self._roots())
+        self._datasets(dataset_id, test_dataset_id, options)
         return self.pipeline.profile(dataset_id, test_dataset_id, options)
+
+    def _datasets(self, dataset_id: str, test_dataset_id: str | None, options) -> None:
+        self._owned(self.blobs, dataset_id)
+        if test_dataset_id:
+            self._owned(self.blobs, test_dataset_id)
+        if options.domain_corpus_id:
+            self._owned(self.corpora, options.domain_corpus_id)
 
     def start_advice(
         self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
     ) -> Job:
         # Fail fast on a missing dataset or model path rather than in the job.
-        self.blobs.path(dataset_id)
-        if test_dataset_id:
-            self.blobs.path(test_dataset_id)
-        if options.domain_corpus_id:
-            self.corpora.path(options.domain_corpus_id)
+        self._datasets(dataset_id, test_dataset_id, options)
         check_model_paths(options, self._roots())
-        return self.jobs.submit(dataset_id, test_dataset_id, options)
+        return self.jobs.submit(dataset_id, test_dataset_id, options, principal.current())
 
     def _advise(self, job: Job, control: JobControl) -> Recommendation:
         return self.pipeline.advise(job.dataset_id, job.test_dataset_id, job.options, control)
 
     def delete_job(self, job_id: str) -> None:
         """Remove a finished job and the files it kept."""
+        self._job(job_id)
         self.jobs.delete(job_id)
         self.artifacts.delete(job_id)
 
     def adapted_weights(self, job_id: str) -> list[Path]:
         """The files of the adapted encoder a job kept (``NotFoundError`` when none)."""
-        self.jobs.get(job_id)
+        self._job(job_id)
         return self.artifacts.files(job_id)
 
     def watch(self, job_id: str, stop: threading.Event | None = None) -> Iterator[Progress | Job]:
+        self._job(job_id)
         return self.jobs.watch(job_id, stop)
 
     def get_job(self, job_id: str) -> Job:
+        self._job(job_id)
         return self.jobs.get(job_id)
 
     def list_jobs(self, limit: int = 50) -> list[Job]:
-        return self.jobs.list(limit)
+        return self.jobs.list(limit, principal.current())
 
     def cancel_job(self, job_id: str) -> Job:
+        self._job(job_id)
         return self.jobs.cancel(job_id)
 
     def close(self) -> None:

@@ -49,7 +49,7 @@ def test_blank_lines_bom_and_line_numbers():
         ('{"text": "b"}', "d.jsonl:2:label", "is missing"),
         ('{"label": "x"}', "d.jsonl:2:text", "is missing"),
         ('{"text": 5, "label": "x"}', "d.jsonl:2:text", "must be a string"),
-        ('{"text": "   ", "label": "x"}', "d.jsonl:2:text", "must hold a visible character"),
+        ('{"text": "   ", "label": "x"}', "d.jsonl:2:text", "must not be empty"),
         ('{"text": "\\u200b\\u0000\\u200d", "label": "x"}', "d.jsonl:2:text", "visible character"),
         ('{"text": "\\ud800", "label": "x"}', "d.jsonl:2:text", "unpaired surrogate"),
         ('{"text": "b", "label": "\\udfff"}', "d.jsonl:2:label", "unpaired surrogate"),

@@ -63,8 +63,12 @@ class BlobStore:
             )
         path = self.root / sha256
         if not path.exists():
-            raise NotFoundError(f"no {self.kind} {sha256} on this server; upload it first")
+            raise self.not_found(sha256)
         return path
+
+    def not_found(self, sha256: str) -> NotFoundError:
+        """What a missing id gets (also one the caller may not see: the same words)."""
+        return NotFoundError(f"no {self.kind} {sha256} on this server; upload it first")
 
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()

@@ -120,10 +120,11 @@ def _text(record: dict, field: str, line: int, col: _Collector) -> str | None:
     if not _encodable(value):
         col.add(line, field, "holds an unpaired surrogate (not valid Unicode text)")
         return None
+    if not value.strip():
+        col.add(line, field, "must not be empty")
+        return None
     if not _visible(value):
-        col.add(
-            line, field, "must hold a visible character (not only spaces, NULs or zero-width marks)"
-        )
+        col.add(line, field, "must hold a visible character (not only NULs or zero-width marks)")
         return None
     return value
 

@@ -61,7 +61,13 @@ class JobManager:
             log.warning("marked %d job(s) from an earlier run as interrupted", n)
 
     # -- submitting and running -------------------------------------------------------------
-    def submit(self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions) -> Job:
+    def submit(
+        self,
+        dataset_id: str,
+        test_dataset_id: str | None,
+        options: AdviceOptions,
+        principal: str | None = None,
+    ) -> Job:
         job = Job(
             job_id=uuid.uuid4().hex,
             state=JobState.QUEUED,
@@ -71,7 +77,7 @@ class JobManager:
             create_time=now(),
             progress=Progress(stage="queued", fraction=0.0, message="waiting for a worker"),
         )
-        self.store.insert(job)
+        self.store.insert(job, principal)
         self._publish(job.job_id, job.progress)
         control = JobControl(job.job_id, self._publish)
         with self._lock:
@@ -125,8 +131,8 @@ class JobManager:
     def get(self, job_id: str) -> Job:
         return self.store.get(job_id)
 
-    def list(self, limit: int = 50) -> list[Job]:
-        return self.store.list(limit)
+    def list(self, limit: int = 50, principal: str | None = None) -> list[Job]:
+        return self.store.list(limit, principal)
 
     def cancel(self, job_id: str, wait_seconds: float = 5.0) -> Job:
         job = self.store.get(job_id)

@@ -32,9 +32,16 @@ CREATE TABLE IF NOT EXISTS jobs (
     progress TEXT,
     error TEXT,
     recommendation TEXT,
-    owner TEXT
+    owner TEXT,
+    principal TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (create_time);
+CREATE TABLE IF NOT EXISTS grants (
+    principal TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (principal, kind, id)
+);
 """
 
 
@@ -56,8 +63,9 @@ class JobStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
-            if "owner" not in columns:  # a database from before leases
-                self._db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
+            for column in ("owner", "principal"):  # a database from before leases, principals
+                if column not in columns:
+                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
         self.lease = Lease(path.parent / f"{path.name}.owners")
 
     def close(self) -> None:
@@ -69,10 +77,11 @@ class JobStore:
         with self._lock, self._db:
             return self._db.execute(sql, args).rowcount
 
-    def insert(self, job: Job) -> None:
+    def insert(self, job: Job, principal: str | None = None) -> None:
+        """A new job; ``principal``: whom it belongs to (None: nobody in particular)."""
         self._write(
             "INSERT INTO jobs (job_id, state, dataset_id, test_dataset_id, options, create_time, "
-            "owner) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "owner, principal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job.job_id,
                 job.state.value,
@@ -81,8 +90,35 @@ class JobStore:
                 job.options.model_dump_json(),
                 job.create_time.isoformat(),
                 self.lease.owner,
+                principal,
             ),
         )
+
+    def grant(self, principal: str, kind: str, id_: str) -> bool:
+        """Record that ``principal`` uploaded ``kind`` ``id_``; False if it had before."""
+        return bool(
+            self._write(
+                "INSERT OR IGNORE INTO grants (principal, kind, id) VALUES (?, ?, ?)",
+                (principal, kind, id_),
+            )
+        )
+
+    def granted(self, principal: str, kind: str, id_: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM grants WHERE principal = ? AND kind = ? AND id = ?",
+                (principal, kind, id_),
+            ).fetchone()
+        return row is not None
+
+    def principal_of(self, job_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT principal FROM jobs WHERE job_id = ?", (job_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no job {job_id!r}")
+        return row["principal"]
 
     def update(self, job_id: str, **fields) -> None:
         encoded = {}
@@ -169,10 +205,13 @@ class JobStore:
             raise NotFoundError(f"no job {job_id!r}")
         return self._job(row)
 
-    def list(self, limit: int) -> list[Job]:
+    def list(self, limit: int, principal: str | None = None) -> list[Job]:
+        """The newest jobs (``principal``'s only, when given)."""
         cols = "job_id, state, dataset_id, test_dataset_id, options, create_time, start_time, end_time, progress, error"
+        where, args = ("WHERE principal = ?", (principal,)) if principal is not None else ("", ())
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {cols} FROM jobs ORDER BY create_time DESC, rowid DESC LIMIT ?", (limit,)
+                f"SELECT {cols} FROM jobs {where} ORDER BY create_time DESC, rowid DESC LIMIT ?",
+                (*args, limit),
             ).fetchall()
         return [self._job(r, with_recommendation=False) for r in rows]
