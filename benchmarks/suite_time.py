@@ -31,6 +31,8 @@ def run(args: list[str]) -> dict:
     counts = {k: int(n) for n, k in re.findall(r"(\d+) (passed|failed|skipped|errors?)", last)}
     row = {"args": args, "seconds": round(seconds, 1), "exit_code": done.returncode, **counts}
     print(f"pytest {' '.join(args) or '(all)'}: {seconds / 60:.1f} min, {last}")
+    if done.returncode:  # say what failed: the figures of a red run mean little
+        print("\n".join(done.stdout.strip().splitlines()[-40:]), file=sys.stderr)
     return row
 
 

@@ -10,7 +10,7 @@ import time
 
 import tomllib
 
-from conftest import ARMS, EXAMPLE, ROOT, read_jsonl, write_jsonl
+from conftest import ARMS, ROOT, write_jsonl
 
 ADVISE = [sys.executable, "-m", "embedding_advisor.cli"]
 
@@ -20,13 +20,11 @@ def advise(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 
 
 def test_embedded_json_and_html_report(small_reviews, tmp_path):
-    corpus = tmp_path / "more-reviews.txt"
-    corpus.write_text("".join(r["text"] + "\n" for r in read_jsonl(EXAMPLE, 650)[150:]))
     result = advise(
         *[str(small_reviews), "--json", "--max-train", "120", "--data-dir", str(tmp_path / "d")],
         *["--backend", "torch", "--budget", "quick", "--priority", "cost", "--tolerance", "5"],
         *["--report", str(tmp_path / "out" / "advice.html")],
-        *["--domain-corpus", str(corpus), "--save-adapted", str(tmp_path / "adapted")],
+        *["--save-adapted", str(tmp_path / "adapted")],
     )
     assert result.returncode == 0, result.stderr
     rec = json.loads(result.stdout)  # stdout holds the JSON and nothing else
@@ -46,10 +44,10 @@ def test_embedded_json_and_html_report(small_reviews, tmp_path):
     # 30 held-out examples may not tell any option from the majority class: then no choice.
     assert rec["choice"]["label"] in page if "choice" in rec else "nothing is advised" in page
     assert page.count("data:image/png;base64,") == 3
-    # The domain corpus was measured, and the adapted encoder saved where asked.
+    # The adapted encoder (TAPT's: no corpus here) saved where asked.
     pre = rec.get("pretraining")
     if pre and pre.get("adapted_weights"):
-        assert pre["dapt"]["corpus_documents"] == 500 and pre["dapt"]["mlm_texts"] == 120
+        assert pre["adapted_weights"]["kind"] == "PRETRAINING_TAPT"
         saved = sorted(p.name for p in (tmp_path / "adapted").iterdir())
         assert saved == sorted(pre["adapted_weights"]["files"])
         assert "model.safetensors" in saved and "adapted weights (" in result.stderr
