@@ -130,8 +130,8 @@ class _Pilot:
         self, kind: str, stages, report, start: PretrainingRun | None, documents: int
     ) -> PretrainingRun | None:
         p = self.pilots
-        texts = sum(len(t) * r.max_epochs for t, r in stages)
-        if not _affordable(p, kind, texts, self.headline.size):
+        passes = sum(len(t) * r.max_epochs for t, r in stages)
+        if not _affordable(p, kind, passes, self.headline.size):
             return None
         before = self.before()
         model = start.model if start is not None else self.probe.model
