@@ -31,7 +31,10 @@ def test_embedded_json_and_html_report(small_reviews, tmp_path):
     assert rec["embedding"] in {"EMBEDDING_CONTEXTUAL", "EMBEDDING_STATIC", "EMBEDDING_UNSPECIFIED"}
     pilots = {p["arm"]: p for p in rec["pilots"]}
     assert set(pilots) == ARMS
-    assert "(torch eager)" in pilots["encoder_frozen_logreg"]["description"]
+    # The backend and, where not fp32, the precision the run used (bf16 where this CPU has the units).
+    frozen = pilots["encoder_frozen_logreg"]["description"]
+    precision = "bf16" if rec["precision"].startswith("bf16") else None
+    assert f"(torch eager{', ' + precision if precision else ''})" in frozen, (frozen, rec["precision"])
     assert [c["size"] for c in pilots["encoder_frozen_bilstm"]["curve"]] == [60, 120]
     assert rec["profile"]["num_train"] == 120 and rec["metric"] == "accuracy"
     # The pool is the decision size: fine-tuning is measured there, at that size only.

@@ -24,7 +24,8 @@ EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
 # No emoji codes: a label such as ":fire:" is printed as written, never as a picture.
-stderr = Console(stderr=True, emoji=False)
+# No wrapping: an error names a path whole on one line, for the logs and greps of pipelines.
+stderr = Console(stderr=True, emoji=False, soft_wrap=True)
 
 
 def error(message: object) -> None:
