@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 .PHONY: install test test-fast lint proto bench clean
 
 # torch first, from the CPU build these machines carry: a plain `torch` requirement on a machine
-# without it would pull the CUDA build (several GB). Then the project with the server and dev
-# extras (editable; the build compiles proto/ into client/embedding_advisor/v1/), then buf.
+# without it would pull the CUDA build (several GB). Then both distributions, editable: the client
+# with its report, MLflow and dev extras (its build compiles proto/ into client/embedding_advisor/v1/)
+# and the server with the CPU ONNX Runtime; then buf.
 install:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[server,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[report,mlflow,dev]" -e "./server[cpu]"
 	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: skipping buf (proto lint)"; fi
 

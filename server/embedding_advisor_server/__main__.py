@@ -15,7 +15,7 @@ from .settings import ServerSettings
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if "--version" in args:
-        from embedding_advisor import __version__
+        from . import __version__
 
         print(f"advise-server {__version__}")
         return 0

@@ -9,9 +9,9 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from embedding_advisor import __version__
 from embedding_advisor.v1 import advisor_pb2, advisor_pb2_grpc
 
+from . import __version__
 from .auth import AuthInterceptor, load_tokens
 from .core.service import AdvisorService
 from .interceptor import ErrorInterceptor

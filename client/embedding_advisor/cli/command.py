@@ -17,6 +17,7 @@ import typer
 from .. import __version__
 from ..client import choices, options
 from ..v1 import advisor_pb2 as pb
+from .checks import SERVER_INSTALL, check_inputs
 from .session import EXIT_FAILED, EXIT_INVALID, Remote, error, run
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -245,18 +246,14 @@ def advise(
         min_examples_per_second=min_throughput,
         max_latency_ms=max_latency_ms,
     )
-    for path in (dataset, test, domain_corpus):
-        if path is not None and not path.is_file():
-            error(f"no such file: {path}")
-            raise typer.Exit(EXIT_INVALID)
-    if save_adapted is not None and save_adapted.exists():
-        if not save_adapted.is_dir() or any(save_adapted.iterdir()):
-            error(f"--save-adapted {save_adapted}: exists and is not an empty folder")
-            raise typer.Exit(EXIT_INVALID)
-    for path in (tls_ca, tls_cert, tls_key):
-        if path is not None and not path.is_file():
-            error(f"no such file: {path}")
-            raise typer.Exit(EXIT_INVALID)
+    problem = check_inputs(
+        files=(dataset, test, domain_corpus, tls_ca, tls_cert, tls_key),
+        save_adapted=save_adapted,
+        report=report,
+    )
+    if problem:
+        error(problem)
+        raise typer.Exit(EXIT_INVALID)
     remote = Remote(server, token, tls_ca, tls_cert, tls_key) if server else None
     raise typer.Exit(
         run(
@@ -279,7 +276,7 @@ def main() -> None:
         try:
             from embedding_advisor_server.__main__ import main as serve
         except ImportError as exc:
-            error(f"the server is not installed ({exc}): pip install 'embedding-advisor[server]'")
+            error(f"the server is not installed ({exc}): {SERVER_INSTALL}")
             sys.exit(EXIT_FAILED)
         sys.exit(serve(sys.argv[2:]))
     app()

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from .. import errors
 from ..client import AdvisorClient, recommendation_of
 from ..v1 import advisor_pb2 as pb
+from .checks import SERVER_INSTALL
 from .render import render
 
 EXIT_INVALID = 2
@@ -67,7 +68,7 @@ def connect(
     except ImportError as exc:
         raise errors.FailedPreconditionError(
             "no --server given and the embedded server cannot start "
-            f"({exc}); install it with: pip install 'embedding-advisor[server]'"
+            f"({exc}); {SERVER_INSTALL}"
         ) from None
     overrides = {"host": "127.0.0.1", "port": 0}
     if data_dir is not None:

@@ -131,8 +131,8 @@ class ResourceCache:
                 return Parser()
             except OSError as exc:  # the pipeline package is missing or broken
                 raise RuntimeError(
-                    f"cannot load the spaCy pipeline {PARSER_PACKAGE!r} (part of the [server] "
-                    f"extra): {exc}"
+                    f"cannot load the spaCy pipeline {PARSER_PACKAGE!r} (a dependency of "
+                    f"embedding-advisor-server): {exc}"
                 ) from exc
 
         return self._get(("parser", PARSER_PACKAGE), load)
