@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def machine() -> dict:
-    """The machine: cores, Python, the CPU's model and its bf16 units, torch's precision pick."""
-    info = {"cpus": os.cpu_count(), "python": platform.python_version()}
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            model = next((line.split(":", 1)[1].strip() for line in fh if "model name" in line), "")
-        info["cpu"] = model
-    except OSError:
-        pass
-    try:
-        from embedding_advisor_server.core.backends.precision import cpu_bf16_units, resolve
-        from embedding_advisor_server.core.schema import Precision
+    """The machine as every advice reports it (``core/provenance.py``: CPU model, cores, memory,
+    bf16 units, Python and torch), and torch's precision pick under ``auto``."""
+    from embedding_advisor_server.core.backends.precision import resolve
+    from embedding_advisor_server.core.provenance import machine as this_machine
+    from embedding_advisor_server.core.schema import Precision
 
-        info["bf16_units"] = cpu_bf16_units() or "none"
-        info["precision_auto"] = resolve(Precision.AUTO).describe()
-    except ImportError:  # a client-only install
-        pass
+    info = this_machine().model_dump()
+    info["bf16_units"] = info["bf16_units"] or "none"
+    info["precision_auto"] = resolve(Precision.AUTO).describe()
     return info
 
 

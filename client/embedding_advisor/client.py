@@ -282,6 +282,10 @@ class AdvisorClient:
         )
 
     @_translating
+    def server_info(self) -> pb.GetServerInfoResponse:
+        return self._stub.GetServerInfo(pb.GetServerInfoRequest(), timeout=self.timeout)
+
+    @_translating
     def cancel_job(self, job_id: str) -> pb.Job:
         return self._stub.CancelJob(pb.CancelJobRequest(job_id=job_id), timeout=self.timeout).job
 

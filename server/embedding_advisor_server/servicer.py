@@ -8,8 +8,10 @@ import threading
 from embedding_advisor.v1 import advisor_pb2 as pb
 from embedding_advisor.v1 import advisor_pb2_grpc
 
+from . import __version__
 from .convert import from_proto, to_proto
 from .core import schema
+from .core.provenance import machine
 from .core.service import AdvisorService
 
 CHUNK_BYTES = 1024**2  # per streamed message, well under gRPC's 4 MiB default
@@ -74,6 +76,15 @@ class AdvisorServicer(advisor_pb2_grpc.AdvisorServiceServicer):
     def DeleteJob(self, request, context):
         self.service.delete_job(request.job_id)
         return pb.DeleteJobResponse()
+
+    def GetServerInfo(self, request, context):
+        config = self.service.config
+        return pb.GetServerInfoResponse(
+            version=__version__,
+            machine=to_proto(machine(), pb.Machine),
+            default_budget=pb.Budget.Value(f"BUDGET_{config.budget.value.upper()}"),
+            default_precision=pb.Precision.Value(f"PRECISION_{config.precision.value.upper()}"),
+        )
 
     def DownloadAdaptedWeights(self, request, context):
         for path in self.service.adapted_weights(request.job_id):

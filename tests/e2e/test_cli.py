@@ -8,9 +8,11 @@ import subprocess
 import sys
 import time
 
+import jsonschema
 import tomllib
 
 from conftest import ARMS, ROOT, write_jsonl
+from embedding_advisor import __version__, output
 
 ADVISE = [sys.executable, "-m", "embedding_advisor.cli"]
 
@@ -28,7 +30,14 @@ def test_embedded_json_and_html_report(small_reviews, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     rec = json.loads(result.stdout)  # stdout holds the JSON and nothing else
-    assert rec["embedding"] in {"EMBEDDING_CONTEXTUAL", "EMBEDDING_STATIC", "EMBEDDING_UNSPECIFIED"}
+    jsonschema.validate(rec, output.schema())  # the shipped schema holds for real output
+    # The family advised is the chosen option's (null when nothing is advised).
+    assert rec["embedding"] == (rec["choice"] or {}).get("embedding")
+    assert rec["run"]["inputs"] == {"train": small_reviews.name, "test": None, "domain_corpus": None}
+    assert rec["run"]["client_version"] == rec["run"]["server_version"] == __version__
+    assert rec["run"]["options"]["budget"] == "quick" and rec["run"]["options"]["seed"] == 0
+    assert rec["run"]["options"]["max_train_examples"] == 120
+    assert rec["run"]["machine"]["cpu_cores"] >= 1 and rec["run"]["machine"]["torch"]
     pilots = {p["arm"]: p for p in rec["pilots"]}
     assert set(pilots) == ARMS
     # The backend and, where not fp32, the precision the run used (bf16 where this CPU has the units).
@@ -39,18 +48,18 @@ def test_embedded_json_and_html_report(small_reviews, tmp_path):
     assert rec["profile"]["num_train"] == 120 and rec["metric"] == "accuracy"
     # The pool is the decision size: fine-tuning is measured there, at that size only.
     assert [c["size"] for c in pilots["encoder_finetuned"]["curve"]] == [120]
-    assert rec["priority"] == "PRIORITY_COST" and rec["tolerance_points"] == 5
+    assert rec["priority"] == "cost" and rec["tolerance_points"] == 5
     assert (tmp_path / "d" / "jobs.sqlite3").exists()  # the embedded server kept its job
     page = (tmp_path / "out" / "advice.html").read_text()
     assert "report written to" in result.stderr
     assert "Embedding advice: small-reviews.jsonl" in page
     # 30 held-out examples may not tell any option from the majority class: then no choice.
-    assert rec["choice"]["label"] in page if "choice" in rec else "nothing is advised" in page
+    assert rec["choice"]["label"] in page if rec["choice"] else "nothing is advised" in page
     assert page.count("data:image/png;base64,") == 3
     # The adapted encoder (TAPT's: no corpus here) saved where asked.
     pre = rec.get("pretraining")
     if pre and pre.get("adapted_weights"):
-        assert pre["adapted_weights"]["kind"] == "PRETRAINING_TAPT"
+        assert pre["adapted_weights"]["kind"] == "tapt"
         saved = sorted(p.name for p in (tmp_path / "adapted").iterdir())
         assert saved == sorted(pre["adapted_weights"]["files"])
         assert "model.safetensors" in saved and "adapted weights (" in result.stderr

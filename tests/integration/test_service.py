@@ -39,6 +39,16 @@ def test_health_and_reflection(server):
         assert {"embedding_advisor.v1.AdvisorService", "grpc.health.v1.Health"} <= names
 
 
+def test_server_info_names_its_version_machine_and_defaults(client):
+    import embedding_advisor_server
+
+    info = client.server_info()
+    assert info.version == embedding_advisor_server.__version__
+    assert info.machine.cpu_cores >= 1 and info.machine.torch and info.machine.python
+    assert info.default_budget == pb.BUDGET_QUICK  # as the test server is configured
+    assert info.default_precision == pb.PRECISION_AUTO
+
+
 def test_upload_is_content_addressed_and_chunked(client, server, reviews, tmp_path):
     first = client.upload(reviews, chunk_bytes=4096)
     assert first.task == pb.TASK_TYPE_TEXT_CLASSIFICATION and first.num_examples == 300
@@ -114,6 +124,10 @@ def test_advise_text_classification_end_to_end(client, reviews_job):
     assert fractions == sorted(fractions) and all(0 <= f <= 1 for f in fractions)
     rec = final.recommendation
     assert rec.metric == "accuracy" and rec.profile.num_train == 240
+    # Its provenance: the uploaded file's digest and the options with the server's defaults.
+    assert rec.run.dataset_id == job.dataset_id and not rec.run.test_dataset_id
+    assert rec.run.options.budget == pb.BUDGET_QUICK and rec.run.options.max_eval_examples == 200
+    assert rec.run.options.precision == pb.PRECISION_AUTO and rec.run.machine.cpu_cores >= 1
     arms = {p.arm: p for p in rec.pilots}
     assert set(arms) == ARMS
     for p in arms.values():

@@ -9,12 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from google.protobuf import json_format
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from .. import errors
+from .. import errors, output
 from ..client import AdvisorClient, recommendation_of
 from ..v1 import advisor_pb2 as pb
 from .checks import SERVER_INSTALL
@@ -140,12 +139,9 @@ def run(
         error(exc)
         return EXIT_FAILED
     if as_json:
-        sys.stdout.write(
-            json_format.MessageToJson(
-                rec, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-            )
-            + "\n"
-        )
+        inputs = {"train": dataset.name, "test": test.name if test else None}
+        inputs["domain_corpus"] = corpus.name if corpus else None
+        sys.stdout.write(output.dumps(rec, inputs) + "\n")
     else:
         render(rec, Console(emoji=False))
     if report is not None:

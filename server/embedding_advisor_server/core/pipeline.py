@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from embedding_advisor.errors import InvalidArgumentError
 
+from .. import __version__
 from .adapt.corpus import Corpus
 from .adapt.weights import keep_adapted
 from .backends import precision
@@ -27,6 +28,7 @@ from .pilots.plan import Plan
 from .pilots.runner import run_pilots
 from .profile.profile import ProfileTools, profile_dataset
 from .progress import Check, Deadline, Report, StageProgress, no_check, no_report
+from .provenance import run_info
 from .schema import (
     AdviceOptions,
     Budget,
@@ -178,6 +180,27 @@ class Pipeline:
         )
         return budget, computes_in
 
+    def resolved(self, options: AdviceOptions) -> AdviceOptions:
+        """``options`` with the server's defaults in place of what they leave unset."""
+        d = self.defaults
+        unset = {
+            "encoder": (options.encoder, d.encoder),
+            "vectors": (options.vectors, d.vectors),
+            "max_train_examples": (options.max_train_examples, d.max_train_examples),
+            "max_eval_examples": (options.max_eval_examples, d.max_eval_examples),
+            "feature_backend": (options.feature_backend, d.feature_backend),
+            "budget": (options.budget, d.budget),
+            "precision": (options.precision, d.precision),
+        }
+        return options.model_copy(
+            update={
+                name: default
+                for name, (given, default) in unset.items()
+                if default is not None
+                and (given is None or getattr(given, "value", 0) == "unspecified")
+            }
+        )
+
     def _corpus(self, options: AdviceOptions) -> Corpus | None:
         if not options.domain_corpus_id:
             return None
@@ -257,7 +280,8 @@ class Pipeline:
             prefs=preferences(options),
             pretraining=outcome.pretraining,
         )
-        advice = advice.model_copy(update={"precision": computes_in.describe()})
+        run = run_info(__version__, dataset_id, test_dataset_id, self.resolved(options))
+        advice = advice.model_copy(update={"precision": computes_in.describe(), "run": run})
         if self.artifacts is not None and outcome.pretraining and probe is not None:
             advice = keep_adapted(
                 advice, outcome.pretraining, probe.tokenizer, self.artifacts, control.job_id

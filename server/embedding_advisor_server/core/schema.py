@@ -321,6 +321,25 @@ class PretrainingAdvice(_Model):
     recipe_config: str = ""
 
 
+class Machine(_Model):
+    cpu: str = ""
+    cpu_cores: int = 0
+    memory_gib: float = 0.0
+    accelerator: str = ""
+    bf16_units: str = ""
+    python: str = ""
+    torch: str = ""
+    platform: str = ""
+
+
+class RunInfo(_Model):
+    server_version: str = ""
+    dataset_id: str = ""
+    test_dataset_id: str = ""
+    options: AdviceOptions | None = None
+    machine: Machine | None = None
+
+
 class Recommendation(_Model):
     embedding: Embedding
     headline: str
@@ -350,6 +369,7 @@ class Recommendation(_Model):
     excluded: list[str] = []
     options: list[Option] = []
     precision: str = ""
+    run: RunInfo | None = None
 
 
 class Progress(_Model):
