@@ -4,8 +4,9 @@ enums as the CLI's words (``high``, ``fine-tune``, ``onnx-fp32``). The shape is 
 (``SCHEMA_VERSION``) and described by the JSON Schema shipped beside this module
 (``schema/advice.schema.json``, see ``schema()``); a change of shape bumps the version.
 
-Units are the protocol's: scores, intervals and rates are fractions in [0, 1]; gains and gaps are
-in metric points (the text output's percentages); times are in seconds unless named otherwise."""
+Units are the protocol's: scores, intervals, rates, gains and gaps are fractions (the text
+output's points are these times 100); fields named ``*_points`` are in points; times are in
+seconds unless the name says otherwise."""
 
 from __future__ import annotations
 

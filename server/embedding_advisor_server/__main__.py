@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 
+from pydantic import ValidationError
 from pydantic_settings import CliApp
 
 from .settings import ServerSettings
@@ -19,7 +20,14 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"advise-server {__version__}")
         return 0
-    settings = CliApp.run(ServerSettings, cli_args=args)
+    try:
+        settings = CliApp.run(ServerSettings, cli_args=args)
+    except ValidationError as exc:  # one line per bad setting, never the value (it may be a secret)
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            flag, env = f"--{name.replace('_', '-')}", f"ADVISOR_{name.upper()}"
+            print(f"advise-server: bad setting {name} ({flag} or {env}): {err['msg']}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import socket
 import subprocess
 import sys
@@ -26,9 +28,17 @@ def test_embedded_json_and_html_report(small_reviews, tmp_path):
         *[str(small_reviews), "--json", "--max-train", "120", "--data-dir", str(tmp_path / "d")],
         *["--backend", "torch", "--budget", "quick", "--priority", "cost", "--tolerance", "5"],
         *["--report", str(tmp_path / "out" / "advice.html")],
-        *["--save-adapted", str(tmp_path / "adapted")],
+        *["--save-adapted", str(tmp_path / "adapted"), "--progress", "json"],
     )
     assert result.returncode == 0, result.stderr
+    # --progress json: one object per event on stderr, the job's stages in order, then done.
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert {e["event"] for e in events} == {"progress"} and len(events) >= 5
+    stages = [e["stage"].split(":")[0] for e in events]
+    assert stages[0] == "client" and {"load", "profile", "pilot"} <= set(stages)
+    assert events[-1]["message"].endswith("succeeded") and events[-1]["fraction"] == 1
+    elapsed = [e["elapsed_s"] for e in events]
+    assert elapsed == sorted(elapsed)
     rec = json.loads(result.stdout)  # stdout holds the JSON and nothing else
     jsonschema.validate(rec, output.schema())  # the shipped schema holds for real output
     # The family advised is the chosen option's (null when nothing is advised).
@@ -79,7 +89,12 @@ def test_remote_server_human_summary(server, reviews, tmp_path):
     # The report cannot be written (its folder is a file): exit 1, but the advice is printed.
     assert result.returncode == 1 and "cannot write the report" in result.stderr
     assert "Recommendation" in result.stdout and "Pilots: accuracy" in result.stdout
-    text = " ".join(result.stdout.split())  # rich wraps lines at the terminal width
+    # Not a terminal: no box, no line wrapped mid-value, and progress as plain lines on stderr.
+    assert "╭" not in result.stdout and "Recommendation: " in result.stdout.splitlines()[0]
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("Decision at 240 training examples (priority") for line in lines)
+    assert re.search(r"^\[\s*\d+s\]\s+\d+% pilot", result.stderr, re.M), result.stderr
+    text = " ".join(result.stdout.split())
     assert "Why:" in text and "Decision at 240 training examples" in text
     assert "at least 1,000 examples/s" in text and "set aside:" in text
     assert "dependency distance" in result.stdout and "masked-LM loss" in result.stdout
@@ -174,6 +189,37 @@ def test_both_commands_print_the_installed_version():
             [*ADVISE, *command, "--version"], capture_output=True, text=True, timeout=60
         )
         assert result.returncode == 0 and result.stdout.strip() == f"{name} {installed}"
+
+
+def test_help_names_defaults_environment_commands_and_exit_codes():
+    result = subprocess.run([*ADVISE, "--help"], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "ADVISOR_SERVER" in text and "ADVISOR_TOKEN" in text and "ADVISOR_BUDGET" in text
+    assert "advise serve" in text and "advise schema" in text
+    assert "130 interrupted" in text and "2 invalid input" in text
+    assert "[default: (the server's: onnx-fp32, ADVISOR_FEATURE_BACKEND)]" in text
+    assert "--json <bool>" not in text  # flags take no value
+    schema = subprocess.run([*ADVISE, "schema"], capture_output=True, text=True, timeout=60)
+    assert json.loads(schema.stdout)["properties"]["schema_version"] == {"const": "1"}
+
+
+def test_a_bad_server_setting_is_one_line_per_setting_and_exit_2(tmp_path):
+    env = {**os.environ, "ADVISOR_WORKERS": "many", "ADVISOR_AUTH_TOKENS": "secret-token-value"}
+    result = subprocess.run([*ADVISE, "serve", "--budget", "fast", "--data-dir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    named = sorted(line.split(":")[1].strip() for line in lines)
+    assert named == ["bad setting budget (--budget or ADVISOR_BUDGET)",
+                     "bad setting workers (--workers or ADVISOR_WORKERS)"]  # fmt: skip
+    assert "fast" not in result.stderr and "many" not in result.stderr  # values are not echoed
+    # One spelling: the CLI's onnx-fp32 is a valid server setting too.
+    ok = subprocess.run([*ADVISE, "serve", "--feature-backend", "onnx-fp32", "--port", "-1"],
+                        capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert "feature_backend" not in ok.stderr and "bad setting port" in ok.stderr
 
 
 def test_client_imports_without_torch():

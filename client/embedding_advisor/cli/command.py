@@ -8,6 +8,7 @@ Exit codes: 0 success, 2 invalid input, 1 any other failure, 130 interrupted.
 from __future__ import annotations
 
 import enum
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +19,19 @@ from .. import __version__
 from ..client import choices, options
 from ..v1 import advisor_pb2 as pb
 from .checks import SERVER_INSTALL, check_inputs
+from .progress import Mode
 from .session import EXIT_FAILED, EXIT_INVALID, Remote, error, run
+
+EPILOG = (
+    "Other commands: advise serve [SETTINGS] runs the service (as advise-server; see "
+    "advise-server --help); advise schema prints the JSON Schema of --json's output.\n\n"
+    "Environment: ADVISOR_SERVER, ADVISOR_TOKEN (as above); the embedded server reads the "
+    "ADVISOR_* settings of advise-server (ADVISOR_DATA_DIR, ADVISOR_BUDGET, "
+    "ADVISOR_MODEL_ROOTS, ...).\n\n"
+    "Exit codes: 0 success; 1 failure (server unreachable, job failed, report not written); "
+    "2 invalid input (bad file, option or setting), before any work; 130 interrupted (the job "
+    "is cancelled)."
+)
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -63,7 +76,7 @@ PrecisionName = enum.Enum(
 )
 
 
-@app.command(help="Advise on embeddings for a labelled JSONL dataset.")
+@app.command(help="Advise on embeddings for a labelled JSONL dataset.", epilog=EPILOG)
 def advise(
     dataset: Annotated[
         Path, typer.Argument(help="JSONL training data (or all the data, with no --test)")
@@ -97,9 +110,17 @@ def advise(
     ] = None,
     tls_key: Annotated[Path | None, typer.Option(help="client private key (PEM)")] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="print the recommendation as JSON on stdout")
+        bool, typer.Option("--json", metavar="", help="print the recommendation as JSON on stdout")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    progress: Annotated[
+        Mode,
+        typer.Option(
+            help="progress on stderr: a bar on a terminal and plain lines elsewhere (auto), or "
+            "one JSON object per event (json), or none",
+            case_sensitive=False,
+        ),
+    ] = Mode.auto,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="no progress: --progress none")] = False,
     encoder: Annotated[
         str | None, typer.Option(help="Hugging Face model directory (on the server)")
     ] = None,
@@ -152,6 +173,7 @@ def advise(
         bool,
         typer.Option(
             "--transductive",
+            metavar="",
             help="let task-adaptive pretraining read the held-out examples' texts too (never "
             "their labels); off: only the training texts",
         ),
@@ -224,7 +246,7 @@ def advise(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", is_eager=True, callback=_print_version, help="print the version and exit"
+            "--version", metavar="", is_eager=True, callback=_print_version, help="print the version and exit"
         ),
     ] = False,
 ) -> None:
@@ -261,7 +283,7 @@ def advise(
             test,
             remote,
             as_json,
-            quiet,
+            Mode.none if quiet else progress,
             data_dir,
             advice_options,
             report,
@@ -272,6 +294,11 @@ def advise(
 
 
 def main() -> None:
+    if sys.argv[1:] == ["schema"]:
+        from .. import output
+
+        print(json.dumps(output.schema(), indent=2, ensure_ascii=False))
+        sys.exit(0)
     if sys.argv[1:2] == ["serve"]:
         try:
             from embedding_advisor_server.__main__ import main as serve

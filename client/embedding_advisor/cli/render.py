@@ -114,13 +114,13 @@ def _decisions(rec: pb.Recommendation, console: Console) -> None:
 def render(rec: pb.Recommendation, console: Console) -> None:
     prof = rec.profile
     task = pb.TaskType.Name(prof.task).removeprefix("TASK_TYPE_").lower().replace("_", " ")
-    console.print(
-        Panel(
-            f"[bold]{rec.headline}[/bold]",
-            title=f"Recommendation: {EMBEDDING_WORDS[rec.embedding]}",
-            border_style="green" if rec.anything_learned else "yellow",
-        )
-    )
+    title = f"Recommendation: {EMBEDDING_WORDS[rec.embedding]}"
+    if console.is_terminal:
+        style = "green" if rec.anything_learned else "yellow"
+        console.print(Panel(f"[bold]{rec.headline}[/bold]", title=title, border_style=style))
+    else:  # a log or a file: plain lines, never wrapped mid-value (the console soft-wraps)
+        console.print(title, highlight=False)
+        console.print(f"  {rec.headline}", highlight=False)
     console.print(
         f"Dataset: {task}, {prof.num_train} train / {prof.num_test} test"
         f"{' (split made by the advisor)' if prof.test_split_made else ''}, "

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from .. import errors, output
 from ..client import AdvisorClient, recommendation_of
 from ..v1 import advisor_pb2 as pb
 from .checks import SERVER_INSTALL
+from .progress import Mode, Reporter, reporter
 from .render import render
 
 EXIT_INVALID = 2
@@ -87,37 +87,28 @@ def run(
     test: Path | None,
     server: Remote | str | None,
     as_json: bool,
-    quiet: bool,
+    progress_mode: Mode,
     data_dir: Path | None,
     advice_options: pb.AdviceOptions,
     report: Path | None = None,
     corpus: Path | None = None,
     save_adapted: Path | None = None,
 ) -> int:
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=stderr,
-        transient=True,
-        disable=quiet,
-    )
-    bar = progress.add_task("starting the advisor", total=1.0)
+    progress = reporter(progress_mode, stderr)
 
     def moved(p: pb.Progress) -> None:
-        progress.update(bar, completed=p.fraction, description=f"{p.stage}: {p.message}")
+        progress.update(p.stage, p.fraction, p.message)
 
     try:
         models = (advice_options.encoder, advice_options.vectors)
         with progress, connect(server, data_dir, models) as client:
             job_id = None
             try:
-                job = _start(client, dataset, test, corpus, advice_options, progress, bar)
+                job = _start(client, dataset, test, corpus, advice_options, progress)
                 job_id = job.job_id
-                progress.update(bar, description=f"job {job_id[:8]} queued")
+                progress.status(f"job {job_id} queued")
                 rec = recommendation_of(client.wait(job_id, moved))
+                progress.done(f"job {job_id} succeeded")
                 if save_adapted is not None:
                     _save_adapted(client, job_id, rec, save_adapted)
             except KeyboardInterrupt:
@@ -143,7 +134,9 @@ def run(
         inputs["domain_corpus"] = corpus.name if corpus else None
         sys.stdout.write(output.dumps(rec, inputs) + "\n")
     else:
-        render(rec, Console(emoji=False))
+        out = Console(emoji=False)
+        out.soft_wrap = not out.is_terminal  # a log or a file: one line per line, never wrapped
+        render(rec, out)
     if report is not None:
         from ..report import write_report
 
@@ -156,13 +149,15 @@ def run(
     return 0
 
 
-def _start(client, dataset, test, corpus, advice_options, progress, bar) -> pb.Job:
+def _start(client, dataset, test, corpus, advice_options, progress: Reporter) -> pb.Job:
     """Upload the files and start the job."""
-    progress.update(bar, description=f"uploading {dataset.name}")
+    progress.status(f"uploading {dataset.name}")
     train = client.upload(dataset)
+    if test:
+        progress.status(f"uploading {test.name}")
     test_info = client.upload(test) if test else None
     if corpus is not None:
-        progress.update(bar, description=f"uploading {corpus.name}")
+        progress.status(f"uploading {corpus.name}")
         advice_options.domain_corpus_id = client.upload_corpus(corpus).corpus_id
     job = client.start_advice(
         train.dataset_id, test_info.dataset_id if test_info else None, advice_options

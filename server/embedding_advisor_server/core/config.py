@@ -33,7 +33,7 @@ class PipelineDefaults(BaseModel):
     )
     feature_backend: FeatureBackend = Field(
         FeatureBackend.ONNX_FP32,
-        description="default runtime of frozen-encoder features: onnx_fp32, onnx_int8 or torch",
+        description="default runtime of frozen-encoder features: onnx-fp32, onnx-int8 or torch",
     )
     budget: Budget = Field(
         Budget.QUICK, description="default pilot effort: quick, standard or thorough"
@@ -43,6 +43,12 @@ class PipelineDefaults(BaseModel):
         description="default precision of torch's computations: auto (bf16 where the hardware "
         "has fast bf16 units), fp32 or bf16",
     )
+
+    @field_validator("feature_backend", "budget", "precision", mode="before")
+    @classmethod
+    def _one_spelling(cls, value):
+        """``onnx-fp32`` as the CLI and the JSON spell it (``onnx_fp32`` is accepted too)."""
+        return value.strip().lower().replace("-", "_") if isinstance(value, str) else value
 
 
 class ServiceConfig(PipelineDefaults):
