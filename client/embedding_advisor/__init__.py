@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .errors import (
     AdvisorError,
+    DeadlineExceededError,
     FailedPreconditionError,
     FieldViolation,
     InvalidArgumentError,
@@ -30,13 +31,45 @@ except metadata.PackageNotFoundError:  # run from a source tree that was never i
     __version__ = "0+unknown"
 
 if TYPE_CHECKING:
-    from .client import AdvisorClient, options, recommendation_of
+    from .aio import AsyncAdvisorClient
+    from .client import AdvisorClient
+    from .advice_options import options
+    from .output import as_dict
+    from .results import (
+        Adaptation,
+        Budget,
+        Confidence,
+        Embedding,
+        FeatureBackend,
+        JobState,
+        Precision,
+        Pretraining,
+        Priority,
+        TaskType,
+        recommendation_of,
+    )
+    from .v1 import advisor_pb2 as pb
 
-_CLIENT = ("AdvisorClient", "options", "recommendation_of")
+_ENUMS = (
+    "Adaptation", "Budget", "Confidence", "Embedding", "FeatureBackend", "JobState", "Precision",
+    "Pretraining", "Priority", "TaskType",
+)  # fmt: skip
+# Imported on first use: the errors above import nothing from gRPC, so the server core can raise
+# them without pulling the client's gRPC code.
+_LAZY = {
+    "AdvisorClient": ".client",
+    "AsyncAdvisorClient": ".aio",
+    "options": ".advice_options",
+    "as_dict": ".output",
+    "recommendation_of": ".results",
+    **{name: ".results" for name in _ENUMS},
+}
 
 __all__ = [
     "AdvisorClient",
     "AdvisorError",
+    "AsyncAdvisorClient",
+    "DeadlineExceededError",
     "FailedPreconditionError",
     "FieldViolation",
     "InvalidArgumentError",
@@ -48,14 +81,19 @@ __all__ = [
     "ServerUnavailableError",
     "UnauthenticatedError",
     "__version__",
+    "as_dict",
     "options",
+    "pb",
     "recommendation_of",
+    *_ENUMS,
 ]
 
 
 def __getattr__(name: str):
-    if name in _CLIENT:
-        from . import client
+    import importlib
 
-        return getattr(client, name)
+    if name == "pb":  # the protocol's messages: embedding_advisor.v1.advisor_pb2
+        return importlib.import_module(".v1.advisor_pb2", __name__)
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,150 +1,61 @@
 """The Python client of the advisor service. Needs grpcio and protobuf only, never torch.
 
 >>> with AdvisorClient("127.0.0.1:50051") as client:                       # doctest: +SKIP
-...     rec = client.advise("train.jsonl")
+...     rec = client.advise("train.jsonl", deadline=1800)
 ...     print(rec.headline)
 
 Failed calls raise the classes of :mod:`embedding_advisor.errors`, never raw gRPC errors.
+Reads that are safe to repeat are retried on ``UNAVAILABLE`` by gRPC itself (``channel.py``).
+The asyncio client, with the same methods as coroutines, is :mod:`embedding_advisor.aio`.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import shutil
-import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from . import errors
+from ._rpc import error_from_rpc, translating
 from .channel import open_channel
+from .files import CHUNK_BYTES, save_stream, sha256, upload_requests, verify
+from .results import recommendation_of
 from .v1 import advisor_pb2 as pb
 from .v1 import advisor_pb2_grpc
 
-CHUNK_BYTES = 1024 * 1024
-FINISHED = frozenset(
-    {pb.JOB_STATE_SUCCEEDED, pb.JOB_STATE_FAILED, pb.JOB_STATE_CANCELLED, pb.JOB_STATE_INTERRUPTED}
-)
+__all__ = ["CHUNK_BYTES", "AdvisorClient", "recommendation_of"]
 
 
-def error_from_rpc(exc: grpc.RpcError) -> errors.AdvisorError:
-    """Turn a failed call back into the advisor error the service raised."""
-    status = rpc_status.from_call(exc) if hasattr(exc, "trailing_metadata") else None
-    code = exc.code() if hasattr(exc, "code") else None
-    message = exc.details() if hasattr(exc, "details") else str(exc)
-    reason, violations = None, []
-    if status is not None:
-        message = status.message
-        for detail in status.details:
-            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-                info = error_details_pb2.ErrorInfo()
-                detail.Unpack(info)
-                if info.domain == errors.ERROR_DOMAIN:
-                    reason = info.reason
-            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-                bad = error_details_pb2.BadRequest()
-                detail.Unpack(bad)
-                violations = [
-                    errors.FieldViolation(v.field, v.description) for v in bad.field_violations
-                ]
-    if reason in errors.ERROR_CLASSES:
-        cls = errors.ERROR_CLASSES[reason]
-    else:
-        by_code = {c.code: c for c in reversed(list(errors.ERROR_CLASSES.values()))}
-        cls = by_code.get(code.name if code else "", errors.AdvisorError)
-    if cls is errors.ServerUnavailableError:
-        message = f"the advisor service is unreachable: {message}"
-    return cls(message or (code.name if code else "unknown error"), violations)
+class Deadline:
+    """An overall time limit over several calls: what is left of it for the next one."""
 
+    def __init__(self, seconds: float | None, what: str) -> None:
+        self.end = None if seconds is None else time.monotonic() + seconds
+        self.seconds, self.what = seconds, what
 
-def _translating(method):
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except grpc.RpcError as exc:
-            raise error_from_rpc(exc) from None
+    def left(self, per_call: float | None) -> float | None:
+        """The next call's timeout: the per-call one, cut to what is left."""
+        if self.end is None:
+            return per_call
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise self.exceeded()
+        return left if per_call is None else min(per_call, left)
 
-    return wrapper
-
-
-def choices(enum, prefix: str) -> list[str]:
-    """The values of a proto enum as users spell them (``FEATURE_BACKEND_ONNX_FP32`` ->
-    ``onnx-fp32``), the unspecified one left out."""
-    return [k.removeprefix(prefix).lower().replace("_", "-") for k in enum.keys()[1:]]
-
-
-def _enum(enum, prefix: str, field: str, value: str | None) -> int:
-    if not value:
-        return 0
-    spelled = value.lower().replace("_", "-")
-    if spelled not in choices(enum, prefix):
-        raise ValueError(
-            f"{field} must be one of {', '.join(choices(enum, prefix))}, not {value!r}"
-        )
-    return enum.Value(prefix + spelled.upper().replace("-", "_"))
-
-
-def options(
-    *,
-    encoder: str | None = None,
-    vectors: str | None = None,
-    seed: int | None = None,
-    test_fraction: float | None = None,
-    max_train_examples: int | None = None,
-    max_eval_examples: int | None = None,
-    feature_backend: str | None = None,
-    budget: str | None = None,
-    budget_seconds: float | None = None,
-    target_size: int | None = None,
-    priority: str | None = None,
-    tolerance_points: float | None = None,
-    min_examples_per_second: float | None = None,
-    max_latency_ms: float | None = None,
-    precision: str | None = None,
-    transductive: bool = False,
-    domain_corpus_id: str | None = None,
-) -> pb.AdviceOptions:
-    """Build ``AdviceOptions``; ``None`` leaves the server's default. ``feature_backend``:
-    ``onnx-fp32``, ``onnx-int8`` or ``torch``; ``budget``: ``quick``, ``standard`` or
-    ``thorough``; ``priority``: ``accuracy``, ``balanced`` or ``cost``; ``precision``: ``auto``,
-    ``fp32`` or ``bf16``; ``transductive``: task-adaptive pretraining may read the held-out
-    inputs too; ``domain_corpus_id``: an uploaded domain corpus (``AdvisorClient.upload_corpus``)
-    for the DAPT pilots."""
-    return pb.AdviceOptions(
-        priority=_enum(pb.Priority, "PRIORITY_", "priority", priority),
-        tolerance_points=tolerance_points,
-        min_examples_per_second=min_examples_per_second or 0.0,
-        max_latency_ms=max_latency_ms or 0.0,
-        feature_backend=_enum(
-            pb.FeatureBackend, "FEATURE_BACKEND_", "feature_backend", feature_backend
-        ),
-        budget=_enum(pb.Budget, "BUDGET_", "budget", budget),
-        precision=_enum(pb.Precision, "PRECISION_", "precision", precision),
-        budget_seconds=budget_seconds or 0.0,
-        target_size=target_size or 0,
-        encoder=encoder or "",
-        vectors=vectors or "",
-        seed=seed,
-        test_fraction=test_fraction or 0.0,
-        max_train_examples=max_train_examples or 0,
-        max_eval_examples=max_eval_examples or 0,
-        transductive=transductive,
-        domain_corpus_id=domain_corpus_id or "",
-    )
+    def exceeded(self) -> errors.DeadlineExceededError:
+        return errors.DeadlineExceededError(f"{self.what} took longer than {self.seconds:g}s")
 
 
 class AdvisorClient:
     """A connection to an advisor service at ``target`` (``host:port``).
 
-    ``token``: a bearer token for a server that asks for one (sent only over TLS, or to this
-    machine). ``tls_ca``: the CA bundle (PEM, a path or bytes) that signed the server's
-    certificate: connect over TLS; ``tls_cert`` and ``tls_key``: this client's certificate and
-    key, for a server that requires mutual TLS."""
+    ``timeout``: seconds per call (uploads and the job's watch excepted: see ``deadline`` on
+    ``advise`` and ``wait``). ``token``: a bearer token for a server that asks for one (sent only
+    over TLS, or to this machine). ``tls_ca``: the CA bundle (PEM, a path or bytes) that signed
+    the server's certificate: connect over TLS; ``tls_cert`` and ``tls_key``: this client's
+    certificate and key, for a server that requires mutual TLS."""
 
     def __init__(
         self,
@@ -183,63 +94,42 @@ class AdvisorClient:
             ) from None
 
     # -- datasets -------------------------------------------------------------------------------
-    def _send(self, path: str | Path, request, chunk_bytes: int, local) -> Iterator:
-        """The file at ``path`` as upload requests of ``request``'s type, hashed into ``local``."""
-        path = Path(path)
-        if not path.is_file():
-            raise errors.InvalidArgumentError(f"no such file: {path}")
-
-        def requests() -> Iterator:
-            with open(path, "rb") as fh:
-                first = True
-                while True:
-                    chunk = fh.read(chunk_bytes)
-                    if not chunk and not first:
-                        return
-                    local.update(chunk)
-                    yield request(chunk=chunk, filename=path.name if first else "")
-                    first = False
-                    if not chunk:
-                        return
-
-        return requests()
-
-    def _upload(self, path: str | Path, request, rpc, chunk_bytes: int, stored_as):
+    def _upload(self, path, request, rpc, chunk_bytes, stored_as, timeout):
         """Send the file at ``path`` through the upload ``rpc``; its answer, once the server's
         SHA-256 (``stored_as(answer)``, the id it answers with) matches the bytes sent."""
-        local = hashlib.sha256()
-        answer = rpc(self._send(path, request, chunk_bytes, local), timeout=self.timeout)
-        stored = stored_as(answer)
-        if stored != local.hexdigest():
-            raise errors.AdvisorError(
-                f"upload of {path} was corrupted: local SHA-256 {local.hexdigest()}, server {stored}"
-            )
+        digest = sha256()
+        answer = rpc(upload_requests(path, request, chunk_bytes, digest), timeout=timeout)
+        verify(path, digest, stored_as(answer))
         return answer
 
-    @_translating
-    def upload(self, path: str | Path, chunk_bytes: int = CHUNK_BYTES) -> pb.DatasetInfo:
+    @translating
+    def upload(
+        self, path: str | Path, chunk_bytes: int = CHUNK_BYTES, *, timeout: float | None = None
+    ) -> pb.DatasetInfo:
         """Stream a JSONL file to the service; returns its id (SHA-256), task and size.
 
         Raises ``InvalidDatasetError`` naming every bad line and field.
         """
-        rpc = self._stub.UploadDataset
+        rpc, request = self._stub.UploadDataset, pb.UploadDatasetRequest
         answer = self._upload(
-            path, pb.UploadDatasetRequest, rpc, chunk_bytes, lambda a: a.dataset.dataset_id
+            path, request, rpc, chunk_bytes, lambda a: a.dataset.dataset_id, timeout or self.timeout
         )
         return answer.dataset
 
-    @_translating
-    def upload_corpus(self, path: str | Path, chunk_bytes: int = CHUNK_BYTES) -> pb.CorpusInfo:
+    @translating
+    def upload_corpus(
+        self, path: str | Path, chunk_bytes: int = CHUNK_BYTES, *, timeout: float | None = None
+    ) -> pb.CorpusInfo:
         """Stream a domain corpus (text, one document per line, or JSONL with a ``text`` field;
         gzip or not) to the service; returns its id and size. Raises ``InvalidArgumentError``
         naming the first bad line and field."""
-        rpc = self._stub.UploadCorpus
+        rpc, request = self._stub.UploadCorpus, pb.UploadCorpusRequest
         answer = self._upload(
-            path, pb.UploadCorpusRequest, rpc, chunk_bytes, lambda a: a.corpus.corpus_id
+            path, request, rpc, chunk_bytes, lambda a: a.corpus.corpus_id, timeout or self.timeout
         )
         return answer.corpus
 
-    @_translating
+    @translating
     def profile(
         self,
         dataset_id: str,
@@ -252,50 +142,54 @@ class AdvisorClient:
         return self._stub.Profile(request, timeout=self.timeout).profile
 
     # -- jobs -----------------------------------------------------------------------------------
-    @_translating
+    @translating
     def start_advice(
         self,
         dataset_id: str,
         test_dataset_id: str | None = None,
         advice_options: pb.AdviceOptions | None = None,
+        *,
+        timeout: float | None = None,
     ) -> pb.Job:
         request = pb.StartAdviceRequest(
             dataset_id=dataset_id, test_dataset_id=test_dataset_id or "", options=advice_options
         )
-        return self._stub.StartAdvice(request, timeout=self.timeout).job
+        return self._stub.StartAdvice(request, timeout=timeout or self.timeout).job
 
-    def watch(self, job_id: str) -> Iterator[pb.WatchJobResponse]:
-        """Progress events, then one event with the finished job."""
+    def watch(self, job_id: str, timeout: float | None = None) -> Iterator[pb.WatchJobResponse]:
+        """Progress events, then one event with the finished job. ``timeout``: on the whole
+        stream (``DeadlineExceededError`` when it runs out; the job itself runs on)."""
         try:
-            yield from self._stub.WatchJob(pb.WatchJobRequest(job_id=job_id))
+            yield from self._stub.WatchJob(pb.WatchJobRequest(job_id=job_id), timeout=timeout)
         except grpc.RpcError as exc:
             raise error_from_rpc(exc) from None
 
-    @_translating
+    @translating
     def get_job(self, job_id: str) -> pb.Job:
         return self._stub.GetJob(pb.GetJobRequest(job_id=job_id), timeout=self.timeout).job
 
-    @_translating
+    @translating
     def list_jobs(self, page_size: int = 50) -> list[pb.Job]:
         return list(
             self._stub.ListJobs(pb.ListJobsRequest(page_size=page_size), timeout=self.timeout).jobs
         )
 
-    @_translating
+    @translating
     def server_info(self) -> pb.GetServerInfoResponse:
+        """The server's version, machine and defaults."""
         return self._stub.GetServerInfo(pb.GetServerInfoRequest(), timeout=self.timeout)
 
-    @_translating
+    @translating
     def cancel_job(self, job_id: str) -> pb.Job:
         return self._stub.CancelJob(pb.CancelJobRequest(job_id=job_id), timeout=self.timeout).job
 
-    @_translating
+    @translating
     def delete_job(self, job_id: str) -> None:
         """Remove a finished job and the files it kept (``FailedPreconditionError`` while it
         runs: cancel it first)."""
         self._stub.DeleteJob(pb.DeleteJobRequest(job_id=job_id), timeout=self.timeout)
 
-    @_translating
+    @translating
     def download_adapted(self, job_id: str, folder: str | Path) -> Path:
         """Save the adapted encoder a job kept into ``folder`` (new or empty), in Hugging Face
         format: loadable with ``options(encoder=...)`` on a server that can read it. Written to a
@@ -308,9 +202,16 @@ class AdvisorClient:
             Path(folder),
         )
 
-    def wait(self, job_id: str, on_progress: Callable[[pb.Progress], None] | None = None) -> pb.Job:
-        """Watch a job to its end; returns the finished job, whatever its state."""
-        for event in self.watch(job_id):
+    def wait(
+        self,
+        job_id: str,
+        on_progress: Callable[[pb.Progress], None] | None = None,
+        deadline: float | None = None,
+    ) -> pb.Job:
+        """Watch a job to its end; returns the finished job, whatever its state.
+        ``deadline``: seconds to wait at most (``DeadlineExceededError``; the job runs on)."""
+        limit = Deadline(deadline, f"waiting for job {job_id}")
+        for event in self.watch(job_id, timeout=limit.left(None)):
             if event.HasField("progress"):
                 if on_progress:
                     on_progress(event.progress)
@@ -326,70 +227,30 @@ class AdvisorClient:
         on_progress: Callable[[pb.Progress], None] | None = None,
         on_started: Callable[[pb.Job], None] | None = None,
         corpus_path: str | Path | None = None,
+        deadline: float | None = None,
     ) -> pb.Recommendation:
         """Upload, start, watch: the recommendation, or ``JobFailedError`` / ``JobCancelledError``.
-        ``corpus_path``: a domain corpus to upload and measure DAPT on."""
-        train = self.upload(path)
-        test = self.upload(test_path) if test_path else None
+        ``corpus_path``: a domain corpus to upload and measure DAPT on. ``deadline``: seconds for
+        all of it; when they run out the job is cancelled and ``DeadlineExceededError`` raised."""
+        limit = Deadline(deadline, f"advice on {path}")
+        train = self.upload(path, timeout=limit.left(self.timeout))
+        test = self.upload(test_path, timeout=limit.left(self.timeout)) if test_path else None
         if corpus_path:
             chosen = pb.AdviceOptions()
             if advice_options is not None:
                 chosen.CopyFrom(advice_options)  # the caller's options stay as they were
-            chosen.domain_corpus_id = self.upload_corpus(corpus_path).corpus_id
+            corpus = self.upload_corpus(corpus_path, timeout=limit.left(self.timeout))
+            chosen.domain_corpus_id = corpus.corpus_id
             advice_options = chosen
-        job = self.start_advice(train.dataset_id, test.dataset_id if test else None, advice_options)
+        test_id = test.dataset_id if test else None
+        job = self.start_advice(
+            train.dataset_id, test_id, advice_options, timeout=limit.left(self.timeout)
+        )
         if on_started:
             on_started(job)
-        job = self.wait(job.job_id, on_progress)
+        try:
+            job = self.wait(job.job_id, on_progress, deadline=limit.left(None))
+        except errors.DeadlineExceededError:
+            self.cancel_job(job.job_id)
+            raise limit.exceeded() from None
         return recommendation_of(job)
-
-
-def save_stream(messages: Iterator[pb.DownloadAdaptedWeightsResponse], folder: Path) -> Path:
-    """Write a file stream (a name and size on each file's first message) into ``folder``,
-    atomically: into a temporary folder beside it, renamed when every file arrived whole."""
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise errors.FailedPreconditionError(f"{folder} exists and is not an empty folder")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
-    try:
-        out, expected, name = None, 0, ""
-        sizes: dict[str, tuple[int, int]] = {}
-        for message in messages:
-            if message.filename:
-                if out:
-                    out.close()
-                name = message.filename
-                if name in (".", "..") or "/" in name or "\\" in name or name.startswith("."):
-                    raise errors.AdvisorError(f"the server sent an unsafe file name {name!r}")
-                expected = message.size_bytes
-                out = open(tmp / name, "wb")  # noqa: SIM115
-                sizes[name] = (expected, 0)
-            if out is None:
-                raise errors.AdvisorError("the server sent bytes before a file name")
-            out.write(message.chunk)
-            sizes[name] = (expected, sizes[name][1] + len(message.chunk))
-        if out:
-            out.close()
-        short = [n for n, (want, got) in sizes.items() if want != got]
-        if not sizes or short:
-            raise errors.AdvisorError(
-                f"the download ended early ({', '.join(short) or 'no file'} incomplete)"
-            )
-        if folder.exists():
-            folder.rmdir()
-        tmp.rename(folder)
-        return folder
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def recommendation_of(job: pb.Job) -> pb.Recommendation:
-    """The job's recommendation, or the error that says why it has none."""
-    if job.state == pb.JOB_STATE_SUCCEEDED:
-        return job.recommendation
-    state = pb.JobState.Name(job.state).removeprefix("JOB_STATE_").lower()
-    if job.state == pb.JOB_STATE_CANCELLED:
-        raise errors.JobCancelledError(f"job {job.job_id} was cancelled: {job.error}")
-    if job.state in FINISHED:
-        raise errors.JobFailedError(f"job {job.job_id} {state}: {job.error}")
-    raise errors.AdvisorError(f"job {job.job_id} is still {state}")

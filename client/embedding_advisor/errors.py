@@ -95,6 +95,13 @@ class UnauthenticatedError(AdvisorError):
     reason = "UNAUTHENTICATED"
 
 
+class DeadlineExceededError(AdvisorError):
+    """A call, or an overall ``deadline`` the caller set, ran out of time."""
+
+    code = "DEADLINE_EXCEEDED"
+    reason = "DEADLINE_EXCEEDED"
+
+
 class JobCancelledError(AdvisorError):
     code = "CANCELLED"
     reason = "JOB_CANCELLED"
@@ -118,6 +125,7 @@ ERROR_CLASSES: dict[str, type[AdvisorError]] = {
         ResourceExhaustedError,
         ServerUnavailableError,
         UnauthenticatedError,
+        DeadlineExceededError,
         JobCancelledError,
         JobFailedError,
     )

@@ -18,3 +18,11 @@ def measured_pilots(pre) -> list:
     TAPT, DAPT and DAPT+TAPT."""
     names = (("tapt", "TAPT"), ("dapt", "DAPT"), ("dapt_tapt", "DAPT+TAPT"))
     return [(name, getattr(pre, field)) for field, name in names if pre.HasField(field)]
+
+
+METRICS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "entity_f1": "entity F1"}
+
+
+def metric_words(metric: str) -> str:
+    """The metric's name in words (``entity_f1`` -> ``entity F1``)."""
+    return METRICS.get(metric, metric.replace("_", " "))

@@ -62,6 +62,10 @@ class AdvisorServer:
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),
                 ("grpc.so_reuseport", 0),
+                # Clients ping every 60 s on a long watch (embedding_advisor/channel.py): allow
+                # it, rather than answer with GOAWAY "too many pings".
+                ("grpc.http2.min_ping_interval_without_data_ms", 30_000),
+                ("grpc.keepalive_permit_without_calls", 1),
             ],
         )
         advisor_pb2_grpc.add_AdvisorServiceServicer_to_server(

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from ..client import choices, options
+from ..advice_options import choices, options
 from ..v1 import advisor_pb2 as pb
 from .checks import SERVER_INSTALL, check_inputs
 from .progress import Mode

@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from ..numbers import measured_pilots, throughput
+from ..numbers import measured_pilots, metric_words, throughput
 from ..v1 import advisor_pb2 as pb
 
 EMBEDDING_WORDS = {
@@ -139,7 +139,7 @@ def render(rec: pb.Recommendation, console: Console) -> None:
         console.print(_domain(prof.domain))
     first = rec.pilots[0] if rec.pilots else pb.PilotResult()
     table = Table(
-        title=f"Pilots: {rec.metric} with 95% bootstrap intervals, trained on {first.num_train}, "
+        title=f"Pilots: {metric_words(rec.metric)} with 95% bootstrap intervals, trained on {first.num_train}, "
         f"scored on {first.num_eval} held-out examples"
     )
     sizes = max((p.curve for p in rec.pilots), key=len, default=[])

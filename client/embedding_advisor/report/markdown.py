@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
-from ..numbers import measured_pilots, throughput
+from .. import __version__, output
+from ..numbers import measured_pilots, metric_words, throughput
 from ..v1 import advisor_pb2 as pb
 from .plots import METRIC_WORDS
 
@@ -30,13 +31,25 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
-def _option_row(o: pb.Option) -> list[object]:
+def _basis(o: pb.Option, pilots: dict[str, pb.PilotResult]) -> str:
+    """The basis, and when a fitted value stands where a run was measured at the same size,
+    that run's score and why the two differ."""
+    run = next((c for c in pilots[o.arm].curve if c.size == o.expected.size), None)
+    if o.basis != "fitted" or run is None or abs(run.score - o.expected.score) < 5e-4:
+        return o.basis
+    return (
+        f"fitted (the run at this size measured {_pts(run.score)}; the curve through all "
+        "sizes is the steadier estimate)"
+    )
+
+
+def _option_row(o: pb.Option, pilots: dict[str, pb.PilotResult]) -> list[object]:
     e = o.expected
     return [
         o.label,
         _pts(e.score),
         f"{_pts(e.interval.low)}-{_pts(e.interval.high)}",
-        o.basis,
+        _basis(o, pilots) if o.arm in pilots else o.basis,
         throughput(o),
         f"{o.train_seconds:,.1f}",
         f"{o.train_seconds_at_decision:,.0f}",
@@ -163,7 +176,7 @@ def _options(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
                     "pilot training s",
                     f"training s at {rec.decision_size:,}",
                 ],
-                [_option_row(o) for o in rec.options],
+                [_option_row(o, {p.arm: p for p in rec.pilots}) for o in rec.options],
             )
         )
         out.append(
@@ -291,8 +304,27 @@ def _closing(rec: pb.Recommendation) -> list[str]:
     if notes:
         out += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    out += ["", f"<small>embedding-advisor report, {stamp}.</small>", ""]
+    out += ["", f"<small>{_footer(rec, stamp)}</small>", ""]
     return out
+
+
+def _footer(rec: pb.Recommendation, stamp: str) -> str:
+    """Who made this, when, and from what: versions, the options as resolved, the machine."""
+    run = rec.run
+    parts = [f"embedding-advisor report {__version__}, {stamp}"]
+    if run.server_version:
+        parts.append(f"server {run.server_version}")
+    if run.HasField("options"):
+        o = output.as_dict(run.options)
+        shown = ("budget", "seed", "max_train_examples", "max_eval_examples", "precision",
+                 "feature_backend", "target_size", "budget_seconds")  # fmt: skip
+        parts.append("options: " + ", ".join(f"{k} {o[k]}" for k in shown if o.get(k)))
+    if run.HasField("machine"):
+        m = run.machine
+        parts.append(f"machine: {m.cpu or 'CPU'} ({m.cpu_cores} cores), torch {m.torch}")
+    if run.dataset_id:
+        parts.append(f"dataset SHA-256 {run.dataset_id[:12]}")
+    return "; ".join(parts) + "."
 
 
 def markdown(rec: pb.Recommendation, images: dict[str, str], title: str = "") -> str:
@@ -302,7 +334,7 @@ def markdown(rec: pb.Recommendation, images: dict[str, str], title: str = "") ->
     out = [f"# Embedding advice{': ' + title if title else ''}", "", f"> **{rec.headline}**", ""]
     out.append(
         f"{task.capitalize()}, {prof.num_train:,} training / {prof.num_test:,} test examples, "
-        f"metric **{rec.metric}**; encoder {rec.encoder}, vectors {rec.vectors}."
+        f"metric **{metric_words(rec.metric)}**; encoder {rec.encoder}, vectors {rec.vectors}."
     )
     out += _decision(rec)
     out += _options(rec, images)

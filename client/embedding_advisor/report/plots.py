@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
+from ..numbers import metric_words
 from ..v1 import advisor_pb2 as pb
 
 # One colour per pilot, in the order the pilots come (the arm registry's order).
@@ -34,11 +35,18 @@ def _yerr(points) -> list[list[float]]:
     ]
 
 
-def _log_x(ax) -> None:
-    """A log x axis labelled in plain numbers (1,000 rather than 10^3), majors only."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+def _log_x(ax, values) -> None:
+    """A log x axis labelled in plain numbers (1,000 rather than 10^3). Within a decade or two
+    the ticks are the values themselves (the pilots' sizes: 125, 250, 500 ...), so every point
+    has its label; across more, 1-2-5 steps."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
     ax.set_xscale("log")
+    values = sorted({v for v in values if v > 0})
+    if values and values[-1] / values[0] < 100 and len(values) <= 8:
+        ax.xaxis.set_major_locator(FixedLocator(values))
+    else:
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
 
@@ -110,9 +118,9 @@ def plot_curves(rec: pb.Recommendation) -> bytes:
             fontsize=8,
             color="#555",
         )
-        _log_x(ax)
+        _log_x(ax, [c.size for p in rec.pilots for c in p.curve] + [size])
         ax.set_xlabel("training examples (log scale)")
-        ax.set_ylabel(f"{rec.metric} (%)")
+        ax.set_ylabel(f"{metric_words(rec.metric)} (%)")
         ax.set_title(
             "Learning curves: pilots, fit (dashed: extrapolated), expected at decision size"
         )
@@ -186,19 +194,15 @@ def plot_cost(rec: pb.Recommendation) -> bytes:
                 ms=14 if chosen else 7,
                 color=arms.get(o.arm, (o.arm, "#333"))[1],
                 capsize=3,
+                # Named in the legend, not beside the point: labels of close options overlap.
+                label=arms.get(o.arm, (o.arm, ""))[0] + (" (advised)" if chosen else ""),
             )
-            ax.annotate(
-                arms.get(o.arm, (o.arm, ""))[0] + (" (advised)" if chosen else ""),
-                (o.examples_per_second, 100 * e.score),
-                textcoords="offset points",
-                xytext=(6, 6),
-                fontsize=8,
-            )
-        _log_x(ax)
+        _log_x(ax, [o.examples_per_second for o in rec.options])
         ax.set_xlabel("inference throughput on the advisor's machine (examples/s, log scale)")
-        ax.set_ylabel(f"expected {rec.metric} at {rec.decision_size:,} examples (%)")
+        ax.set_ylabel(f"expected {metric_words(rec.metric)} at {rec.decision_size:,} examples (%)")
         ax.set_title("Cost vs quality")
         ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
         return fig
 
     return _png(draw)

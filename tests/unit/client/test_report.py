@@ -11,6 +11,7 @@ import pytest
 from conftest import arm_run, text_profile
 from embedding_advisor import report
 from embedding_advisor.report import plots
+from embedding_advisor.report.markdown import markdown
 from embedding_advisor.v1 import advisor_pb2 as pb
 from embedding_advisor_server.convert import to_proto
 from embedding_advisor_server.core.decision.recommend import recommend
@@ -120,7 +121,7 @@ def test_html_is_one_self_contained_page_with_the_evidence(rec, tmp_path):
     # Arms are named by their labels from the wire, not by a map of arm ids in the client.
     assert "<td>frozen+BiLSTM</td>" in page and "<td>encoder_frozen_bilstm</td>" not in page
     assert "Spearman rank correlation with the pilot scores" in page
-    assert "unmeasured: domain signals only" in page or "none" in page
+    assert not rec.pretraining.measured and "unmeasured: domain signals only" in page
     for o in rec.options:  # every interval holds its score, within [0, 1]
         assert 0 <= o.expected.interval.low <= o.expected.score <= o.expected.interval.high <= 1
 
@@ -145,3 +146,46 @@ def test_a_failed_report_leaves_nothing_behind(rec, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         report.write_report(rec, tmp_path / "advice.html")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_axes_label_every_pilot_size_and_cost_labels_sit_in_a_legend(rec):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([125, 250, 500], [1, 2, 3])
+    plots._log_x(ax, [125, 250, 500])
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["125", "250", "500"]
+    fig, ax = plt.subplots()
+    ax.plot([50, 30000], [1, 2])
+    plots._log_x(ax, [50, 180, 30000])  # three decades: 1-2-5 steps, plain numbers
+    fig.canvas.draw()
+    shown = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "1,000" in shown and "200" in shown and not any("10^" in t for t in shown)
+    plt.close("all")
+
+
+def test_metric_in_words_and_a_footer_with_versions_and_options(rec):
+    from embedding_advisor import __version__
+
+    tagged = pb.Recommendation.FromString(rec.SerializeToString())
+    tagged.metric = "entity_f1"
+    tagged.run.server_version = "7.7.7"
+    tagged.run.options.budget = pb.BUDGET_THOROUGH
+    tagged.run.options.seed = 3
+    tagged.run.machine.cpu_cores = 2
+    md = markdown(tagged, {})
+    assert "metric **entity F1**" in md and "entity_f1" not in md
+    footer = md.strip().splitlines()[-1]
+    assert f"report {__version__}" in footer and "server 7.7.7" in footer
+    assert "budget thorough" in footer and "seed 3" in footer and "(2 cores)" in footer
+    # A fitted value beside a different measured one at the same size says why.
+    assert "the run at this size measured" not in md  # decided at 8,000: no run there
+    at_pool = pb.Recommendation.FromString(rec.SerializeToString())
+    option = next(o for o in at_pool.options if o.basis == "fitted")
+    run = next(p for p in at_pool.pilots if p.arm == option.arm).curve[-1]
+    option.expected.size, option.expected.score = run.size, run.score + 0.005
+    assert f"fitted (the run at this size measured {100 * run.score:.1f};" in markdown(at_pool, {})

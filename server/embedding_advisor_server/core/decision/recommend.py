@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from embedding_advisor.numbers import metric_words
+
 from ..evidence import evidence
 from ..evidence.adaptation import Gain, PretrainingRun, paired_gain
 from ..evidence.candidates import Candidate, Predictions, candidates
@@ -172,15 +174,16 @@ def recommend(
         options=sorted(options.values(), key=lambda o: -o.expected.score),
     )
     p_major = ev.pilots[MAJORITY]
-    scores = narrative.scores(cands, options, p_major, metric)
+    said = metric_words(metric)  # the narrative names the metric in words
+    scores = narrative.scores(cands, options, p_major, said)
     notes_end = [
         narrative.oov_note(profile.vectors_oov_rate, vectors_name),
-        narrative.sample_note(ev.pool, profile.num_train, p_major.num_eval, metric),
+        narrative.sample_note(ev.pool, profile.num_train, p_major.num_eval, said),
     ]
     if not verdict.learned or verdict.pick is None:
         return Recommendation(
             embedding=Embedding.UNSPECIFIED,
-            headline=narrative.nothing_learned(p_major, metric),
+            headline=narrative.nothing_learned(p_major, said),
             reasons=[scores, NOTHING_LEARNED_HINT, *notes_end],
             anything_learned=False,
             **common,
@@ -192,7 +195,7 @@ def recommend(
         best_of,
         prefs,
         ev.size,
-        metric,
+        said,
         profile,
         common,
         [scores],
