@@ -31,9 +31,9 @@ except metadata.PackageNotFoundError:  # run from a source tree that was never i
     __version__ = "0+unknown"
 
 if TYPE_CHECKING:
+    from .advice_options import options
     from .aio import AsyncAdvisorClient
     from .client import AdvisorClient
-    from .advice_options import options
     from .output import as_dict
     from .results import (
         Adaptation,
@@ -85,7 +85,17 @@ __all__ = [
     "options",
     "pb",
     "recommendation_of",
-    *_ENUMS,
+    # the enums (_ENUMS)
+    "Adaptation",
+    "Budget",
+    "Confidence",
+    "Embedding",
+    "FeatureBackend",
+    "JobState",
+    "Precision",
+    "Pretraining",
+    "Priority",
+    "TaskType",
 ]
 
 
