@@ -12,6 +12,7 @@ SERVER_INSTALL = (
     "(from a checkout: pip install './server[cpu]'), or pass --server"
 )
 REPORT_INSTALL = "pip install 'embedding-advisor[report]'"
+MLFLOW_INSTALL = "pip install 'embedding-advisor[mlflow]'"
 
 
 def missing_modules(*names: str) -> list[str]:
@@ -19,7 +20,10 @@ def missing_modules(*names: str) -> list[str]:
 
 
 def check_inputs(
-    files: Iterable[Path | None], save_adapted: Path | None, report: Path | None
+    files: Iterable[Path | None],
+    save_adapted: Path | None,
+    report: Path | None,
+    mlflow: bool = False,
 ) -> str | None:
     """The first problem found, in words, or None."""
     for path in files:
@@ -32,4 +36,8 @@ def check_inputs(
         missing = missing_modules("matplotlib", "markdown")
         if missing:
             return f"--report needs {' and '.join(missing)}: {REPORT_INSTALL}"
+    if mlflow:
+        missing = missing_modules("mlflow", "sqlalchemy", "alembic")
+        if missing:
+            return f"--mlflow needs {' and '.join(missing)}: {MLFLOW_INSTALL}"
     return None

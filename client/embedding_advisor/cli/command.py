@@ -20,7 +20,7 @@ from ..advice_options import choices, options
 from ..v1 import advisor_pb2 as pb
 from .checks import SERVER_INSTALL, check_inputs
 from .progress import Mode
-from .session import EXIT_FAILED, EXIT_INVALID, Remote, error, run
+from .session import EXIT_FAILED, EXIT_INVALID, Remote, Tracking, error, run
 
 EPILOG = (
     "Other commands: advise serve [SETTINGS] runs the service (as advise-server; see "
@@ -239,6 +239,25 @@ def advise(
             "(Markdown, plots in FILE_files/)"
         ),
     ] = None,
+    mlflow: Annotated[
+        bool,
+        typer.Option(
+            "--mlflow",
+            metavar="",
+            help="log the advice to MLflow: options as params, each option's expected score and "
+            "interval as metrics, the pick as tags, the JSON and the report as artifacts",
+        ),
+    ] = False,
+    mlflow_uri: Annotated[
+        str | None,
+        typer.Option(
+            help="MLflow tracking URI for --mlflow",
+            show_default="MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here",
+        ),
+    ] = None,
+    mlflow_experiment: Annotated[
+        str, typer.Option(help="MLflow experiment for --mlflow")
+    ] = "embedding-advice",
     data_dir: Annotated[
         Path | None,
         typer.Option(help="embedded server's data folder", show_default=default_data_dir()),
@@ -272,6 +291,7 @@ def advise(
         files=(dataset, test, domain_corpus, tls_ca, tls_cert, tls_key),
         save_adapted=save_adapted,
         report=report,
+        mlflow=mlflow,
     )
     if problem:
         error(problem)
@@ -289,8 +309,17 @@ def advise(
             report,
             corpus=domain_corpus,
             save_adapted=save_adapted,
+            tracking=_tracking(mlflow, mlflow_uri, mlflow_experiment),
         )
     )
+
+
+def _tracking(on: bool, uri: str | None, experiment: str) -> Tracking | None:
+    if not on:
+        return None
+    from ..tracking import default_uri
+
+    return Tracking(uri or default_uri(), experiment)
 
 
 def main() -> None:

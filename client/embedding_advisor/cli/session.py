@@ -82,6 +82,14 @@ def connect(
         yield client
 
 
+@dataclass(frozen=True)
+class Tracking:
+    """Where ``--mlflow`` logs the advice."""
+
+    uri: str
+    experiment: str
+
+
 def run(
     dataset: Path,
     test: Path | None,
@@ -93,6 +101,7 @@ def run(
     report: Path | None = None,
     corpus: Path | None = None,
     save_adapted: Path | None = None,
+    tracking: Tracking | None = None,
 ) -> int:
     progress = reporter(progress_mode, stderr)
 
@@ -129,9 +138,9 @@ def run(
     except errors.AdvisorError as exc:
         error(exc)
         return EXIT_FAILED
+    inputs = {"train": dataset.name, "test": test.name if test else None}
+    inputs["domain_corpus"] = corpus.name if corpus else None
     if as_json:
-        inputs = {"train": dataset.name, "test": test.name if test else None}
-        inputs["domain_corpus"] = corpus.name if corpus else None
         sys.stdout.write(output.dumps(rec, inputs) + "\n")
     else:
         out = Console(emoji=False)
@@ -146,6 +155,20 @@ def run(
             error(f"cannot write the report to {report}: {exc}")
             return EXIT_FAILED
         stderr.print(f"report written to {written[0]}")
+    if tracking is not None:
+        return _track(rec, inputs, tracking, written if report is not None else [])
+    return 0
+
+
+def _track(rec: pb.Recommendation, inputs: dict, tracking: Tracking, files: list[Path]) -> int:
+    from ..tracking import log_advice
+
+    try:
+        run_id = log_advice(rec, inputs, tracking.uri, tracking.experiment, files)
+    except Exception as exc:  # the store's own errors: unreachable, locked, refused
+        error(f"cannot log to MLflow at {tracking.uri}: {type(exc).__name__}: {exc}")
+        return EXIT_FAILED
+    stderr.print(f"logged to MLflow: run {run_id} in experiment {tracking.experiment!r} ({tracking.uri})")
     return 0
 
 
