@@ -17,7 +17,7 @@ def error_from_rpc(exc: grpc.RpcError) -> errors.AdvisorError:
     status = rpc_status.from_call(exc) if hasattr(exc, "trailing_metadata") else None
     code = exc.code() if hasattr(exc, "code") else None
     message = exc.details() if hasattr(exc, "details") else str(exc)
-    reason, violations = None, []
+    reason, violations, retry_after = None, [], None
     if status is not None:
         message = status.message
         for detail in status.details:
@@ -26,6 +26,10 @@ def error_from_rpc(exc: grpc.RpcError) -> errors.AdvisorError:
                 detail.Unpack(info)
                 if info.domain == errors.ERROR_DOMAIN:
                     reason = info.reason
+            elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+                retry = error_details_pb2.RetryInfo()
+                detail.Unpack(retry)
+                retry_after = retry.retry_delay.ToTimedelta().total_seconds()
             elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
                 bad = error_details_pb2.BadRequest()
                 detail.Unpack(bad)
@@ -39,7 +43,7 @@ def error_from_rpc(exc: grpc.RpcError) -> errors.AdvisorError:
         cls = by_code.get(code.name if code else "", errors.AdvisorError)
     if cls is errors.ServerUnavailableError:
         message = f"the advisor service is unreachable: {message}"
-    return cls(message or (code.name if code else "unknown error"), violations)
+    return cls(message or (code.name if code else "unknown error"), violations, retry_after)
 
 
 def translating(method):

@@ -159,10 +159,13 @@ class AdvisorClient:
     def watch(self, job_id: str, timeout: float | None = None) -> Iterator[pb.WatchJobResponse]:
         """Progress events, then one event with the finished job. ``timeout``: on the whole
         stream (``DeadlineExceededError`` when it runs out; the job itself runs on)."""
+        call = self._stub.WatchJob(pb.WatchJobRequest(job_id=job_id), timeout=timeout)
         try:
-            yield from self._stub.WatchJob(pb.WatchJobRequest(job_id=job_id), timeout=timeout)
+            yield from call
         except grpc.RpcError as exc:
             raise error_from_rpc(exc) from None
+        finally:
+            call.cancel()  # a caller that stops reading frees the server's stream at once
 
     @translating
     def get_job(self, job_id: str) -> pb.Job:

@@ -40,10 +40,18 @@ class AdvisorError(Exception):
     code = "INTERNAL"
     reason = "INTERNAL"
 
-    def __init__(self, message: str, violations: list[FieldViolation] | tuple = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        violations: list[FieldViolation] | tuple = (),
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.violations = list(violations)
+        # Seconds after which the same call may succeed (a full queue, a busy server); travels
+        # as a ``google.rpc.RetryInfo``.
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         if not self.violations:
@@ -77,6 +85,9 @@ class FailedPreconditionError(AdvisorError):
 
 
 class ResourceExhaustedError(AdvisorError):
+    """A limit was reached (a full queue, too many jobs or calls at once, a file too large);
+    ``retry_after`` says when to try again where waiting helps."""
+
     code = "RESOURCE_EXHAUSTED"
     reason = "RESOURCE_EXHAUSTED"
 

@@ -8,9 +8,10 @@ Anything else is a bug: logged with its traceback and answered ``INTERNAL``.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_interceptor import ExceptionToStatusInterceptor
 from grpc_status import rpc_status
@@ -37,6 +38,12 @@ def to_status(error: AdvisorError) -> grpc.Status:
         packed = any_pb2.Any()
         packed.Pack(bad)
         details.append(packed)
+    if error.retry_after is not None:
+        retry = any_pb2.Any()
+        delay = duration_pb2.Duration()
+        delay.FromTimedelta(timedelta(seconds=error.retry_after))
+        retry.Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+        details.append(retry)
     status = status_pb2.Status(
         code=getattr(code_pb2, error.code), message=error.message, details=details
     )

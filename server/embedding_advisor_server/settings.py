@@ -35,6 +35,10 @@ class ServerSettings(BaseSettings, ServiceConfig):
     max_message_bytes: int = Field(
         16 * 1024**2, ge=1024**2, description="largest gRPC message accepted"
     )
+    max_concurrent_rpcs: int = Field(
+        48, ge=1, description="calls in progress at once (beyond the 32 server threads they "
+        "wait); more get RESOURCE_EXHAUSTED from gRPC itself",
+    )
     grace_seconds: float = Field(5.0, ge=0, description="time given to in-flight calls on shutdown")
     log_level: str = Field("INFO", description="logging level")
     auth_tokens_file: Path | None = Field(
@@ -59,3 +63,15 @@ class ServerSettings(BaseSettings, ServiceConfig):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "datasets"
+
+
+def _name_environment_variables(settings: type[BaseSettings]) -> None:
+    """Each setting's help (``advise-server --help``) names its environment variable too."""
+    prefix = settings.model_config["env_prefix"]
+    for name, field in settings.model_fields.items():
+        env = f"{prefix}{name.upper()}"
+        if field.description and env not in field.description:
+            field.description = f"{field.description} [env {env}]"
+
+
+_name_environment_variables(ServerSettings)

@@ -42,9 +42,13 @@ def _log_x(ax, values) -> None:
     from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
     ax.set_xscale("log")
-    values = sorted({v for v in values if v > 0})
-    if values and values[-1] / values[0] < 100 and len(values) <= 8:
-        ax.xaxis.set_major_locator(FixedLocator(values))
+    values = sorted({round(v) for v in values if v > 0})
+    spaced = values[:1]
+    for v in values[1:]:  # labels closer than this on a log axis would run into each other
+        if v / spaced[-1] >= 1.4:
+            spaced.append(v)
+    if values and values[-1] / values[0] < 100 and len(spaced) <= 8:
+        ax.xaxis.set_major_locator(FixedLocator(spaced))
     else:
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))

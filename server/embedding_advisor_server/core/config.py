@@ -77,6 +77,19 @@ class ServiceConfig(PipelineDefaults):
     max_artifact_bytes: int = Field(
         1024**3, ge=1, description="largest adapted encoder a job keeps (its files in all)"
     )
+    max_queued_jobs: int = Field(
+        32, ge=1, description="advice jobs waiting for a worker, at most; more are refused"
+    )
+    max_jobs_per_principal: int = Field(
+        4, ge=1, description="queued and running jobs one principal may have at once"
+    )
+    max_concurrent_profiles: int = Field(
+        2, ge=1, description="Profile calls computed at once; more are refused"
+    )
+    max_watchers: int = Field(
+        16, ge=1, description="open WatchJob streams, at most (the rest of the server's threads "
+        "stay free for other calls and health)",
+    )
     cache_dir: Path = Field(
         default_factory=default_cache_dir,
         description="derived model parts kept between runs (the encoder's warmed-up MLM head)",

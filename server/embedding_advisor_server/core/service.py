@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from embedding_advisor.errors import NotFoundError
+from embedding_advisor.errors import NotFoundError, ResourceExhaustedError
 
 from . import principal
 from .adapt.corpus import check_corpus
@@ -29,6 +29,7 @@ from .schema import (
     Recommendation,
 )
 
+PROFILE_RETRY_SECONDS = 5.0  # the hint for a refused Profile or watch: a profile takes seconds
 
 class AdvisorService:
     def __init__(
@@ -54,7 +55,16 @@ class AdvisorService:
         self.pipeline = Pipeline(
             self.blobs, self.resources, self.config, corpora=self.corpora, artifacts=self.artifacts
         )
-        self.jobs = JobManager(JobStore(db_path), self._advise, max_workers=self.config.workers)
+        self.jobs = JobManager(
+            JobStore(db_path),
+            self._advise,
+            max_workers=self.config.workers,
+            max_queued=self.config.max_queued_jobs,
+            max_per_principal=self.config.max_jobs_per_principal,
+        )
+        # Calls that hold a server thread for long: bounded, so that the rest stay answered.
+        self._profiles = threading.BoundedSemaphore(self.config.max_concurrent_profiles)
+        self._watchers = threading.BoundedSemaphore(self.config.max_watchers)
 
     # -- ownership (``principal.py``): None is everyone; a principal sees its own only ---------
     def _owned(self, store: BlobStore, id_: str) -> Path:
@@ -116,7 +126,16 @@ class AdvisorService:
     ) -> DatasetProfile:
         check_model_paths(options, self._roots())
         self._datasets(dataset_id, test_dataset_id, options)
-        return self.pipeline.profile(dataset_id, test_dataset_id, options)
+        if not self._profiles.acquire(blocking=False):
+            raise ResourceExhaustedError(
+                f"{self.config.max_concurrent_profiles} profiles are being computed; try again "
+                "shortly",
+                retry_after=PROFILE_RETRY_SECONDS,
+            )
+        try:
+            return self.pipeline.profile(dataset_id, test_dataset_id, options)
+        finally:
+            self._profiles.release()
 
     def _datasets(self, dataset_id: str, test_dataset_id: str | None, options) -> None:
         self._owned(self.blobs, dataset_id)
@@ -148,8 +167,22 @@ class AdvisorService:
         return self.artifacts.files(job_id)
 
     def watch(self, job_id: str, stop: threading.Event | None = None) -> Iterator[Progress | Job]:
+        """The job's events; ``ResourceExhaustedError`` when ``max_watchers`` streams are open
+        (checked before the first event: the caller iterates at once)."""
         self._job(job_id)
-        return self.jobs.watch(job_id, stop)
+        if not self._watchers.acquire(blocking=False):
+            raise ResourceExhaustedError(
+                f"{self.config.max_watchers} job streams are open; poll GetJob, or try again "
+                "shortly",
+                retry_after=PROFILE_RETRY_SECONDS,
+            )
+        return self._watched(self.jobs.watch(job_id, stop))
+
+    def _watched(self, events: Iterator[Progress | Job]) -> Iterator[Progress | Job]:
+        try:
+            yield from events
+        finally:
+            self._watchers.release()
 
     def get_job(self, job_id: str) -> Job:
         self._job(job_id)

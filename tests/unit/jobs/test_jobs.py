@@ -211,3 +211,54 @@ def test_a_finished_job_can_be_deleted_a_running_one_cannot(tmp_path):
         manager.get(job.job_id)
     with pytest.raises(NotFoundError):
         manager.delete(job.job_id)
+
+
+def test_admission_refuses_past_the_queue_and_per_principal_limits_with_a_retry_hint(tmp_path):
+    started, release = threading.Event(), threading.Event()
+    manager = JobManager(
+        JobStore(tmp_path / "j.db"), slow_work(started, release), max_workers=1, max_queued=2,
+        max_per_principal=2,
+    )  # fmt: skip
+    running = manager.submit("d" * 64, None, AdviceOptions(), "ann")
+    assert started.wait(5)
+    manager.submit("d" * 64, None, AdviceOptions(), "ann")  # queued: ann has 2 now
+    with pytest.raises(ResourceExhaustedError, match="you have 2 jobs") as refused:
+        manager.submit("d" * 64, None, AdviceOptions(), "ann")
+    assert refused.value.retry_after == 30.0
+    manager.submit("d" * 64, None, AdviceOptions(), "bob")  # another principal: queued, 2 waiting
+    with pytest.raises(ResourceExhaustedError, match="the queue is full") as full:
+        manager.submit("d" * 64, None, AdviceOptions(), "cy")
+    assert full.value.retry_after > 0
+    assert len(manager.list(10)) == 3  # nothing refused was stored
+    # Room again once a job ends.
+    manager.cancel(running.job_id)
+    assert manager.submit("d" * 64, None, AdviceOptions(), "ann").state is JobState.QUEUED
+    release.set()
+    manager.close()
+
+
+def test_concurrent_submits_cannot_both_take_the_last_place(tmp_path):
+    started, release = threading.Event(), threading.Event()
+    manager = JobManager(
+        JobStore(tmp_path / "j.db"), slow_work(started, release), max_workers=1, max_queued=1
+    )
+    manager.submit("d" * 64, None, AdviceOptions())
+    assert started.wait(5)  # running: the queue is empty, one place left
+    outcomes, barrier = [], threading.Barrier(8)
+
+    def submit():
+        barrier.wait()
+        try:
+            manager.submit("d" * 64, None, AdviceOptions())
+            outcomes.append("queued")
+        except ResourceExhaustedError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["queued"] + ["refused"] * 7
+    release.set()
+    manager.close()

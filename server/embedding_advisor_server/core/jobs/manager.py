@@ -10,7 +10,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from embedding_advisor.errors import AdvisorError, FailedPreconditionError, JobCancelledError
+from embedding_advisor.errors import (
+    AdvisorError,
+    FailedPreconditionError,
+    JobCancelledError,
+    ResourceExhaustedError,
+)
 
 from ..schema import AdviceOptions, Job, JobState, Progress, Recommendation
 from .store import JobStore, now
@@ -41,13 +46,26 @@ class JobControl:
 Work = Callable[[Job, JobControl], Recommendation]
 
 _END = object()
+RETRY_SECONDS = 30.0  # the hint a refused job gets: about one pilot stage
 
 
 class JobManager:
     """Runs jobs on a thread pool and fans their progress out to watchers."""
 
-    def __init__(self, store: JobStore, work: Work, max_workers: int = 1) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        work: Work,
+        max_workers: int = 1,
+        max_queued: int | None = None,
+        max_per_principal: int | None = None,
+    ) -> None:
+        """``max_queued``: jobs waiting for a worker, at most; ``max_per_principal``: queued and
+        running jobs of one principal (everyone, without authentication). Past either,
+        ``submit`` raises ``ResourceExhaustedError`` with a retry hint."""
         self.store = store
+        self.max_queued = max_queued
+        self.max_per_principal = max_per_principal
         self._work = work
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="advice")
         self._lock = threading.Lock()
@@ -77,13 +95,29 @@ class JobManager:
             create_time=now(),
             progress=Progress(stage="queued", fraction=0.0, message="waiting for a worker"),
         )
-        self.store.insert(job, principal)
+        with self._lock:  # counted and inserted as one step: two callers cannot both squeeze in
+            self._admit(principal)
+            self.store.insert(job, principal)
         self._publish(job.job_id, job.progress)
         control = JobControl(job.job_id, self._publish)
         with self._lock:
             self._controls[job.job_id] = control
         self._pool.submit(self._run, job.job_id, control)
         return job
+
+    def _admit(self, principal: str | None) -> None:
+        queued, active = self.store.load(principal)
+        if self.max_queued is not None and queued >= self.max_queued:
+            raise ResourceExhaustedError(
+                f"the queue is full ({queued} jobs waiting for a worker); try again later",
+                retry_after=RETRY_SECONDS,
+            )
+        if self.max_per_principal is not None and active >= self.max_per_principal:
+            raise ResourceExhaustedError(
+                f"you have {active} jobs queued or running, the most allowed; wait for one to "
+                "finish or cancel one",
+                retry_after=RETRY_SECONDS,
+            )
 
     def _run(self, job_id: str, control: JobControl) -> None:
         try:

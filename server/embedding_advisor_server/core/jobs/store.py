@@ -205,6 +205,19 @@ class JobStore:
             raise NotFoundError(f"no job {job_id!r}")
         return self._job(row)
 
+    def load(self, principal: str | None) -> tuple[int, int]:
+        """Jobs queued (everyone's), and jobs queued or running of ``principal`` (everyone's when
+        None): what admission control weighs."""
+        with self._lock:
+            queued = self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", ("queued",))
+            queued = queued.fetchone()[0]
+            where = "state IN ('queued', 'running')"
+            args: tuple = ()
+            if principal is not None:
+                where, args = where + " AND principal = ?", (principal,)
+            active = self._db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", args).fetchone()
+        return queued, active[0]
+
     def list(self, limit: int, principal: str | None = None) -> list[Job]:
         """The newest jobs (``principal``'s only, when given)."""
         cols = "job_id, state, dataset_id, test_dataset_id, options, create_time, start_time, end_time, progress, error"

@@ -1,0 +1,84 @@
+"""Admission control on a real server with small limits: a full queue, too many open watches and
+too many profiles at once are refused with RESOURCE_EXHAUSTED and a retry hint that reaches the
+client, while health keeps answering promptly."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from embedding_advisor import AdvisorClient, ResourceExhaustedError, options
+
+
+@pytest.fixture()
+def small_server(tmp_path):
+    from embedding_advisor_server.app import AdvisorServer
+    from embedding_advisor_server.settings import ServerSettings
+
+    settings = ServerSettings(
+        host="127.0.0.1", port=0, data_dir=tmp_path / "data", workers=1, max_queued_jobs=1,
+        max_watchers=2, max_concurrent_profiles=1, max_train_examples=100, budget="quick",
+    )  # fmt: skip
+    server = AdvisorServer(settings)
+    server.start()
+    yield server
+    server.stop(grace=1)
+
+
+def _health_ms(target: str) -> float:
+    with grpc.insecure_channel(target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        t0 = time.perf_counter()
+        reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=5)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        return 1000 * (time.perf_counter() - t0)
+
+
+def test_a_full_queue_and_too_many_watches_are_refused_with_a_retry_hint(small_server, reviews):
+    with AdvisorClient(small_server.target, timeout=60) as client:
+        data = client.upload(reviews).dataset_id
+        running = client.start_advice(data, advice_options=options(seed=1))
+        queued = client.start_advice(data, advice_options=options(seed=2))
+        with pytest.raises(ResourceExhaustedError, match="the queue is full") as full:
+            client.start_advice(data, advice_options=options(seed=3))
+        assert full.value.retry_after == 30.0
+
+        streams = [client.watch(queued.job_id) for _ in range(2)]
+        firsts = [next(s) for s in streams]  # both open: the queued job's first event
+        assert all(e.HasField("progress") for e in firsts)
+        with pytest.raises(ResourceExhaustedError, match="2 job streams are open") as busy:
+            next(client.watch(queued.job_id))
+        assert busy.value.retry_after == 5.0
+        assert _health_ms(small_server.target) < 1000
+        for stream in streams:
+            stream.close()  # the client leaves: its places come back
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                next(client.watch(queued.job_id))
+                break
+            except ResourceExhaustedError:
+                assert time.monotonic() < deadline, "watch places were not given back"
+                time.sleep(0.2)
+        for job in (queued, running):
+            client.cancel_job(job.job_id)
+
+
+def test_profiles_past_the_limit_are_refused_while_one_runs(small_server, reviews):
+    with AdvisorClient(small_server.target, timeout=300) as client:
+        data = client.upload(reviews).dataset_id
+        first: dict = {}
+        worker = threading.Thread(target=lambda: first.setdefault("p", client.profile(data)))
+        worker.start()
+        time.sleep(1.0)  # the first profile is loading models: seconds
+        assert worker.is_alive()
+        with pytest.raises(ResourceExhaustedError, match="1 profiles are being computed") as busy:
+            client.profile(data)
+        assert busy.value.retry_after == 5.0
+        worker.join(300)
+        assert first["p"].num_train > 0
+        assert client.profile(data).num_train == first["p"].num_train  # free again
