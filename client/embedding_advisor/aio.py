@@ -153,9 +153,20 @@ class AsyncAdvisorClient:
         return (await self._stub.GetJob(pb.GetJobRequest(job_id=job_id), **self._call())).job
 
     @_translating
+    async def jobs_page(
+        self, page_size: int = 50, page_token: str = ""
+    ) -> tuple[list[pb.Job], str]:
+        request = pb.ListJobsRequest(page_size=page_size, page_token=page_token)
+        reply = await self._stub.ListJobs(request, **self._call())
+        return list(reply.jobs), reply.next_page_token
+
     async def list_jobs(self, page_size: int = 50) -> list[pb.Job]:
-        reply = await self._stub.ListJobs(pb.ListJobsRequest(page_size=page_size), **self._call())
-        return list(reply.jobs)
+        return (await self.jobs_page(page_size))[0]
+
+    @_translating
+    async def delete_dataset(self, dataset_id: str) -> bool:
+        request = pb.DeleteDatasetRequest(dataset_id=dataset_id)
+        return (await self._stub.DeleteDataset(request, **self._call())).removed
 
     @_translating
     async def server_info(self) -> pb.GetServerInfoResponse:

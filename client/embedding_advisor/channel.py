@@ -73,7 +73,8 @@ SERVICE = "embedding_advisor.v1.AdvisorService"
 # StartAdvice (a second job) and not the uploads (client streams are only retried while they fit
 # gRPC's retry buffer); the watch is retried only before its first event.
 RETRIED = (
-    "GetJob", "ListJobs", "GetServerInfo", "CancelJob", "DeleteJob", "Profile", "WatchJob",
+    "GetJob", "ListJobs", "GetServerInfo", "CancelJob", "DeleteJob", "DeleteDataset", "Profile",
+    "WatchJob",
     "DownloadAdaptedWeights",
 )  # fmt: skip
 SERVICE_CONFIG = {

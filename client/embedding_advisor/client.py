@@ -172,10 +172,31 @@ class AdvisorClient:
         return self._stub.GetJob(pb.GetJobRequest(job_id=job_id), timeout=self.timeout).job
 
     @translating
+    def jobs_page(self, page_size: int = 50, page_token: str = "") -> tuple[list[pb.Job], str]:
+        """One page of jobs, newest first, and the next page's token ("" on the last)."""
+        request = pb.ListJobsRequest(page_size=page_size, page_token=page_token)
+        reply = self._stub.ListJobs(request, timeout=self.timeout)
+        return list(reply.jobs), reply.next_page_token
+
     def list_jobs(self, page_size: int = 50) -> list[pb.Job]:
-        return list(
-            self._stub.ListJobs(pb.ListJobsRequest(page_size=page_size), timeout=self.timeout).jobs
-        )
+        """The newest ``page_size`` jobs (``iter_jobs`` for all of them)."""
+        return self.jobs_page(page_size)[0]
+
+    def iter_jobs(self, page_size: int = 100) -> Iterator[pb.Job]:
+        """Every job the caller may see, newest first, a page at a time."""
+        token = ""
+        while True:
+            jobs, token = self.jobs_page(page_size, token)
+            yield from jobs
+            if not token:
+                return
+
+    @translating
+    def delete_dataset(self, dataset_id: str) -> bool:
+        """Remove an uploaded dataset or corpus (yours; the file too unless someone else uploaded
+        it as well: then False). ``FailedPreconditionError`` while a job reads it."""
+        request = pb.DeleteDatasetRequest(dataset_id=dataset_id)
+        return self._stub.DeleteDataset(request, timeout=self.timeout).removed
 
     @translating
     def server_info(self) -> pb.GetServerInfoResponse:

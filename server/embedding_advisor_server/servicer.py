@@ -67,8 +67,8 @@ class AdvisorServicer(advisor_pb2_grpc.AdvisorServiceServicer):
         return pb.GetJobResponse(job=to_proto(self.service.get_job(request.job_id), pb.Job))
 
     def ListJobs(self, request, context):
-        jobs = self.service.list_jobs(request.page_size or 50)
-        return pb.ListJobsResponse(jobs=[to_proto(j, pb.Job) for j in jobs])
+        jobs, token = self.service.list_jobs(request.page_size or 50, request.page_token)
+        return pb.ListJobsResponse(jobs=[to_proto(j, pb.Job) for j in jobs], next_page_token=token)
 
     def CancelJob(self, request, context):
         return pb.CancelJobResponse(job=to_proto(self.service.cancel_job(request.job_id), pb.Job))
@@ -85,6 +85,9 @@ class AdvisorServicer(advisor_pb2_grpc.AdvisorServiceServicer):
             default_budget=pb.Budget.Value(f"BUDGET_{config.budget.value.upper()}"),
             default_precision=pb.Precision.Value(f"PRECISION_{config.precision.value.upper()}"),
         )
+
+    def DeleteDataset(self, request, context):
+        return pb.DeleteDatasetResponse(removed=self.service.delete_dataset(request.dataset_id))
 
     def DownloadAdaptedWeights(self, request, context):
         for path in self.service.adapted_weights(request.job_id):

@@ -49,6 +49,20 @@ def test_server_info_names_its_version_machine_and_defaults(client):
     assert info.default_precision == pb.PRECISION_AUTO
 
 
+def test_uploads_can_be_deleted_and_job_lists_paged_over_grpc(client, tmp_path):
+    path = write_jsonl(tmp_path / "gone.jsonl", [{"text": f"t {i}", "label": i % 2} for i in range(12)])
+    data = client.upload(path).dataset_id
+    assert client.delete_dataset(data) is True
+    with pytest.raises(NotFoundError):
+        client.profile(data)
+    with pytest.raises(NotFoundError):
+        client.delete_dataset(data)
+    everything = [j.job_id for j in client.list_jobs(1000)]
+    assert [j.job_id for j in client.iter_jobs(page_size=2)] == everything
+    first, token = client.jobs_page(1)
+    assert (token != "") == (len(everything) > 1)
+
+
 def test_upload_is_content_addressed_and_chunked(client, server, reviews, tmp_path):
     first = client.upload(reviews, chunk_bytes=4096)
     assert first.task == pb.TASK_TYPE_TEXT_CLASSIFICATION and first.num_examples == 300

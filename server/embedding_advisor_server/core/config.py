@@ -81,7 +81,7 @@ class ServiceConfig(PipelineDefaults):
         32, ge=1, description="advice jobs waiting for a worker, at most; more are refused"
     )
     max_jobs_per_principal: int = Field(
-        4, ge=1, description="queued and running jobs one principal may have at once"
+        4, ge=1, description="queued and running jobs one principal may have at once (with authentication)"
     )
     max_concurrent_profiles: int = Field(
         2, ge=1, description="Profile calls computed at once; more are refused"
@@ -89,6 +89,11 @@ class ServiceConfig(PipelineDefaults):
     max_watchers: int = Field(
         16, ge=1, description="open WatchJob streams, at most (the rest of the server's threads "
         "stay free for other calls and health)",
+    )
+    retention_days: float = Field(
+        0.0, ge=0.0, allow_inf_nan=False,
+        description="delete finished jobs, and uploads no kept job names, this many days old "
+        "(checked at start and hourly); 0 keeps everything",
     )
     cache_dir: Path = Field(
         default_factory=default_cache_dir,

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from embedding_advisor.errors import NotFoundError, ResourceExhaustedError
+from embedding_advisor.errors import (
+    FailedPreconditionError,
+    FieldViolation,
+    InvalidArgumentError,
+    NotFoundError,
+    ResourceExhaustedError,
+)
 
 from . import principal
 from .adapt.corpus import check_corpus
@@ -17,6 +24,7 @@ from .data.blobs import BlobStore
 from .data.parse import parse_jsonl
 from .jobs.artifacts import ArtifactStore
 from .jobs.manager import JobControl, JobManager
+from .jobs.retention import Retention
 from .jobs.store import JobStore
 from .pipeline import Pipeline
 from .schema import (
@@ -28,6 +36,28 @@ from .schema import (
     Progress,
     Recommendation,
 )
+
+MAX_PAGE = 1000  # ListJobs' largest page
+
+
+def _page_token(rowid: int) -> str:
+    return base64.urlsafe_b64encode(f"jobs:{rowid}".encode()).decode()
+
+
+def _page_start(token: str) -> int | None:
+    """The row a page token says to continue below; InvalidArgumentError for a bad token."""
+    if not token:
+        return None
+    try:
+        kind, _, rowid = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        if kind == "jobs" and rowid.isdigit():
+            return int(rowid)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise InvalidArgumentError(
+        "invalid page token", [FieldViolation("page_token", "not a token ListJobs returned")]
+    )
+
 
 PROFILE_RETRY_SECONDS = 5.0  # the hint for a refused Profile or watch: a profile takes seconds
 
@@ -62,6 +92,11 @@ class AdvisorService:
             max_queued=self.config.max_queued_jobs,
             max_per_principal=self.config.max_jobs_per_principal,
         )
+        self.retention = None
+        if self.config.retention_days > 0:
+            parts = (self.jobs, self.artifacts, [self.blobs, self.corpora])
+            self.retention = Retention(self.config.retention_days, *parts)
+            self.retention.start()
         # Calls that hold a server thread for long: bounded, so that the rest stay answered.
         self._profiles = threading.BoundedSemaphore(self.config.max_concurrent_profiles)
         self._watchers = threading.BoundedSemaphore(self.config.max_watchers)
@@ -90,31 +125,43 @@ class AdvisorService:
 
     def upload(self, chunks: Iterable[bytes], filename: str = "") -> DatasetInfo:
         """Store an uploaded JSONL file after checking it; the same bytes are stored once."""
-        blob, dataset = _put(
+        blob, info = _put(
             self.blobs,
             chunks,
             Path(filename).name or "dataset",
             lambda path, source: parse_jsonl(path.read_bytes(), source),
+            lambda dataset: {"task": dataset.task.value, "num_examples": len(dataset)},
         )
         return DatasetInfo(
             dataset_id=blob.sha256,
             size_bytes=blob.size_bytes,
-            task=dataset.task,
-            num_examples=len(dataset),
+            task=info["task"],
+            num_examples=info["num_examples"],
             already_stored=self._given(self.blobs, blob),
         )
 
     def upload_corpus(self, chunks: Iterable[bytes], filename: str = "") -> CorpusInfo:
         """Store an uploaded domain corpus after reading it through once (streaming); the same
         bytes are stored once."""
-        blob, stats = _put(self.corpora, chunks, Path(filename).name or "corpus", check_corpus)
+        blob, stats = _put(
+            self.corpora,
+            chunks,
+            Path(filename).name or "corpus",
+            check_corpus,
+            lambda found: {
+                "documents": found.documents,
+                "text_bytes": found.text_bytes,
+                "format": found.format,
+                "compressed": found.compressed,
+            },
+        )
         return CorpusInfo(
             corpus_id=blob.sha256,
             size_bytes=blob.size_bytes,
-            num_documents=stats.documents,
-            text_bytes=stats.text_bytes,
-            format=stats.format,
-            compressed=stats.compressed,
+            num_documents=stats["documents"],
+            text_bytes=stats["text_bytes"],
+            format=stats["format"],
+            compressed=stats["compressed"],
             already_stored=self._given(self.corpora, blob),
         )
 
@@ -188,25 +235,57 @@ class AdvisorService:
         self._job(job_id)
         return self.jobs.get(job_id)
 
-    def list_jobs(self, limit: int = 50) -> list[Job]:
-        return self.jobs.list(limit, principal.current())
+    def list_jobs(self, limit: int = 50, page_token: str = "") -> tuple[list[Job], str]:
+        """A page of the caller's jobs, newest first, and the next page's token ("" at the end)."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidArgumentError(
+                "invalid page size", [FieldViolation("page_size", f"must be 1 to {MAX_PAGE}")]
+            )
+        jobs, last = self.jobs.page(limit, principal.current(), _page_start(page_token))
+        return jobs, ("" if last is None else _page_token(last))
+
+    def delete_dataset(self, id_: str) -> bool:
+        """Take the caller's upload of a dataset or corpus back; True when its file went too."""
+        store = next((s for s in (self.blobs, self.corpora) if s.exists(id_)), None)
+        if store is None:
+            raise self.blobs.not_found(id_)
+        self._owned(store, id_)
+        reader = self.jobs.store.active_reader(id_)
+        if reader is not None:
+            raise FailedPreconditionError(
+                f"job {reader} is reading {store.kind} {id_}; cancel it or wait for it to end"
+            )
+        who = principal.current()
+        if who is not None and self.jobs.store.revoke(who, store.kind, id_) > 0:
+            return False  # another principal uploaded the same bytes: theirs stays
+        store.delete(id_)
+        self.jobs.store.forget(store.kind, id_)
+        return True
 
     def cancel_job(self, job_id: str) -> Job:
         self._job(job_id)
         return self.jobs.cancel(job_id)
 
     def close(self) -> None:
+        if self.retention is not None:
+            self.retention.stop()
         self.jobs.close()
         self.jobs.store.close()
 
 
-def _put(store: BlobStore, chunks: Iterable[bytes], source: str, read):
-    """Store an upload once ``read(path, source)`` accepted it: the blob and what ``read`` made
-    of it (read again from the stored copy when the same bytes were there already)."""
+def _put(store: BlobStore, chunks: Iterable[bytes], source: str, read, summary):
+    """Store an upload once ``read(path, source)`` accepted it: the blob and ``summary`` of what
+    ``read`` made of it. Kept beside the file, so that the same bytes uploaded again are
+    recognised by their digest and not parsed again."""
     made = {}
 
     def check(path: Path) -> None:
         made["value"] = read(path, source)
 
     blob = store.put(chunks, check)
-    return blob, made["value"] if "value" in made else read(store.path(blob.sha256), source)
+    info = summary(made["value"]) if "value" in made else store.read_info(blob.sha256)
+    if info is None:  # stored before summaries were kept
+        info = summary(read(store.path(blob.sha256), source))
+    if "value" in made or store.read_info(blob.sha256) is None:
+        store.write_info(blob.sha256, info)
+    return blob, info

@@ -107,7 +107,7 @@ def test_a_killed_process_leaves_its_jobs_to_be_marked_interrupted(tmp_path):
     assert len(list(owners.iterdir())) == 1  # its lock file stayed behind, unlocked
     store = JobStore(db)
     assert store.mark_interrupted("gone") == 1
-    assert [j.state for j in store.list(10)] == [JobState.INTERRUPTED]
+    assert [j.state for j in store.list(10)[0]] == [JobState.INTERRUPTED]
     assert [p.name for p in owners.iterdir()] == [store.lease.owner]  # the stale one tidied up
     store.close()
     assert list(owners.iterdir()) == []

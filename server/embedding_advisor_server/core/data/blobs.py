@@ -8,6 +8,7 @@ upload leaves nothing behind, and uploading the same bytes twice stores one copy
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -65,6 +66,31 @@ class BlobStore:
         if not path.exists():
             raise self.not_found(sha256)
         return path
+
+    def exists(self, sha256: str) -> bool:
+        return bool(_SHA256.match(sha256 or "")) and (self.root / sha256).is_file()
+
+    def delete(self, sha256: str) -> None:
+        (self.root / sha256).unlink(missing_ok=True)
+        (self.root / f"{sha256}.info.json").unlink(missing_ok=True)
+
+    def read_info(self, sha256: str) -> dict | None:
+        """What the first upload's check found (a re-upload of the same bytes is not parsed
+        again), or None when nothing was kept."""
+        try:
+            return json.loads((self.root / f"{sha256}.info.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def write_info(self, sha256: str, info: dict) -> None:
+        target = self.root / f"{sha256}.info.json"
+        tmp = target.with_name(f".upload-{sha256}.info")
+        tmp.write_text(json.dumps(info), encoding="utf-8")
+        os.replace(tmp, target)
+
+    def ids(self) -> list[str]:
+        """Every stored id."""
+        return [p.name for p in self.root.iterdir() if _SHA256.match(p.name)]
 
     def not_found(self, sha256: str) -> NotFoundError:
         """What a missing id gets (also one the caller may not see: the same words)."""

@@ -61,7 +61,7 @@ class JobManager:
         max_per_principal: int | None = None,
     ) -> None:
         """``max_queued``: jobs waiting for a worker, at most; ``max_per_principal``: queued and
-        running jobs of one principal (everyone, without authentication). Past either,
+        running jobs of one authenticated principal (no such limit without authentication). Past either,
         ``submit`` raises ``ResourceExhaustedError`` with a retry hint."""
         self.store = store
         self.max_queued = max_queued
@@ -112,7 +112,8 @@ class JobManager:
                 f"the queue is full ({queued} jobs waiting for a worker); try again later",
                 retry_after=RETRY_SECONDS,
             )
-        if self.max_per_principal is not None and active >= self.max_per_principal:
+        limited = self.max_per_principal is not None and principal is not None
+        if limited and active >= self.max_per_principal:
             raise ResourceExhaustedError(
                 f"you have {active} jobs queued or running, the most allowed; wait for one to "
                 "finish or cancel one",
@@ -166,7 +167,13 @@ class JobManager:
         return self.store.get(job_id)
 
     def list(self, limit: int = 50, principal: str | None = None) -> list[Job]:
-        return self.store.list(limit, principal)
+        return self.store.list(limit, principal)[0]
+
+    def page(
+        self, limit: int, principal: str | None = None, after: int | None = None
+    ) -> tuple[list[Job], int | None]:
+        """A page of jobs, newest first, and where the next one starts (None: the last)."""
+        return self.store.list(limit, principal, after)
 
     def cancel(self, job_id: str, wait_seconds: float = 5.0) -> Job:
         job = self.store.get(job_id)

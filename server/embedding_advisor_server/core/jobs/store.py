@@ -111,6 +111,53 @@ class JobStore:
             ).fetchone()
         return row is not None
 
+    def revoke(self, principal: str, kind: str, id_: str) -> int:
+        """Take ``principal``'s upload of ``id_`` back; how many principals still hold it."""
+        self._write(
+            "DELETE FROM grants WHERE principal = ? AND kind = ? AND id = ?", (principal, kind, id_)
+        )
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM grants WHERE kind = ? AND id = ?", (kind, id_)
+            ).fetchone()
+        return row[0]
+
+    def forget(self, kind: str, id_: str) -> None:
+        """Every principal's grant of ``id_`` (its file is gone)."""
+        self._write("DELETE FROM grants WHERE kind = ? AND id = ?", (kind, id_))
+
+    def active_reader(self, id_: str) -> str | None:
+        """A queued or running job that reads the dataset or corpus ``id_``, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT job_id FROM jobs WHERE state IN ('queued', 'running') AND "
+                "(dataset_id = ? OR test_dataset_id = ? OR instr(options, ?) > 0) LIMIT 1",
+                (id_, id_, id_),
+            ).fetchone()
+        return row[0] if row else None
+
+    def referenced(self) -> set[str]:
+        """Every dataset and corpus id some kept job names."""
+        with self._lock:
+            rows = self._db.execute("SELECT dataset_id, test_dataset_id, options FROM jobs")
+            ids = set()
+            for dataset_id, test_id, options in rows:
+                ids.update(filter(None, (dataset_id, test_id)))
+                corpus = AdviceOptions.model_validate_json(options).domain_corpus_id
+                if corpus:
+                    ids.add(corpus)
+        return ids
+
+    def finished_before(self, cutoff: datetime) -> list[str]:
+        """Jobs that ended before ``cutoff`` (oldest first)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT job_id FROM jobs WHERE state NOT IN ('queued', 'running') "
+                "AND COALESCE(end_time, create_time) < ? ORDER BY create_time",
+                (cutoff.isoformat(),),
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def principal_of(self, job_id: str) -> str | None:
         with self._lock:
             row = self._db.execute(
@@ -218,13 +265,25 @@ class JobStore:
             active = self._db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", args).fetchone()
         return queued, active[0]
 
-    def list(self, limit: int, principal: str | None = None) -> list[Job]:
-        """The newest jobs (``principal``'s only, when given)."""
-        cols = "job_id, state, dataset_id, test_dataset_id, options, create_time, start_time, end_time, progress, error"
-        where, args = ("WHERE principal = ?", (principal,)) if principal is not None else ("", ())
+    def list(
+        self, limit: int, principal: str | None = None, after: int | None = None
+    ) -> tuple[list[Job], int | None]:
+        """The newest jobs (``principal``'s only, when given), older than row ``after`` when
+        given (the previous page's last); and this page's last row when more may follow."""
+        cols = "rowid, job_id, state, dataset_id, test_dataset_id, options, create_time, start_time, end_time, progress, error"
+        where, args = ["1"], []
+        if principal is not None:
+            where.append("principal = ?")
+            args.append(principal)
+        if after is not None:
+            where.append("rowid < ?")
+            args.append(after)
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {cols} FROM jobs {where} ORDER BY create_time DESC, rowid DESC LIMIT ?",
-                (*args, limit),
+                f"SELECT {cols} FROM jobs WHERE {' AND '.join(where)} ORDER BY rowid DESC LIMIT ?",
+                (*args, limit + 1),
             ).fetchall()
-        return [self._job(r, with_recommendation=False) for r in rows]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        jobs = [self._job(r, with_recommendation=False) for r in rows]
+        return jobs, (rows[-1]["rowid"] if more else None)
