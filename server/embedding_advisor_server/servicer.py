@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 
+from embedding_advisor.errors import DeadlineExceededError
 from embedding_advisor.v1 import advisor_pb2 as pb
 from embedding_advisor.v1 import advisor_pb2_grpc
 
@@ -30,6 +31,17 @@ def _options(request) -> schema.AdviceOptions:
     return from_proto(request.options, schema.AdviceOptions, "options.")
 
 
+def _while_wanted(context):
+    """A check that stops the work once nobody waits for it: the caller's deadline passed, it
+    cancelled, or its connection dropped."""
+
+    def check() -> None:
+        if not context.is_active():
+            raise DeadlineExceededError("the caller stopped waiting (deadline, cancel or hang-up)")
+
+    return check
+
+
 class AdvisorServicer(advisor_pb2_grpc.AdvisorServiceServicer):
     def __init__(self, service: AdvisorService) -> None:
         self.service = service
@@ -44,8 +56,9 @@ class AdvisorServicer(advisor_pb2_grpc.AdvisorServiceServicer):
 
     def Profile(self, request, context):
         profile = self.service.profile(
-            request.dataset_id, request.test_dataset_id or None, _options(request)
-        )
+            request.dataset_id, request.test_dataset_id or None, _options(request),
+            check=_while_wanted(context),
+        )  # fmt: skip
         return pb.ProfileResponse(profile=to_proto(profile, pb.DatasetProfile))
 
     def StartAdvice(self, request, context):

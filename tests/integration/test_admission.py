@@ -82,3 +82,31 @@ def test_profiles_past_the_limit_are_refused_while_one_runs(small_server, review
         worker.join(300)
         assert first["p"].num_train > 0
         assert client.profile(data).num_train == first["p"].num_train  # free again
+
+
+def test_a_profile_stops_soon_after_its_callers_deadline(small_server, reviews, tmp_path):
+    from conftest import EXAMPLE
+
+    from embedding_advisor import DeadlineExceededError
+
+    with AdvisorClient(small_server.target, timeout=300) as client:
+        client.profile(client.upload(reviews).dataset_id)  # models loaded: what remains is work
+        big = client.upload(EXAMPLE).dataset_id
+    with AdvisorClient(small_server.target, timeout=3) as hurried:
+        with pytest.raises(DeadlineExceededError):
+            hurried.profile(big)  # 2,000 reviews: parsing alone takes longer than 3 s
+    gave_up = time.monotonic()
+    # The server stops too: its one profile place is free again within about 2 s. A probe
+    # refused at once means the abandoned profile still runs; one let in runs out its 0.5 s.
+    with AdvisorClient(small_server.target, timeout=0.5) as probe:
+        while True:
+            try:
+                probe.profile(big)
+            except ResourceExhaustedError:
+                assert time.monotonic() - gave_up < 5, "the abandoned profile ran on"
+                time.sleep(0.1)
+                continue
+            except DeadlineExceededError:
+                break
+        freed = time.monotonic() - gave_up
+    assert freed < 3.0, freed

@@ -92,10 +92,18 @@ class Pipeline:
         return Splits(train, test, test_split_made=True)
 
     def profile(
-        self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
+        self,
+        dataset_id: str,
+        test_dataset_id: str | None,
+        options: AdviceOptions,
+        check: Check = no_check,
     ) -> DatasetProfile:
+        """The profile alone; ``check`` raises to stop it (the caller's deadline passed, or it
+        went away), between stages and within the parse and masked-LM loops."""
         splits = self.load_splits(dataset_id, test_dataset_id, options)
-        return self._profile(splits, options, self.resources.tokenizer(self._encoder(options)))
+        check()
+        tokenizer = self.resources.tokenizer(self._encoder(options))
+        return self._profile(splits, options, tokenizer, check=check)
 
     def _encoder(self, options: AdviceOptions) -> str | None:
         return options.encoder or self.defaults.encoder

@@ -27,6 +27,7 @@ from .jobs.manager import JobControl, JobManager
 from .jobs.retention import Retention
 from .jobs.store import JobStore
 from .pipeline import Pipeline
+from .progress import Check, no_check
 from .schema import (
     AdviceOptions,
     CorpusInfo,
@@ -169,7 +170,11 @@ class AdvisorService:
         return allowed_roots(self.config.model_roots, (self.config.encoder, self.config.vectors))
 
     def profile(
-        self, dataset_id: str, test_dataset_id: str | None, options: AdviceOptions
+        self,
+        dataset_id: str,
+        test_dataset_id: str | None,
+        options: AdviceOptions,
+        check: Check = no_check,
     ) -> DatasetProfile:
         check_model_paths(options, self._roots())
         self._datasets(dataset_id, test_dataset_id, options)
@@ -180,7 +185,7 @@ class AdvisorService:
                 retry_after=PROFILE_RETRY_SECONDS,
             )
         try:
-            return self.pipeline.profile(dataset_id, test_dataset_id, options)
+            return self.pipeline.profile(dataset_id, test_dataset_id, options, check)
         finally:
             self._profiles.release()
 
