@@ -86,7 +86,6 @@ def test_profiles_past_the_limit_are_refused_while_one_runs(small_server, review
 
 def test_a_profile_stops_soon_after_its_callers_deadline(small_server, reviews, tmp_path):
     from conftest import EXAMPLE
-
     from embedding_advisor import DeadlineExceededError
 
     with AdvisorClient(small_server.target, timeout=300) as client:
