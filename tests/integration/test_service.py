@@ -256,11 +256,24 @@ def test_advise_token_tagging_with_separate_test_file(client, tagging, tmp_path)
     assert majority.score == 0.0  # tagging every word O finds no entity
 
 
-def test_mismatched_test_file_fails_the_job_with_a_clear_error(client, reviews, tagging):
-    from embedding_advisor import JobFailedError
-
-    with pytest.raises(JobFailedError, match="test file test is token_tagging"):
+def test_a_test_file_of_another_task_is_refused_before_any_job(client, reviews, tagging):
+    before = len(client.list_jobs(1000))
+    with pytest.raises(InvalidArgumentError) as refused:
         client.advise(reviews, test_path=tagging)
+    assert refused.value.violations[0].field == "test_dataset_id"
+    assert "token tagging where the training file is text classification" in str(refused.value)
+    assert len(client.list_jobs(1000)) == before  # no job was started
+
+
+def test_files_too_small_or_with_one_label_are_refused_at_upload(client, tmp_path):
+    few = write_jsonl(tmp_path / "few.jsonl", [{"text": f"t {i}", "label": i % 2} for i in range(5)])
+    one = write_jsonl(tmp_path / "one.jsonl", [{"text": f"t {i}", "label": "a"} for i in range(20)])
+    with pytest.raises(InvalidDatasetError, match="few.jsonl: 1 problem") as small:
+        client.upload(few)
+    assert "has 5 examples; the advisor needs at least 10" in str(small.value)
+    with pytest.raises(InvalidDatasetError) as single:
+        client.upload(one)
+    assert single.value.violations[0].field == "one.jsonl:label"
 
 
 def test_cancel_a_running_job(client, tmp_path):

@@ -21,7 +21,7 @@ from .backends.cache import ResourceCache
 from .backends.checks import allowed_roots, check_model_paths
 from .config import ServiceConfig
 from .data.blobs import BlobStore
-from .data.parse import parse_jsonl
+from .data.parse import check_usable, parse_jsonl
 from .jobs.artifacts import ArtifactStore
 from .jobs.manager import JobControl, JobManager
 from .jobs.retention import Retention
@@ -130,7 +130,7 @@ class AdvisorService:
             self.blobs,
             chunks,
             Path(filename).name or "dataset",
-            lambda path, source: parse_jsonl(path.read_bytes(), source),
+            _read_dataset,
             lambda dataset: {"task": dataset.task.value, "num_examples": len(dataset)},
         )
         return DatasetInfo(
@@ -193,6 +193,14 @@ class AdvisorService:
         self._owned(self.blobs, dataset_id)
         if test_dataset_id:
             self._owned(self.blobs, test_dataset_id)
+            train, test = self.blobs.read_info(dataset_id), self.blobs.read_info(test_dataset_id)
+            if train and test and train["task"] != test["task"]:
+                words = {t: t.replace("_", " ") for t in (train["task"], test["task"])}
+                raise InvalidArgumentError(
+                    "the test file does not fit the training file",
+                    [FieldViolation("test_dataset_id", f"is {words[test['task']]} where the "
+                                    f"training file is {words[train['task']]}")],
+                )  # fmt: skip
         if options.domain_corpus_id:
             self._owned(self.corpora, options.domain_corpus_id)
 
@@ -276,6 +284,12 @@ class AdvisorService:
             self.retention.stop()
         self.jobs.close()
         self.jobs.store.close()
+
+
+def _read_dataset(path: Path, source: str):
+    dataset = parse_jsonl(path.read_bytes(), source)
+    check_usable(dataset)
+    return dataset
 
 
 def _put(store: BlobStore, chunks: Iterable[bytes], source: str, read, summary):

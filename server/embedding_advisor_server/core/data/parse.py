@@ -252,9 +252,25 @@ def parse_jsonl(data: bytes, source: str = "dataset") -> Dataset:
     return Dataset(task, inputs, targets, lines, source)
 
 
+def check_usable(data: Dataset) -> None:
+    """Check that one file can take part in an advice: enough examples, two labels (or an
+    entity tag). Run at upload, so a file that cannot is refused before any work."""
+    _usable(data, _Collector(data.source)).raise_if_any()
+
+
 def check_pairing(train: Dataset, test: Dataset | None) -> None:
     """Check that a training set (and its test set) can be used for advice."""
-    col = _Collector(train.source)
+    col = _usable(train, _Collector(train.source))
+    if test is not None and test.task is not train.task:
+        col.add(
+            None,
+            None,
+            f"is {train.task.value} but the test file {test.source} is {test.task.value}",
+        )
+    col.raise_if_any()
+
+
+def _usable(train: Dataset, col: _Collector) -> _Collector:
     if len(train) < MIN_TRAIN_EXAMPLES:
         col.add(
             None,
@@ -270,10 +286,4 @@ def check_pairing(train: Dataset, test: Dataset | None) -> None:
         col.add(
             None, field, f"has a single label ({next(iter(counts))!r}); at least two are needed"
         )
-    if test is not None and test.task is not train.task:
-        col.add(
-            None,
-            None,
-            f"is {train.task.value} but the test file {test.source} is {test.task.value}",
-        )
-    col.raise_if_any()
+    return col
