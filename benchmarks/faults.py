@@ -1,0 +1,183 @@
+"""Faults: a real ``advise-server`` process killed or stopped at bad moments, then restarted on the
+same data dir. Each case reports what a user would check:
+
+- ``kill_mid_upload``: kill -9 while a large upload streams; after a restart the dataset store
+  holds no partial dataset, the half-written temporary file is named (it is removed at a start
+  once it is an hour old, so that another process's upload in progress is never taken), and a
+  new upload of the same file succeeds;
+- ``kill_mid_job``: kill -9 while an advice runs, after another finished; after a restart the
+  finished result is intact and the cut job reads INTERRUPTED;
+- ``sigterm``: SIGTERM while an advice runs: seconds to exit, exit code, the job's state after;
+- ``second_server``: a second server on a served data dir: exit code and message.
+
+Targets: 0 lost finished results, no partial dataset, a second server refused.
+
+    .venv/bin/python benchmarks/faults.py
+
+Writes benchmarks/results/faults.json.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import results_file  # noqa: E402
+
+from embedding_advisor import AdvisorClient, AdvisorError, options  # noqa: E402
+from embedding_advisor.v1 import advisor_pb2 as pb  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "movie_reviews.jsonl"
+
+
+def start(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "embedding_advisor_server", "--port", "0", "--data-dir",
+         str(data_dir), "--budget", "quick", "--max-train-examples", "300"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    for line in proc.stdout:
+        if m := re.search(r"listening on ([\d.]+:\d+)", line):
+            threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep the pipe drained
+            return proc, m.group(1)
+    raise RuntimeError(f"the server did not start (exit {proc.wait()})")
+
+
+def _running(client: AdvisorClient, job_id: str, stage: str = "pilot") -> None:
+    for event in client.watch(job_id):
+        if event.HasField("progress") and event.progress.stage.startswith(stage):
+            return
+        if event.HasField("job"):
+            raise RuntimeError(f"job {job_id} ended before the {stage} stage")
+
+
+def kill_mid_upload(tmp: Path) -> dict:
+    data = tmp / "upload"
+    big = tmp / "big.jsonl"
+    big.write_bytes(EXAMPLE.read_bytes() * 40)  # ~10 MB, sent in 64 KiB chunks
+    proc, target = start(data)
+    sent = threading.Event()
+
+    def upload() -> None:
+        with AdvisorClient(target, timeout=60) as client:
+            try:
+                client.upload(big, chunk_bytes=64 * 1024)
+            except AdvisorError:
+                pass
+            sent.set()
+
+    worker = threading.Thread(target=upload)
+    worker.start()
+    time.sleep(0.3)  # part of the stream is on the server's disk
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    worker.join(60)
+    partial = sorted(p.name for p in (data / "datasets").glob(".upload-*"))
+    proc, target = start(data)
+    try:
+        with AdvisorClient(target, timeout=120) as client:
+            stored = [p.name for p in (data / "datasets").iterdir() if not p.name.startswith(".")]
+            again = client.upload(big)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return {
+        "temporary_files_after_kill": len(partial),
+        "datasets_stored_before_reupload": len([s for s in stored if not s.endswith(".json")]),
+        "reupload_ok": bool(again.dataset_id),
+    }
+
+
+def kill_mid_job(tmp: Path) -> dict:
+    data = tmp / "job"
+    small = tmp / "small.jsonl"
+    small.write_bytes(b"".join(EXAMPLE.read_bytes().splitlines(keepends=True)[:150]))
+    proc, target = start(data)
+    with AdvisorClient(target, timeout=600) as client:
+        done = client.wait(client.start_advice(client.upload(small).dataset_id).job_id)
+        before = done.recommendation.SerializeToString()
+        cut = client.start_advice(client.upload(EXAMPLE).dataset_id, advice_options=options(seed=1))
+        _running(client, cut.job_id)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc, target = start(data)
+    try:
+        with AdvisorClient(target, timeout=60) as client:
+            kept = client.get_job(done.job_id)
+            state = client.get_job(cut.job_id).state
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return {
+        "finished_result_intact": kept.recommendation.SerializeToString() == before,
+        "cut_job_state": pb.JobState.Name(state),
+    }
+
+
+def sigterm(tmp: Path) -> dict:
+    data = tmp / "term"
+    proc, target = start(data)
+    with AdvisorClient(target, timeout=600) as client:
+        job = client.start_advice(client.upload(EXAMPLE).dataset_id)
+        _running(client, job.job_id)
+    t0 = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(120)
+    exit_seconds = time.perf_counter() - t0
+    proc, target = start(data)
+    try:
+        with AdvisorClient(target, timeout=60) as client:
+            state = client.get_job(job.job_id).state
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return {
+        "exit_code": code,
+        "seconds_to_exit": round(exit_seconds, 1),
+        "job_state_after": pb.JobState.Name(state),
+    }
+
+
+def second_server(tmp: Path) -> dict:
+    data = tmp / "second"
+    proc, _ = start(data)
+    try:
+        other = subprocess.run(
+            [sys.executable, "-m", "embedding_advisor_server", "--port", "0", "--data-dir",
+             str(data)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return {"exit_code": other.returncode, "message": other.stderr.strip().splitlines()[-1]}
+
+
+def main() -> int:
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in (kill_mid_upload, kill_mid_job, sigterm, second_server):
+            t0 = time.perf_counter()
+            results[case.__name__] = {**case(Path(tmp)), "seconds": round(time.perf_counter() - t0, 1)}
+            print(case.__name__, results[case.__name__], flush=True)
+    results_file.write(ROOT / "benchmarks" / "results" / "faults.json", results)
+    ok = (
+        results["kill_mid_upload"]["datasets_stored_before_reupload"] == 0
+        and results["kill_mid_job"]["finished_result_intact"]
+        and results["kill_mid_job"]["cut_job_state"] == "JOB_STATE_INTERRUPTED"
+        and results["second_server"]["exit_code"] == 2
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Load: 50 clients on loopback mixing health checks, ListJobs, Profile and WatchJob against a real
+``advise-server`` subprocess with an advice job running, for a bounded time. Reports per call kind
+the count, the outcomes by status code, p50 / p95 / p99 latency, and the server's resident memory
+(peak and at the end). RESOURCE_EXHAUSTED is admission control working (counted as refused, not as
+an error); anything else but OK is an error. Targets: 0 errors, health p99 < 100 ms.
+
+    .venv/bin/python benchmarks/load.py [SECONDS] [CLIENTS]      # default 60 s, 50 clients
+
+Writes benchmarks/results/load.json.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import results_file  # noqa: E402
+
+from embedding_advisor.v1 import advisor_pb2 as pb  # noqa: E402
+from embedding_advisor.v1 import advisor_pb2_grpc  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "movie_reviews.jsonl"
+MIX = (("health", 0.4), ("list", 0.3), ("watch", 0.2), ("profile", 0.1))
+
+
+def _rss_mib(pid: int) -> float:
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", text).group(1)) / 1024
+
+
+def _start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "embedding_advisor_server", "--port", "0", "--data-dir",
+         str(data_dir), "--budget", "quick", "--max-train-examples", "400"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    line = proc.stdout.readline()
+    port = re.search(r"listening on [^:]+:(\d+)", line).group(1)
+    return proc, f"127.0.0.1:{port}"
+
+
+def _call(kind: str, stub, health, dataset_id: str, job_id: str) -> str:
+    if kind == "health":
+        health.Check(health_pb2.HealthCheckRequest(), timeout=10)
+    elif kind == "list":
+        stub.ListJobs(pb.ListJobsRequest(page_size=50), timeout=10)
+    elif kind == "profile":
+        stub.Profile(pb.ProfileRequest(dataset_id=dataset_id), timeout=120)
+    else:
+        stream = stub.WatchJob(pb.WatchJobRequest(job_id=job_id), timeout=30)
+        try:
+            for n, _ in enumerate(stream):
+                if n >= 2:
+                    break
+        finally:
+            stream.cancel()
+    return "OK"
+
+
+def main() -> int:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
+    clients = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+    latencies: dict[str, list[float]] = defaultdict(list)
+    outcomes: dict[str, Counter] = defaultdict(Counter)
+    lock = threading.Lock()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, target = _start_server(Path(tmp))
+        try:
+            channel = grpc.insecure_channel(target)
+            stub = advisor_pb2_grpc.AdvisorServiceStub(channel)
+            chunks = [pb.UploadDatasetRequest(chunk=EXAMPLE.read_bytes(), filename=EXAMPLE.name)]
+            dataset_id = stub.UploadDataset(iter(chunks), timeout=60).dataset.dataset_id
+            job_id = stub.StartAdvice(pb.StartAdviceRequest(dataset_id=dataset_id)).job.job_id
+            rss = [_rss_mib(proc.pid)]
+            stop = time.monotonic() + seconds
+
+            def client(seed: int) -> None:
+                rng = random.Random(seed)
+                with grpc.insecure_channel(target) as own:
+                    own_stub = advisor_pb2_grpc.AdvisorServiceStub(own)
+                    own_health = health_pb2_grpc.HealthStub(own)
+                    while time.monotonic() < stop:
+                        kind = rng.choices([k for k, _ in MIX], [w for _, w in MIX])[0]
+                        t0 = time.perf_counter()
+                        try:
+                            code = _call(kind, own_stub, own_health, dataset_id, job_id)
+                        except grpc.RpcError as exc:
+                            code = exc.code().name
+                        with lock:
+                            latencies[kind].append(1000 * (time.perf_counter() - t0))
+                            outcomes[kind][code] += 1
+
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+            for t in threads:
+                t.start()
+            while any(t.is_alive() for t in threads):
+                rss.append(_rss_mib(proc.pid))
+                time.sleep(0.5)
+            stub.CancelJob(pb.CancelJobRequest(job_id=job_id), timeout=30)
+            time.sleep(2)
+            rss_end = _rss_mib(proc.pid)
+            channel.close()
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1) if ordered else 0.0
+
+    calls = {
+        kind: {
+            "count": len(latencies[kind]),
+            "outcomes": dict(outcomes[kind]),
+            "p50_ms": pct(latencies[kind], 0.50),
+            "p95_ms": pct(latencies[kind], 0.95),
+            "p99_ms": pct(latencies[kind], 0.99),
+        }
+        for kind, _ in MIX
+    }
+    errors = sum(n for c in outcomes.values() for code, n in c.items()
+                 if code not in ("OK", "RESOURCE_EXHAUSTED"))  # fmt: skip
+    payload = {
+        "seconds": seconds,
+        "clients": clients,
+        "calls": calls,
+        "errors": errors,
+        "server_rss_mib": {"start": round(rss[0]), "peak": round(max(rss)), "end": round(rss_end)},
+    }
+    for kind, c in calls.items():
+        print(kind, c)
+    print("errors:", errors, "rss MiB:", payload["server_rss_mib"])
+    results_file.write(ROOT / "benchmarks" / "results" / "load.json", payload)
+    return 0 if errors == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
