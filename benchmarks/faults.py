@@ -20,7 +20,6 @@ Writes benchmarks/results/faults.json.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import results_file  # noqa: E402
+from serving import start_server  # noqa: E402
 
 from embedding_advisor import AdvisorClient, AdvisorError, options  # noqa: E402
 from embedding_advisor.v1 import advisor_pb2 as pb  # noqa: E402
@@ -40,16 +40,7 @@ EXAMPLE = ROOT / "examples" / "movie_reviews.jsonl"
 
 
 def start(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "embedding_advisor_server", "--port", "0", "--data-dir",
-         str(data_dir), "--budget", "quick", "--max-train-examples", "300"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    for line in proc.stdout:
-        if m := re.search(r"listening on ([\d.]+:\d+)", line):
-            threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep the pipe drained
-            return proc, m.group(1)
-    raise RuntimeError(f"the server did not start (exit {proc.wait()})")
+    return start_server(data_dir, "--budget", "quick", "--max-train-examples", "300")
 
 
 def _running(client: AdvisorClient, job_id: str, stage: str = "pilot") -> None:

@@ -27,6 +27,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import results_file  # noqa: E402
+from serving import start_server  # noqa: E402
 
 from embedding_advisor.v1 import advisor_pb2 as pb  # noqa: E402
 from embedding_advisor.v1 import advisor_pb2_grpc  # noqa: E402
@@ -41,14 +42,7 @@ def _rss_mib(pid: int) -> float:
 
 
 def _start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "embedding_advisor_server", "--port", "0", "--data-dir",
-         str(data_dir), "--budget", "quick", "--max-train-examples", "400"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    line = proc.stdout.readline()
-    port = re.search(r"listening on [^:]+:(\d+)", line).group(1)
-    return proc, f"127.0.0.1:{port}"
+    return start_server(data_dir, "--budget", "quick", "--max-train-examples", "400")
 
 
 def _call(kind: str, stub, health, dataset_id: str, job_id: str) -> str:

@@ -69,3 +69,13 @@ def options(
         transductive=transductive,
         domain_corpus_id=domain_corpus_id or "",
     )
+
+
+def with_corpus(advice_options: pb.AdviceOptions | None, corpus_id: str) -> pb.AdviceOptions:
+    """A copy of ``advice_options`` that measures DAPT on the uploaded corpus ``corpus_id`` (the
+    caller's options stay as they were)."""
+    chosen = pb.AdviceOptions()
+    if advice_options is not None:
+        chosen.CopyFrom(advice_options)
+    chosen.domain_corpus_id = corpus_id
+    return chosen

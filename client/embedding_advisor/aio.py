@@ -17,6 +17,7 @@ import grpc.aio
 
 from . import errors
 from ._rpc import error_from_rpc
+from .advice_options import with_corpus
 from .channel import channel_options, credentials_for
 from .client import Deadline
 from .files import CHUNK_BYTES, Download, sha256, upload_requests, verify
@@ -222,12 +223,8 @@ class AsyncAdvisorClient:
         train = await self.upload(path, timeout=limit.left(self.timeout))
         test = await self.upload(test_path, timeout=limit.left(self.timeout)) if test_path else None
         if corpus_path:
-            chosen = pb.AdviceOptions()
-            if advice_options is not None:
-                chosen.CopyFrom(advice_options)
             corpus = await self.upload_corpus(corpus_path, timeout=limit.left(self.timeout))
-            chosen.domain_corpus_id = corpus.corpus_id
-            advice_options = chosen
+            advice_options = with_corpus(advice_options, corpus.corpus_id)
         test_id = test.dataset_id if test else None
         job = await self.start_advice(
             train.dataset_id, test_id, advice_options, timeout=limit.left(self.timeout)

@@ -19,6 +19,7 @@ import grpc
 
 from . import errors
 from ._rpc import error_from_rpc, translating
+from .advice_options import with_corpus
 from .channel import open_channel
 from .files import CHUNK_BYTES, save_stream, sha256, upload_requests, verify
 from .results import recommendation_of
@@ -260,12 +261,8 @@ class AdvisorClient:
         train = self.upload(path, timeout=limit.left(self.timeout))
         test = self.upload(test_path, timeout=limit.left(self.timeout)) if test_path else None
         if corpus_path:
-            chosen = pb.AdviceOptions()
-            if advice_options is not None:
-                chosen.CopyFrom(advice_options)  # the caller's options stay as they were
             corpus = self.upload_corpus(corpus_path, timeout=limit.left(self.timeout))
-            chosen.domain_corpus_id = corpus.corpus_id
-            advice_options = chosen
+            advice_options = with_corpus(advice_options, corpus.corpus_id)
         test_id = test.dataset_id if test else None
         job = self.start_advice(
             train.dataset_id, test_id, advice_options, timeout=limit.left(self.timeout)
