@@ -8,9 +8,8 @@ import sys
 import threading
 
 from pydantic import ValidationError
-from pydantic_settings import CliApp
 
-from .settings import ServerSettings
+from .settings import parse
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"advise-server {__version__}")
         return 0
     try:
-        settings = CliApp.run(ServerSettings, cli_args=args)
+        settings = parse(args)
     except ValidationError as exc:  # one line per bad setting, never the value (it may be a secret)
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]) or "settings"

@@ -6,10 +6,11 @@ declared once, in ``core/config.py``; these settings inherit them and add the se
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, CliApp, CliSettingsSource, SettingsConfigDict
 
 from .core.config import ServiceConfig, default_data_dir
 
@@ -65,13 +66,32 @@ class ServerSettings(BaseSettings, ServiceConfig):
         return self.data_dir / "datasets"
 
 
-def _name_environment_variables(settings: type[BaseSettings]) -> None:
-    """Each setting's help (``advise-server --help``) names its environment variable too."""
-    prefix = settings.model_config["env_prefix"]
-    for name, field in settings.model_fields.items():
-        env = f"{prefix}{name.upper()}"
-        if field.description and env not in field.description:
-            field.description = f"{field.description} [env {env}]"
+
+class _Help(CliSettingsSource):
+    """``advise-server --help`` spelling choices and defaults as the CLI and the JSON do
+    (``onnx-fp32``, not ``ONNX_FP32``), the unset value not offered, and naming each setting's
+    environment variable."""
+
+    def _metavar_format(self, obj) -> str:
+        if isinstance(obj, type) and issubclass(obj, enum.Enum):
+            return "{" + ",".join(_word(m) for m in obj if m.value != "unspecified") + "}"
+        return super()._metavar_format(obj)
+
+    def _help_format(self, field_name, field_info, model_default, *args, **kwargs) -> str:
+        text = super()._help_format(field_name, field_info, model_default, *args, **kwargs)
+        if isinstance(field_info.default, enum.Enum):
+            member = field_info.default
+            text = text.replace(f"(default: {member.name})", f"(default: {_word(member)})")
+        env = f"{ServerSettings.model_config['env_prefix']}{field_name.upper()}"
+        return f"{text} [env {env}]"
 
 
-_name_environment_variables(ServerSettings)
+def _word(member: enum.Enum) -> str:
+    return str(member.value).replace("_", "-")
+
+
+def parse(args: list[str]) -> ServerSettings:
+    """Settings from flags (``args``) and ``ADVISOR_*`` variables; each setting's help names its
+    variable."""
+    source = _Help(ServerSettings, cli_prog_name="advise-server")
+    return CliApp.run(ServerSettings, cli_args=args, cli_settings_source=source)

@@ -201,6 +201,12 @@ def test_help_names_defaults_environment_commands_and_exit_codes():
     assert "130 interrupted" in text and "2 invalid input" in text
     assert "[default: (the server's: onnx-fp32, ADVISOR_FEATURE_BACKEND)]" in text
     assert "--json <bool>" not in text  # flags take no value
+    served = subprocess.run([*ADVISE, "serve", "--help"], capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    server_help = " ".join(served.stdout.split())
+    assert "--feature-backend {onnx-fp32,onnx-int8,torch}" in server_help  # one spelling
+    assert "(default: onnx-fp32) [env ADVISOR_FEATURE_BACKEND]" in server_help
+    assert "[env ADVISOR_WORKERS]" in server_help and "ONNX_FP32" not in server_help
     schema = subprocess.run([*ADVISE, "schema"], capture_output=True, text=True, timeout=60)
     assert json.loads(schema.stdout)["properties"]["schema_version"] == {"const": "1"}
 
