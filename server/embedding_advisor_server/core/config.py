@@ -77,6 +77,14 @@ class ServiceConfig(PipelineDefaults):
     max_artifact_bytes: int = Field(
         1024**3, ge=1, description="largest adapted encoder a job keeps (its files in all)"
     )
+    max_rows: int = Field(10_000_000, ge=10, description="most examples in one dataset file")
+    max_line_bytes: int = Field(
+        4 * 1024**2, ge=1024, description="longest line (one example) of a dataset file, in bytes"
+    )
+    max_label_chars: int = Field(200, ge=1, description="longest label or tag, in characters")
+    max_labels: int = Field(
+        10_000, ge=2, description="most distinct labels (or tags) in one dataset file"
+    )
     max_queued_jobs: int = Field(
         32, ge=1, description="advice jobs waiting for a worker, at most; more are refused"
     )

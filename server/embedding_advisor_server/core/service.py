@@ -21,7 +21,7 @@ from .backends.cache import ResourceCache
 from .backends.checks import allowed_roots, check_model_paths
 from .config import ServiceConfig
 from .data.blobs import BlobStore
-from .data.parse import check_usable, parse_jsonl
+from .data.parse import DatasetLimits, Summary, check_file, check_usable
 from .jobs.artifacts import ArtifactStore
 from .jobs.manager import JobControl, JobManager
 from .jobs.retention import Retention
@@ -130,8 +130,8 @@ class AdvisorService:
             self.blobs,
             chunks,
             Path(filename).name or "dataset",
-            _read_dataset,
-            lambda dataset: {"task": dataset.task.value, "num_examples": len(dataset)},
+            self._check_dataset,
+            lambda found: {"task": found.task.value, "num_examples": len(found)},
         )
         return DatasetInfo(
             dataset_id=blob.sha256,
@@ -140,6 +140,15 @@ class AdvisorService:
             num_examples=info["num_examples"],
             already_stored=self._given(self.blobs, blob),
         )
+
+    def _check_dataset(self, path: Path, source: str) -> Summary:
+        """The upload's check, streamed (bounded memory, whatever the size): every record, the
+        configured limits, and whether the file can take part in an advice."""
+        c = self.config
+        limits = DatasetLimits(c.max_rows, c.max_line_bytes, c.max_label_chars, c.max_labels)
+        found = check_file(path, source, limits)
+        check_usable(found)
+        return found
 
     def upload_corpus(self, chunks: Iterable[bytes], filename: str = "") -> CorpusInfo:
         """Store an uploaded domain corpus after reading it through once (streaming); the same
@@ -284,12 +293,6 @@ class AdvisorService:
             self.retention.stop()
         self.jobs.close()
         self.jobs.store.close()
-
-
-def _read_dataset(path: Path, source: str):
-    dataset = parse_jsonl(path.read_bytes(), source)
-    check_usable(dataset)
-    return dataset
 
 
 def _put(store: BlobStore, chunks: Iterable[bytes], source: str, read, summary):

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 
 from embedding_advisor.errors import AdvisorError, InvalidDatasetError
 from embedding_advisor_server.core.config import ServiceConfig
-from embedding_advisor_server.core.data.parse import check_usable, parse_jsonl
+from embedding_advisor_server.core.data.parse import check_file, check_usable, parse_jsonl
 from embedding_advisor_server.core.service import AdvisorService
 
 SHARE = settings(max_examples=200, deadline=None, derandomize=True)
@@ -43,6 +43,23 @@ def test_any_file_parses_or_is_refused_naming_file_line_and_field(data):
         check_usable(dataset)
     except InvalidDatasetError as err:
         _well_formed_refusal(err, "f.jsonl")
+
+
+@SHARE
+@given(dataset_file())
+def test_the_streamed_check_finds_what_the_whole_file_parse_finds(tmp_path_factory, data):
+    path = tmp_path_factory.getbasetemp() / "streamed.jsonl"
+    path.write_bytes(data)
+    try:
+        parsed = parse_jsonl(data, "f.jsonl")
+    except InvalidDatasetError as err:
+        with pytest.raises(InvalidDatasetError) as streamed:
+            check_file(path, "f.jsonl")
+        assert streamed.value.violations == err.violations and str(streamed.value) == str(err)
+        return
+    summary = check_file(path, "f.jsonl")
+    assert (summary.task, len(summary)) == (parsed.task, len(parsed))
+    assert summary.label_counts() == parsed.label_counts()
 
 
 @pytest.fixture(scope="module")

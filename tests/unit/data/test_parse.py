@@ -152,3 +152,26 @@ def test_words_split_clitics_and_punctuation():
         ["Do", "n't", "panic", ",", "it", "'s", "fine", "."]
     ]
     assert words([("a b", "c")], TaskType.TEXT_PAIR_CLASSIFICATION) == [["a", "b", "c"]]
+
+
+def test_limits_on_lines_rows_labels_and_label_length_name_the_line(tmp_path):
+    from embedding_advisor_server.core.data.parse import DatasetLimits, check_file
+
+    rows = [{"text": f"t {i}", "label": f"L{i % 5}"} for i in range(30)]
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(jsonl(*rows, {"text": "x" * 5000, "label": "L1"}, *rows))
+    cases = {
+        DatasetLimits(max_line_bytes=1000): ("d.jsonl:31", "is longer than 1,000 bytes"),
+        DatasetLimits(max_rows=12): ("d.jsonl:13", "past the limit of 12 examples"),
+        DatasetLimits(max_labels=3): ("d.jsonl:4:label", "more than 3 distinct labels"),
+        DatasetLimits(max_label_chars=1): ("d.jsonl:1:label", "a label has at most 1"),
+    }
+    for limits, (field, words) in cases.items():
+        for parse in (lambda: parse_jsonl(path.read_bytes(), "d.jsonl", limits),
+                      lambda: check_file(path, "d.jsonl", limits)):  # fmt: skip
+            with pytest.raises(InvalidDatasetError) as info:
+                parse()
+            first = info.value.violations[0]
+            assert first.field == field and words in first.description, (limits, first)
+    summary = check_file(path, "d.jsonl", DatasetLimits())
+    assert len(summary) == 61 and summary.label_counts()["L1"] == 13

@@ -76,7 +76,7 @@ def test_a_reupload_is_recognised_by_its_digest_and_not_parsed(service, tmp_path
     def never(*args, **kwargs):
         raise AssertionError("parsed again")
 
-    monkeypatch.setattr(service_module, "parse_jsonl", never)
+    monkeypatch.setattr(service_module, "check_file", never)
     again = _upload(service, path)
     assert again.dataset_id == first.dataset_id and again.already_stored
     assert (again.task, again.num_examples) == (first.task, first.num_examples) == (first.task, 20)

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 
 from embedding_advisor.errors import FieldViolation, InvalidDatasetError, dataset_field
 
@@ -87,7 +90,8 @@ def _detect(record: dict) -> TaskType | None:
     return None
 
 
-def _label(value, line: int, col: _Collector, field: str = "label") -> str | None:
+def _label(value, line: int, col: _Collector, max_chars: int = MAX_LABEL_CHARS) -> str | None:
+    field = "label"
     if isinstance(value, bool) or not isinstance(value, str | int):
         col.add(line, field, f"must be a string or an integer, got {type(value).__name__}")
         return None
@@ -101,10 +105,8 @@ def _label(value, line: int, col: _Collector, field: str = "label") -> str | Non
     if not _visible(text):
         col.add(line, field, "must not be empty")
         return None
-    if len(text) > MAX_LABEL_CHARS:
-        col.add(
-            line, field, f"is {len(text):,} characters long; a label has at most {MAX_LABEL_CHARS}"
-        )
+    if len(text) > max_chars:
+        col.add(line, field, f"is {len(text):,} characters long; a label has at most {max_chars}")
         return None
     return text
 
@@ -130,7 +132,7 @@ def _text(record: dict, field: str, line: int, col: _Collector) -> str | None:
 
 
 def _tagging(
-    record: dict, line: int, col: _Collector
+    record: dict, line: int, col: _Collector, limits: DatasetLimits
 ) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     ok = True
     for field in ("tokens", "tags"):
@@ -153,7 +155,7 @@ def _tagging(
     for i, tag in enumerate(tags):
         if (
             not isinstance(tag, str)
-            or len(tag) > MAX_LABEL_CHARS
+            or len(tag) > limits.max_label_chars
             or not _encodable(tag)
             or not _TAG.fullmatch(tag)
         ):
@@ -167,7 +169,12 @@ def _tagging(
 
 
 def _classified(
-    record: dict, task: TaskType, line: int, col: _Collector, label_types: dict
+    record: dict,
+    task: TaskType,
+    line: int,
+    col: _Collector,
+    label_types: dict,
+    limits: DatasetLimits,
 ) -> tuple[tuple[str, ...], str] | None:
     """A classification record's texts and label; ``label_types``: each label's JSON type and
     first line so far (1 and "1" would be merged as one label: refused)."""
@@ -176,7 +183,7 @@ def _classified(
     if "label" not in record:
         col.add(line, "label", "is missing")
         return None
-    label = _label(record["label"], line, col)
+    label = _label(record["label"], line, col, limits.max_label_chars)
     if label is None:
         return None
     kind = type(record["label"])
@@ -195,64 +202,153 @@ def _classified(
     return tuple(texts), label
 
 
-def parse_jsonl(data: bytes, source: str = "dataset") -> Dataset:
-    """Parse and check JSONL bytes. Raises ``InvalidDatasetError`` naming every bad line and field."""
-    col = _Collector(source)
-    task: TaskType | None = None
-    inputs: list[tuple[str, ...]] = []
-    targets: list = []
-    lines: list[int] = []
-    label_types: dict[str, tuple[type, int]] = {}  # each label's JSON type and first line
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+@dataclass(frozen=True)
+class DatasetLimits:
+    """What one dataset file may hold; past a limit the file is refused, naming the line."""
+
+    max_rows: int = 10_000_000
+    max_line_bytes: int = 4 * 1024**2
+    max_label_chars: int = MAX_LABEL_CHARS
+    max_labels: int = 10_000  # distinct labels (or tags)
+
+
+@dataclass
+class Summary:
+    """What a streamed check of a file found: its task, size and label counts (not its rows)."""
+
+    task: TaskType
+    source: str
+    rows: int
+    counts: Counter
+
+    def __len__(self) -> int:
+        return self.rows
+
+    @property
+    def is_tagging(self) -> bool:
+        return self.task is TaskType.TOKEN_TAGGING
+
+    def label_counts(self) -> Counter:
+        return self.counts
+
+
+class _Reader:
+    """The checks of one file, line by line: every record through the same code, whether the
+    rows are kept (``parse_jsonl``) or only counted (``check_file``)."""
+
+    def __init__(self, source: str, limits: DatasetLimits, keep: bool) -> None:
+        self.col = _Collector(source)
+        self.limits, self.keep = limits, keep
+        self.task: TaskType | None = None
+        self.inputs: list[tuple[str, ...]] = []
+        self.targets: list = []
+        self.lines: list[int] = []
+        self.rows = 0
+        self.counts: Counter = Counter()
+        self.label_types: dict[str, tuple[type, int]] = {}  # each label's JSON type, first line
+        self.stopped = False
+
+    def line(self, lineno: int, raw: bytes) -> None:
+        col = self.col
+        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
         if not raw.strip():
-            continue
+            return
+        if len(raw) > self.limits.max_line_bytes:
+            col.add(lineno, None, f"is longer than {self.limits.max_line_bytes:,} bytes, the "
+                    "most a line may hold")  # fmt: skip
+            return
         try:
             record = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
             col.add(lineno, None, f"is not valid UTF-8 ({exc.reason} at byte {exc.start})")
-            continue
+            return
         except json.JSONDecodeError as exc:
             col.add(lineno, None, f"is not valid JSON: {exc.msg} (column {exc.colno})")
-            continue
+            return
         except (ValueError, RecursionError):  # a number too long, nesting too deep
             col.add(lineno, None, "is not usable JSON: a number too long or nesting too deep")
-            continue
+            return
         if not isinstance(record, dict):
             col.add(lineno, None, f"must be a JSON object, got {type(record).__name__}")
-            continue
-        if task is None:
-            task = _detect(record)
-            if task is None:
+            return
+        if self.task is None:
+            self.task = _detect(record)
+            if self.task is None:
                 col.add(
                     lineno,
                     None,
                     "has none of the known shapes: {text, label}, {text_a, text_b, label} or "
                     "{tokens, tags}; found fields " + (", ".join(sorted(record)) or "none"),
                 )
-                break
-        if task is TaskType.TOKEN_TAGGING:
-            parsed = _tagging(record, lineno, col)
-            if parsed is None:
-                continue
-            inputs.append(parsed[0])
-            targets.append(parsed[1])
+                self.stopped = True
+                return
+        if self.task is TaskType.TOKEN_TAGGING:
+            parsed = _tagging(record, lineno, col, self.limits)
         else:
-            parsed = _classified(record, task, lineno, col, label_types)
-            if parsed is None:
-                continue
-            inputs.append(parsed[0])
-            targets.append(parsed[1])
-        lines.append(lineno)
-    if task is None and not col.violations:
-        col.add(None, None, "has no records")
-    col.raise_if_any()
-    assert task is not None
-    return Dataset(task, inputs, targets, lines, source)
+            parsed = _classified(record, self.task, lineno, col, self.label_types, self.limits)
+        if parsed is None:
+            return
+        self.rows += 1
+        if self.rows > self.limits.max_rows:
+            col.add(lineno, None, f"is past the limit of {self.limits.max_rows:,} examples")
+            self.stopped = True
+            return
+        targets = parsed[1] if self.task is TaskType.TOKEN_TAGGING else (parsed[1],)
+        self.counts.update(targets)
+        if len(self.counts) > self.limits.max_labels:
+            field = "tags" if self.task is TaskType.TOKEN_TAGGING else "label"
+            col.add(lineno, field, f"makes more than {self.limits.max_labels:,} distinct labels")
+            self.stopped = True
+            return
+        if self.keep:
+            self.inputs.append(parsed[0])
+            self.targets.append(parsed[1])
+            self.lines.append(lineno)
+
+    def finish(self):
+        if self.task is None and not self.col.violations:
+            self.col.add(None, None, "has no records")
+        self.col.raise_if_any()
+        assert self.task is not None
+        if self.keep:
+            return Dataset(self.task, self.inputs, self.targets, self.lines, self.col.source)
+        return Summary(self.task, self.col.source, self.rows, self.counts)
 
 
-def check_usable(data: Dataset) -> None:
+def parse_jsonl(
+    data: bytes, source: str = "dataset", limits: DatasetLimits = DatasetLimits()
+) -> Dataset:
+    """Parse and check JSONL bytes. Raises ``InvalidDatasetError`` naming every bad line and field."""
+    reader = _Reader(source, limits, keep=True)
+    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+        reader.line(lineno, raw)
+        if reader.stopped:
+            break
+    return reader.finish()
+
+
+def check_file(
+    path: Path, source: str = "dataset", limits: DatasetLimits = DatasetLimits()
+) -> Summary:
+    """Check a JSONL file as ``parse_jsonl`` does, streamed: in memory at most one line (cut at
+    ``max_line_bytes``) and the label counts, whatever the file's size."""
+    reader = _Reader(source, limits, keep=False)
+    with open(path, "rb") as fh:
+        lineno = 0
+        while not reader.stopped:
+            raw = fh.readline(limits.max_line_bytes + 1)
+            if not raw:
+                break
+            lineno += 1
+            if len(raw) > limits.max_line_bytes and not raw.endswith(b"\n"):
+                while (rest := fh.readline(1024**2)) and not rest.endswith(b"\n"):
+                    pass  # skip the rest of an overlong line without holding it
+            reader.line(lineno, raw.rstrip(b"\n"))
+    return reader.finish()
+
+
+def check_usable(data: Dataset | Summary) -> None:
     """Check that one file can take part in an advice: enough examples, two labels (or an
     entity tag). Run at upload, so a file that cannot is refused before any work."""
     _usable(data, _Collector(data.source)).raise_if_any()
@@ -270,7 +366,7 @@ def check_pairing(train: Dataset, test: Dataset | None) -> None:
     col.raise_if_any()
 
 
-def _usable(train: Dataset, col: _Collector) -> _Collector:
+def _usable(train: Dataset | Summary, col: _Collector) -> _Collector:
     if len(train) < MIN_TRAIN_EXAMPLES:
         col.add(
             None,
