@@ -166,12 +166,12 @@ def test_limits_on_lines_rows_labels_and_label_length_name_the_line(tmp_path):
         DatasetLimits(max_labels=3): ("d.jsonl:4:label", "more than 3 distinct labels"),
         DatasetLimits(max_label_chars=1): ("d.jsonl:1:label", "a label has at most 1"),
     }
-    for limits, (field, words) in cases.items():
-        for parse in (lambda: parse_jsonl(path.read_bytes(), "d.jsonl", limits),
-                      lambda: check_file(path, "d.jsonl", limits)):  # fmt: skip
+    for limits, (field, said) in cases.items():
+        for parse in (lambda lim: parse_jsonl(path.read_bytes(), "d.jsonl", lim),
+                      lambda lim: check_file(path, "d.jsonl", lim)):  # fmt: skip
             with pytest.raises(InvalidDatasetError) as info:
-                parse()
+                parse(limits)
             first = info.value.violations[0]
-            assert first.field == field and words in first.description, (limits, first)
+            assert first.field == field and said in first.description, (limits, first)
     summary = check_file(path, "d.jsonl", DatasetLimits())
     assert len(summary) == 61 and summary.label_counts()["L1"] == 13
