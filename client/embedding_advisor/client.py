@@ -205,8 +205,9 @@ class AdvisorClient:
         return self._stub.GetServerInfo(pb.GetServerInfoRequest(), timeout=self.timeout)
 
     @translating
-    def cancel_job(self, job_id: str) -> pb.Job:
-        return self._stub.CancelJob(pb.CancelJobRequest(job_id=job_id), timeout=self.timeout).job
+    def cancel_job(self, job_id: str, *, timeout: float | None = None) -> pb.Job:
+        request = pb.CancelJobRequest(job_id=job_id)
+        return self._stub.CancelJob(request, timeout=timeout or self.timeout).job
 
     @translating
     def delete_job(self, job_id: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from .render import render
 EXIT_INVALID = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
+CANCEL_SECONDS = 15.0  # what Ctrl-C waits for the server to stop the job
 
 # No emoji codes: a label such as ":fire:" is printed as written, never as a picture.
 # No wrapping: an error names a path whole on one line, for the logs and greps of pipelines.
@@ -116,7 +118,7 @@ def run(
                 job = _start(client, dataset, test, corpus, advice_options, progress)
                 job_id = job.job_id
                 progress.status(f"job {job_id} queued")
-                rec = recommendation_of(client.wait(job_id, moved))
+                rec = recommendation_of(_wait(client, job_id, moved))
                 progress.done(f"job {job_id} succeeded")
                 if save_adapted is not None:
                     _save_adapted(client, job_id, rec, save_adapted)
@@ -124,7 +126,7 @@ def run(
                 # Still connected (an embedded server still up): stop the job, don't orphan it.
                 if job_id is not None:
                     with contextlib.suppress(errors.AdvisorError):
-                        client.cancel_job(job_id)
+                        client.cancel_job(job_id, timeout=CANCEL_SECONDS)
                     stderr.print(f"interrupted; job {job_id} was cancelled")
                 else:
                     stderr.print("interrupted")
@@ -170,6 +172,27 @@ def _track(rec: pb.Recommendation, inputs: dict, tracking: Tracking, files: list
         return EXIT_FAILED
     stderr.print(f"logged to MLflow: run {run_id} in experiment {tracking.experiment!r} ({tracking.uri})")
     return 0
+
+
+def _wait(client: AdvisorClient, job_id: str, moved) -> pb.Job:
+    """Watch the job on a thread while this (the main) thread only waits: Ctrl-C then lands
+    here, between waits, never inside gRPC's own locks, and the watch is ended by the job's
+    cancellation rather than cut mid-call."""
+    box: dict = {}
+
+    def watch() -> None:
+        try:
+            box["job"] = client.wait(job_id, moved)
+        except BaseException as exc:  # handed to the main thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=watch, name="watch", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.2)
+    if "error" in box:
+        raise box["error"]
+    return box["job"]
 
 
 def _start(client, dataset, test, corpus, advice_options, progress: Reporter) -> pb.Job:
