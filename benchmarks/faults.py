@@ -8,9 +8,10 @@ same data dir. Each case reports what a user would check:
 - ``kill_mid_job``: kill -9 while an advice runs, after another finished; after a restart the
   finished result is intact and the cut job reads INTERRUPTED;
 - ``sigterm``: SIGTERM while an advice runs: seconds to exit, exit code, the job's state after;
+- ``cancel``: CancelJob during the profile and during the pilots: seconds until CANCELLED;
 - ``second_server``: a second server on a served data dir: exit code and message.
 
-Targets: 0 lost finished results, no partial dataset, a second server refused.
+Targets: 0 lost finished results, no partial dataset, a second server refused, cancel <= 2 s.
 
     .venv/bin/python benchmarks/faults.py
 
@@ -138,6 +139,27 @@ def sigterm(tmp: Path) -> dict:
     }
 
 
+def cancel(tmp: Path) -> dict:
+    """CancelJob on an advice in each stage it reaches: seconds until the job reads CANCELLED."""
+    data = tmp / "cancel"
+    proc, target = start(data)
+    out = {}
+    try:
+        with AdvisorClient(target, timeout=600) as client:
+            dataset = client.upload(EXAMPLE).dataset_id
+            for stage in ("profile", "pilot"):
+                job = client.start_advice(dataset, advice_options=options(seed=len(out)))
+                _running(client, job.job_id, stage)
+                t0 = time.perf_counter()
+                state = client.cancel_job(job.job_id).state
+                out[f"during_{stage}"] = {"seconds": round(time.perf_counter() - t0, 2),
+                                          "state": pb.JobState.Name(state)}  # fmt: skip
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return out
+
+
 def second_server(tmp: Path) -> dict:
     data = tmp / "second"
     proc, _ = start(data)
@@ -156,7 +178,7 @@ def second_server(tmp: Path) -> dict:
 def main() -> int:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for case in (kill_mid_upload, kill_mid_job, sigterm, second_server):
+        for case in (kill_mid_upload, kill_mid_job, sigterm, cancel, second_server):
             t0 = time.perf_counter()
             results[case.__name__] = {**case(Path(tmp)), "seconds": round(time.perf_counter() - t0, 1)}
             print(case.__name__, results[case.__name__], flush=True)
@@ -166,6 +188,8 @@ def main() -> int:
         and results["kill_mid_job"]["finished_result_intact"]
         and results["kill_mid_job"]["cut_job_state"] == "JOB_STATE_INTERRUPTED"
         and results["second_server"]["exit_code"] == 2
+        and all(c["state"] == "JOB_STATE_CANCELLED" for c in results["cancel"].values()
+                if isinstance(c, dict))  # fmt: skip
     )
     return 0 if ok else 1
 

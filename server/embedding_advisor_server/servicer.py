@@ -47,7 +47,7 @@ class AdvisorServicer(advisor_pb2_grpc.AdvisorServiceServicer):
         self.service = service
 
     def UploadDataset(self, request_iterator, context):
-        info = self.service.upload(*_chunks(request_iterator))
+        info = self.service.upload(*_chunks(request_iterator), check=_while_wanted(context))
         return pb.UploadDatasetResponse(dataset=to_proto(info, pb.DatasetInfo))
 
     def UploadCorpus(self, request_iterator, context):

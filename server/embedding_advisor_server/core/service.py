@@ -124,13 +124,15 @@ class AdvisorService:
         if who is not None and self.jobs.store.principal_of(job_id) != who:
             raise NotFoundError(f"no job {job_id!r}")
 
-    def upload(self, chunks: Iterable[bytes], filename: str = "") -> DatasetInfo:
+    def upload(
+        self, chunks: Iterable[bytes], filename: str = "", check: Check = no_check
+    ) -> DatasetInfo:
         """Store an uploaded JSONL file after checking it; the same bytes are stored once."""
         blob, info = _put(
             self.blobs,
             chunks,
             Path(filename).name or "dataset",
-            self._check_dataset,
+            lambda path, source: self._check_dataset(path, source, check),
             lambda found: {"task": found.task.value, "num_examples": len(found)},
         )
         return DatasetInfo(
@@ -141,12 +143,12 @@ class AdvisorService:
             already_stored=self._given(self.blobs, blob),
         )
 
-    def _check_dataset(self, path: Path, source: str) -> Summary:
+    def _check_dataset(self, path: Path, source: str, check: Check = no_check) -> Summary:
         """The upload's check, streamed (bounded memory, whatever the size): every record, the
         configured limits, and whether the file can take part in an advice."""
         c = self.config
         limits = DatasetLimits(c.max_rows, c.max_line_bytes, c.max_label_chars, c.max_labels)
-        found = check_file(path, source, limits)
+        found = check_file(path, source, limits, check)
         check_usable(found)
         return found
 

@@ -175,3 +175,23 @@ def test_limits_on_lines_rows_labels_and_label_length_name_the_line(tmp_path):
             assert first.field == field and said in first.description, (limits, first)
     summary = check_file(path, "d.jsonl", DatasetLimits())
     assert len(summary) == 61 and summary.label_counts()["L1"] == 13
+
+
+def test_a_streamed_check_stops_when_told_to(tmp_path):
+    from embedding_advisor.errors import DeadlineExceededError
+    from embedding_advisor_server.core.data.parse import CHECK_EVERY, check_file
+
+    path = tmp_path / "big.jsonl"
+    rows = [{"text": f"t {i}", "label": "ab"[i % 2]} for i in range(CHECK_EVERY * 3)]
+    path.write_bytes(jsonl(*rows))
+    calls = []
+
+    def gone() -> None:
+        calls.append(1)
+        if len(calls) > 1:
+            raise DeadlineExceededError("the caller stopped waiting")
+
+    with pytest.raises(DeadlineExceededError):
+        check_file(path, "big.jsonl", check=gone)
+    assert len(calls) == 2  # stopped at the second check: after CHECK_EVERY lines, not the end
+    assert len(check_file(path, "big.jsonl")) == CHECK_EVERY * 3
