@@ -23,6 +23,14 @@ def _well_formed_refusal(err: InvalidDatasetError, source: str) -> None:
     assert err.violations and all(v.field.startswith(source) for v in err.violations)
     assert len(err.violations) <= 20 and all(len(v.description) < 400 for v in err.violations)
     assert "x" * 60 not in str(err)  # a long value is never echoed whole
+    str(err).encode("utf-8")  # valid Unicode, as gRPC must send it (no unpaired surrogate)
+
+
+def test_a_key_that_is_not_unicode_is_named_in_a_message_that_is():
+    with pytest.raises(InvalidDatasetError) as err:
+        parse_jsonl(b'{"\\ud800": 1}\n', "f.jsonl")
+    _well_formed_refusal(err.value, "f.jsonl")
+    assert "'\\ud800'" in str(err.value)
 
 
 @SHARE

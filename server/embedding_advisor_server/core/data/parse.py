@@ -68,6 +68,9 @@ class _Collector:
         self.extra = 0
 
     def add(self, line: int | None, field: str | None, description: str) -> None:
+        # What a file holds may not be valid Unicode (an unpaired surrogate in a key): the
+        # message must be, to travel over gRPC.
+        description = description.encode("utf-8", "backslashreplace").decode("utf-8")
         if len(self.violations) < MAX_VIOLATIONS:
             self.violations.append(
                 FieldViolation(dataset_field(self.source, line, field), description)
@@ -281,7 +284,8 @@ class _Reader:
                     lineno,
                     None,
                     "has none of the known shapes: {text, label}, {text_a, text_b, label} or "
-                    "{tokens, tags}; found fields " + (", ".join(sorted(record)) or "none"),
+                    "{tokens, tags}; found fields "
+                    + (", ".join(_shown(k) for k in sorted(record)[:10]) or "none"),
                 )
                 self.stopped = True
                 return
