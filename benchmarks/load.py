@@ -1,8 +1,10 @@
 """Load: 50 clients on loopback mixing health checks, ListJobs, Profile and WatchJob against a real
-``advise-server`` subprocess with an advice job running, for a bounded time. Reports per call kind
-the count, the outcomes by status code, p50 / p95 / p99 latency, and the server's resident memory
-(peak and at the end). RESOURCE_EXHAUSTED is admission control working (counted as refused, not as
-an error); anything else but OK is an error. Targets: 0 errors, health p99 < 100 ms.
+``advise-server`` subprocess, for a bounded time: first while an advice job trains on both cores
+(SECONDS), then with none (SECONDS / 2). Reports per phase and call kind the count, the outcomes
+by status code and p50 / p95 / p99 latency (measured in the clients' process, which shares the
+two cores), and the server's resident memory (peak and at the end). RESOURCE_EXHAUSTED is
+admission control working (counted as refused, not as an error); anything else but OK is an
+error. Targets: 0 errors, health p99 < 100 ms.
 
     .venv/bin/python benchmarks/load.py [SECONDS] [CLIENTS]      # default 60 s, 50 clients
 
@@ -42,7 +44,9 @@ def _rss_mib(pid: int) -> float:
 
 
 def _start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    return start_server(data_dir, "--budget", "quick", "--max-train-examples", "400")
+    log = ROOT / "benchmarks" / "results" / "load-server.log"
+    log.unlink(missing_ok=True)
+    return start_server(data_dir, "--budget", "quick", "--max-train-examples", "400", log=log)
 
 
 def _call(kind: str, stub, health, dataset_id: str, job_id: str) -> str:
@@ -63,52 +67,35 @@ def _call(kind: str, stub, health, dataset_id: str, job_id: str) -> str:
     return "OK"
 
 
-def main() -> int:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
-    clients = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+def _phase(target: str, seconds: float, clients: int, dataset_id: str, job_id: str, rss, pid):
+    """``clients`` threads calling for ``seconds``: latencies and outcomes per call kind."""
     latencies: dict[str, list[float]] = defaultdict(list)
     outcomes: dict[str, Counter] = defaultdict(Counter)
     lock = threading.Lock()
-    with tempfile.TemporaryDirectory() as tmp:
-        proc, target = _start_server(Path(tmp))
-        try:
-            channel = grpc.insecure_channel(target)
-            stub = advisor_pb2_grpc.AdvisorServiceStub(channel)
-            chunks = [pb.UploadDatasetRequest(chunk=EXAMPLE.read_bytes(), filename=EXAMPLE.name)]
-            dataset_id = stub.UploadDataset(iter(chunks), timeout=60).dataset.dataset_id
-            job_id = stub.StartAdvice(pb.StartAdviceRequest(dataset_id=dataset_id)).job.job_id
-            rss = [_rss_mib(proc.pid)]
-            stop = time.monotonic() + seconds
+    stop = time.monotonic() + seconds
 
-            def client(seed: int) -> None:
-                rng = random.Random(seed)
-                with grpc.insecure_channel(target) as own:
-                    own_stub = advisor_pb2_grpc.AdvisorServiceStub(own)
-                    own_health = health_pb2_grpc.HealthStub(own)
-                    while time.monotonic() < stop:
-                        kind = rng.choices([k for k, _ in MIX], [w for _, w in MIX])[0]
-                        t0 = time.perf_counter()
-                        try:
-                            code = _call(kind, own_stub, own_health, dataset_id, job_id)
-                        except grpc.RpcError as exc:
-                            code = exc.code().name
-                        with lock:
-                            latencies[kind].append(1000 * (time.perf_counter() - t0))
-                            outcomes[kind][code] += 1
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        with grpc.insecure_channel(target) as own:
+            own_stub = advisor_pb2_grpc.AdvisorServiceStub(own)
+            own_health = health_pb2_grpc.HealthStub(own)
+            while time.monotonic() < stop:
+                kind = rng.choices([k for k, _ in MIX], [w for _, w in MIX])[0]
+                t0 = time.perf_counter()
+                try:
+                    code = _call(kind, own_stub, own_health, dataset_id, job_id)
+                except grpc.RpcError as exc:
+                    code = exc.code().name
+                with lock:
+                    latencies[kind].append(1000 * (time.perf_counter() - t0))
+                    outcomes[kind][code] += 1
 
-            threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-            for t in threads:
-                t.start()
-            while any(t.is_alive() for t in threads):
-                rss.append(_rss_mib(proc.pid))
-                time.sleep(0.5)
-            stub.CancelJob(pb.CancelJobRequest(job_id=job_id), timeout=30)
-            time.sleep(2)
-            rss_end = _rss_mib(proc.pid)
-            channel.close()
-        finally:
-            proc.terminate()
-            proc.wait(30)
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        rss.append(_rss_mib(pid))
+        time.sleep(0.5)
 
     def pct(values: list[float], q: float) -> float:
         ordered = sorted(values)
@@ -126,15 +113,48 @@ def main() -> int:
     }
     errors = sum(n for c in outcomes.values() for code, n in c.items()
                  if code not in ("OK", "RESOURCE_EXHAUSTED"))  # fmt: skip
+    return {"calls": calls, "errors": errors}
+
+
+def main() -> int:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
+    clients = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+    phases = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, target = _start_server(Path(tmp))
+        try:
+            channel = grpc.insecure_channel(target)
+            stub = advisor_pb2_grpc.AdvisorServiceStub(channel)
+            chunks = [pb.UploadDatasetRequest(chunk=EXAMPLE.read_bytes(), filename=EXAMPLE.name)]
+            dataset_id = stub.UploadDataset(iter(chunks), timeout=60).dataset.dataset_id
+            job_id = stub.StartAdvice(pb.StartAdviceRequest(dataset_id=dataset_id)).job.job_id
+            rss = [_rss_mib(proc.pid)]
+            # An advice job trains on both cores meanwhile: what a busy server looks like.
+            phases["with_a_job_running"] = _phase(
+                target, seconds, clients, dataset_id, job_id, rss, proc.pid
+            )
+            stub.CancelJob(pb.CancelJobRequest(job_id=job_id), timeout=30)
+            phases["no_job_running"] = _phase(
+                target, seconds / 2, clients, dataset_id, job_id, rss, proc.pid
+            )
+            time.sleep(2)
+            rss_end = _rss_mib(proc.pid)
+            channel.close()
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    errors = sum(p["errors"] for p in phases.values())
     payload = {
         "seconds": seconds,
         "clients": clients,
-        "calls": calls,
+        "mix": dict(MIX),
+        "phases": phases,
         "errors": errors,
         "server_rss_mib": {"start": round(rss[0]), "peak": round(max(rss)), "end": round(rss_end)},
     }
-    for kind, c in calls.items():
-        print(kind, c)
+    for name, phase in phases.items():
+        for kind, c in phase["calls"].items():
+            print(name, kind, c)
     print("errors:", errors, "rss MiB:", payload["server_rss_mib"])
     results_file.write(ROOT / "benchmarks" / "results" / "load.json", payload)
     return 0 if errors == 0 else 1

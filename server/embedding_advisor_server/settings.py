@@ -37,8 +37,8 @@ class ServerSettings(BaseSettings, ServiceConfig):
         16 * 1024**2, ge=1024**2, description="largest gRPC message accepted"
     )
     max_concurrent_rpcs: int = Field(
-        48, ge=1, description="calls in progress at once (beyond the 32 server threads they "
-        "wait); more get RESOURCE_EXHAUSTED from gRPC itself",
+        512, ge=1, description="calls in progress at once (beyond the 32 server threads they "
+        "wait their turn); more get RESOURCE_EXHAUSTED from gRPC itself, health checks too",
     )
     grace_seconds: float = Field(5.0, ge=0, description="time given to in-flight calls on shutdown")
     log_level: str = Field("INFO", description="logging level")
