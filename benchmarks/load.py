@@ -4,7 +4,8 @@
 by status code and p50 / p95 / p99 latency (measured in the clients' process, which shares the
 two cores), and the server's resident memory (peak and at the end). RESOURCE_EXHAUSTED is
 admission control working (counted as refused, not as an error); anything else but OK is an
-error. Targets: 0 errors, health p99 < 100 ms.
+error. Beside the clients, a health probe in its own process checks every 100 ms, as an
+orchestrator would. Targets: 0 errors, health p99 < 100 ms.
 
     .venv/bin/python benchmarks/load.py [SECONDS] [CLIENTS]      # default 60 s, 50 clients
 
@@ -67,6 +68,40 @@ def _call(kind: str, stub, health, dataset_id: str, job_id: str) -> str:
     return "OK"
 
 
+PROBE = """
+import sys, time, grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+stub = health_pb2_grpc.HealthStub(grpc.insecure_channel(sys.argv[1]))
+stop = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < stop:
+    t0 = time.perf_counter()
+    try:
+        stub.Check(health_pb2.HealthCheckRequest(), timeout=5)
+        print(round(1000 * (time.perf_counter() - t0), 2), flush=True)
+    except grpc.RpcError as exc:
+        print(exc.code().name, flush=True)
+    time.sleep(0.1)
+"""
+
+
+def _probe(target: str, seconds: float) -> subprocess.Popen:
+    """A health probe as an orchestrator runs it: its own process, one check every 100 ms."""
+    return subprocess.Popen([sys.executable, "-c", PROBE, target, str(seconds)],
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def _probed(proc: subprocess.Popen) -> dict:
+    said = proc.communicate(timeout=120)[0].split()
+    times = sorted(float(x) for x in said if x[0].isdigit())
+    failed = [x for x in said if not x[0].isdigit()]
+
+    def at(q: float) -> float:
+        return round(times[min(len(times) - 1, int(q * len(times)))], 1) if times else 0.0
+
+    return {"count": len(said), "failed": len(failed), "p50_ms": at(0.5), "p95_ms": at(0.95),
+            "p99_ms": at(0.99), "max_ms": round(times[-1], 1) if times else 0.0}  # fmt: skip
+
+
 def _phase(target: str, seconds: float, clients: int, dataset_id: str, job_id: str, rss, pid):
     """``clients`` threads calling for ``seconds``: latencies and outcomes per call kind."""
     latencies: dict[str, list[float]] = defaultdict(list)
@@ -91,11 +126,13 @@ def _phase(target: str, seconds: float, clients: int, dataset_id: str, job_id: s
                     outcomes[kind][code] += 1
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    probe = _probe(target, seconds)
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
         rss.append(_rss_mib(pid))
         time.sleep(0.5)
+    probed = _probed(probe)
 
     def pct(values: list[float], q: float) -> float:
         ordered = sorted(values)
@@ -113,7 +150,8 @@ def _phase(target: str, seconds: float, clients: int, dataset_id: str, job_id: s
     }
     errors = sum(n for c in outcomes.values() for code, n in c.items()
                  if code not in ("OK", "RESOURCE_EXHAUSTED"))  # fmt: skip
-    return {"calls": calls, "errors": errors}
+    errors += probed["failed"]
+    return {"calls": calls, "health_probe": probed, "errors": errors}
 
 
 def main() -> int:
@@ -155,6 +193,7 @@ def main() -> int:
     for name, phase in phases.items():
         for kind, c in phase["calls"].items():
             print(name, kind, c)
+        print(name, "health probe (own process)", phase["health_probe"])
     print("errors:", errors, "rss MiB:", payload["server_rss_mib"])
     results_file.write(ROOT / "benchmarks" / "results" / "load.json", payload)
     return 0 if errors == 0 else 1

@@ -256,6 +256,7 @@ def test_ctrl_c_cancels_the_job_and_exits_130(server, client, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a hang shows every thread's stack
     )
     try:
         # The server runs one job at a time: on a loaded machine this one may queue a while.
@@ -267,7 +268,12 @@ def test_ctrl_c_cancels_the_job_and_exits_130(server, client, tmp_path):
             time.sleep(0.2)
         assert job is not None, "the job never started"
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        try:
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # faulthandler prints where each thread is
+            out, err = proc.communicate(timeout=30)
+            raise AssertionError(f"no exit 60 s after SIGINT; the CLI's threads:\n{err}") from None
     finally:  # never leave the advice running: the next tests share this server's one worker
         if proc.poll() is None:
             proc.kill()
