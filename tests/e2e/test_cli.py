@@ -251,6 +251,9 @@ def test_ctrl_c_cancels_the_job_and_exits_130(server, client, tmp_path):
     from embedding_advisor.v1 import advisor_pb2 as pb
 
     data = write_jsonl(tmp_path / "long.jsonl", read_jsonl(EXAMPLE))
+    # A suite started in the background (``cmd &``) inherits SIGINT ignored, and so would the
+    # CLI: give it the default disposition, as a terminal's foreground process has.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
     proc = subprocess.Popen(
         [*ADVISE, str(data), "--server", server.target, "--max-train", "1600", "-q"],
         stdout=subprocess.PIPE,
@@ -258,6 +261,7 @@ def test_ctrl_c_cancels_the_job_and_exits_130(server, client, tmp_path):
         text=True,
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a hang shows every thread's stack
     )
+    signal.signal(signal.SIGINT, inherited)
     try:
         # The server runs one job at a time: on a loaded machine this one may queue a while.
         deadline = time.monotonic() + 300
