@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from .output import enum_word
 from .v1 import advisor_pb2 as pb
 
 
-def choices(enum, prefix: str) -> list[str]:
+def choices(enum) -> list[str]:
     """The values of a proto enum as users spell them (``FEATURE_BACKEND_ONNX_FP32`` ->
     ``onnx-fp32``), the unspecified one left out."""
-    return [k.removeprefix(prefix).lower().replace("_", "-") for k in enum.keys()[1:]]
+    return [enum_word(enum.DESCRIPTOR, v.number) for v in enum.DESCRIPTOR.values if v.number]
 
 
 def _enum(enum, prefix: str, field: str, value: str | None) -> int:
     if not value:
         return 0
     spelled = value.lower().replace("_", "-")
-    if spelled not in choices(enum, prefix):
+    if spelled not in choices(enum):
         raise ValueError(
-            f"{field} must be one of {', '.join(choices(enum, prefix))}, not {value!r}"
+            f"{field} must be one of {', '.join(choices(enum))}, not {value!r}"
         )
     return enum.Value(prefix + spelled.upper().replace("-", "_"))
 

@@ -65,14 +65,14 @@ def _print_version(value: bool) -> None:
 
 # The CLI's choices come from the proto's enums, so the two cannot drift apart.
 Backend = enum.Enum(
-    "Backend", {c: c for c in choices(pb.FeatureBackend, "FEATURE_BACKEND_")}, type=str
+    "Backend", {c: c for c in choices(pb.FeatureBackend)}, type=str
 )
-BudgetName = enum.Enum("BudgetName", {c: c for c in choices(pb.Budget, "BUDGET_")}, type=str)
+BudgetName = enum.Enum("BudgetName", {c: c for c in choices(pb.Budget)}, type=str)
 PriorityName = enum.Enum(
-    "PriorityName", {c: c for c in choices(pb.Priority, "PRIORITY_")}, type=str
+    "PriorityName", {c: c for c in choices(pb.Priority)}, type=str
 )
 PrecisionName = enum.Enum(
-    "PrecisionName", {c: c for c in choices(pb.Precision, "PRECISION_")}, type=str
+    "PrecisionName", {c: c for c in choices(pb.Precision)}, type=str
 )
 
 

@@ -10,7 +10,10 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from .backends.files import default_cache_dir
+from .data.parse import DatasetLimits
 from .schema import Budget, FeatureBackend, Precision
+
+_LIMITS = DatasetLimits()  # the parser's own defaults, declared once there
 
 
 def default_data_dir() -> Path:
@@ -77,13 +80,19 @@ class ServiceConfig(PipelineDefaults):
     max_artifact_bytes: int = Field(
         1024**3, ge=1, description="largest adapted encoder a job keeps (its files in all)"
     )
-    max_rows: int = Field(10_000_000, ge=10, description="most examples in one dataset file")
-    max_line_bytes: int = Field(
-        4 * 1024**2, ge=1024, description="longest line (one example) of a dataset file, in bytes"
+    max_rows: int = Field(
+        _LIMITS.max_rows, ge=10, description="most examples in one dataset file"
     )
-    max_label_chars: int = Field(200, ge=1, description="longest label or tag, in characters")
+    max_line_bytes: int = Field(
+        _LIMITS.max_line_bytes,
+        ge=1024,
+        description="longest line (one example) of a dataset file, in bytes",
+    )
+    max_label_chars: int = Field(
+        _LIMITS.max_label_chars, ge=1, description="longest label or tag, in characters"
+    )
     max_labels: int = Field(
-        10_000, ge=2, description="most distinct labels (or tags) in one dataset file"
+        _LIMITS.max_labels, ge=2, description="most distinct labels (or tags) in one dataset file"
     )
     max_queued_jobs: int = Field(
         32, ge=1, description="advice jobs waiting for a worker, at most; more are refused"

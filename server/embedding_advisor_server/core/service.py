@@ -60,7 +60,8 @@ def _page_start(token: str) -> int | None:
     )
 
 
-PROFILE_RETRY_SECONDS = 5.0  # the hint for a refused Profile or watch: a profile takes seconds
+BUSY_RETRY_SECONDS = 5.0  # the hint for a refused Profile or watch: a profile takes seconds
+
 
 class AdvisorService:
     def __init__(
@@ -193,7 +194,7 @@ class AdvisorService:
             raise ResourceExhaustedError(
                 f"{self.config.max_concurrent_profiles} profiles are being computed; try again "
                 "shortly",
-                retry_after=PROFILE_RETRY_SECONDS,
+                retry_after=BUSY_RETRY_SECONDS,
             )
         try:
             return self.pipeline.profile(dataset_id, test_dataset_id, options, check)
@@ -206,12 +207,11 @@ class AdvisorService:
             self._owned(self.blobs, test_dataset_id)
             train, test = self.blobs.read_info(dataset_id), self.blobs.read_info(test_dataset_id)
             if train and test and train["task"] != test["task"]:
-                words = {t: t.replace("_", " ") for t in (train["task"], test["task"])}
+                said = f"is {test['task']} where the training file is {train['task']}"
                 raise InvalidArgumentError(
                     "the test file does not fit the training file",
-                    [FieldViolation("test_dataset_id", f"is {words[test['task']]} where the "
-                                    f"training file is {words[train['task']]}")],
-                )  # fmt: skip
+                    [FieldViolation("test_dataset_id", said.replace("_", " "))],
+                )
         if options.domain_corpus_id:
             self._owned(self.corpora, options.domain_corpus_id)
 
@@ -245,7 +245,7 @@ class AdvisorService:
             raise ResourceExhaustedError(
                 f"{self.config.max_watchers} job streams are open; poll GetJob, or try again "
                 "shortly",
-                retry_after=PROFILE_RETRY_SECONDS,
+                retry_after=BUSY_RETRY_SECONDS,
             )
         return self._watched(self.jobs.watch(job_id, stop))
 
@@ -308,8 +308,9 @@ def _put(store: BlobStore, chunks: Iterable[bytes], source: str, read, summary):
 
     blob = store.put(chunks, check)
     info = summary(made["value"]) if "value" in made else store.read_info(blob.sha256)
+    fresh = "value" in made or info is None
     if info is None:  # stored before summaries were kept
         info = summary(read(store.path(blob.sha256), source))
-    if "value" in made or store.read_info(blob.sha256) is None:
+    if fresh:
         store.write_info(blob.sha256, info)
     return blob, info

@@ -167,7 +167,7 @@ class JobManager:
         return self.store.get(job_id)
 
     def list(self, limit: int = 50, principal: str | None = None) -> list[Job]:
-        return self.store.list(limit, principal)[0]
+        return self.page(limit, principal)[0]
 
     def page(
         self, limit: int, principal: str | None = None, after: int | None = None
