@@ -6,9 +6,14 @@ same data dir. Each case reports what a user would check:
   once it is an hour old, so that another process's upload in progress is never taken), and a
   new upload of the same file succeeds;
 - ``kill_mid_job``: kill -9 while an advice runs, after another finished; after a restart the
-  finished result is intact and the cut job reads INTERRUPTED;
+  finished result is intact and the cut job reads INTERRUPTED; the killed server's worker
+  processes are gone within seconds (none left training for nobody);
+- ``worker_killed``: kill -9 the worker process of a running advice, as the kernel's
+  out-of-memory killer would: the job's state and message, and whether the same server then
+  finishes the next advice;
 - ``sigterm``: SIGTERM while an advice runs: seconds to exit, exit code, the job's state after;
-- ``cancel``: CancelJob during the profile and during the pilots: seconds until CANCELLED;
+- ``cancel``: CancelJob during the profile and during the pilots: seconds until CANCELLED, and
+  the resident memory of the server and its workers while the job runs and 2 s after;
 - ``second_server``: a second server on a served data dir: exit code and message.
 
 Targets: 0 lost finished results, no partial dataset, a second server refused, cancel <= 2 s.
@@ -32,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import results_file  # noqa: E402
-from serving import start_server  # noqa: E402
+from serving import descendants, rss_mib, start_server  # noqa: E402
 
 from embedding_advisor import AdvisorClient, AdvisorError, options  # noqa: E402
 from embedding_advisor.v1 import advisor_pb2 as pb  # noqa: E402
@@ -99,8 +104,10 @@ def kill_mid_job(tmp: Path) -> dict:
         before = done.recommendation.SerializeToString()
         cut = client.start_advice(client.upload(EXAMPLE).dataset_id, advice_options=options(seed=1))
         _running(client, cut.job_id)
+    workers = descendants(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    left = _left_after(workers, 10.0)
     proc, target = start(data)
     try:
         with AdvisorClient(target, timeout=60) as client:
@@ -112,6 +119,42 @@ def kill_mid_job(tmp: Path) -> dict:
     return {
         "finished_result_intact": kept.recommendation.SerializeToString() == before,
         "cut_job_state": pb.JobState.Name(state),
+        "workers_left_10_s_after": left,
+    }
+
+
+def _left_after(pids: list[int], seconds: float) -> int:
+    """How many of the processes still run ``seconds`` after now."""
+    time.sleep(seconds)
+    return sum(rss_mib(pid) > 0 for pid in pids)
+
+
+def _memory(pid: int) -> dict:
+    workers = descendants(pid)
+    return {"server_mib": round(rss_mib(pid)), "workers_mib": round(sum(map(rss_mib, workers)))}
+
+
+def worker_killed(tmp: Path) -> dict:
+    data = tmp / "oom"
+    small = tmp / "small-again.jsonl"
+    small.write_bytes(b"".join(EXAMPLE.read_bytes().splitlines(keepends=True)[:150]))
+    proc, target = start(data)
+    try:
+        with AdvisorClient(target, timeout=600) as client:
+            job = client.start_advice(client.upload(EXAMPLE).dataset_id)
+            _running(client, job.job_id)
+            for worker in descendants(proc.pid):  # the job's worker (and the resource tracker)
+                if b"spawn_main" in Path(f"/proc/{worker}/cmdline").read_bytes():
+                    os.kill(worker, signal.SIGKILL)
+            cut = client.wait(job.job_id)
+            after = client.wait(client.start_advice(client.upload(small).dataset_id).job_id)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return {
+        "job_state": pb.JobState.Name(cut.state),
+        "job_error": cut.error,
+        "next_job_state": pb.JobState.Name(after.state),
     }
 
 
@@ -150,10 +193,14 @@ def cancel(tmp: Path) -> dict:
             for stage in ("profile", "pilot"):
                 job = client.start_advice(dataset, advice_options=options(seed=len(out)))
                 _running(client, job.job_id, stage)
+                running = _memory(proc.pid)
                 t0 = time.perf_counter()
                 state = client.cancel_job(job.job_id).state
-                out[f"during_{stage}"] = {"seconds": round(time.perf_counter() - t0, 2),
-                                          "state": pb.JobState.Name(state)}  # fmt: skip
+                seconds = round(time.perf_counter() - t0, 2)
+                time.sleep(2)
+                out[f"during_{stage}"] = {"seconds": seconds, "state": pb.JobState.Name(state),
+                                          "memory_while_running": running,
+                                          "memory_2_s_after": _memory(proc.pid)}  # fmt: skip
     finally:
         proc.terminate()
         proc.wait(30)
@@ -178,7 +225,8 @@ def second_server(tmp: Path) -> dict:
 def main() -> int:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for case in (kill_mid_upload, kill_mid_job, sigterm, cancel, second_server):
+        cases = (kill_mid_upload, kill_mid_job, worker_killed, sigterm, cancel, second_server)
+        for case in cases:
             t0 = time.perf_counter()
             results[case.__name__] = {**case(Path(tmp)), "seconds": round(time.perf_counter() - t0, 1)}
             print(case.__name__, results[case.__name__], flush=True)
@@ -187,6 +235,9 @@ def main() -> int:
         results["kill_mid_upload"]["datasets_stored_before_reupload"] == 0
         and results["kill_mid_job"]["finished_result_intact"]
         and results["kill_mid_job"]["cut_job_state"] == "JOB_STATE_INTERRUPTED"
+        and results["kill_mid_job"]["workers_left_10_s_after"] == 0
+        and results["worker_killed"]["job_state"] == "JOB_STATE_FAILED"
+        and results["worker_killed"]["next_job_state"] == "JOB_STATE_SUCCEEDED"
         and results["second_server"]["exit_code"] == 2
         and all(c["state"] == "JOB_STATE_CANCELLED" for c in results["cancel"].values()
                 if isinstance(c, dict))  # fmt: skip

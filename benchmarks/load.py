@@ -2,12 +2,19 @@
 ``advise-server`` subprocess, for a bounded time: first while an advice job trains on both cores
 (SECONDS), then with none (SECONDS / 2). Reports per phase and call kind the count, the outcomes
 by status code and p50 / p95 / p99 latency (measured in the clients' process, which shares the
-two cores), and the server's resident memory (peak and at the end). RESOURCE_EXHAUSTED is
-admission control working (counted as refused, not as an error); anything else but OK is an
-error. Beside the clients, a health probe in its own process checks every 100 ms, as an
-orchestrator would. Targets: 0 errors, health p99 < 100 ms.
+two cores), the CPU seconds the server's process and its worker processes used, and the
+server's resident memory (peak and at the end, workers apart). RESOURCE_EXHAUSTED is admission
+control working (counted as refused, not as an error); anything else but OK is an error. A
+watch reads three events or watches for 2 s, whichever comes first, as a dashboard would. Beside
+the clients, a health probe in its own process checks every 100 ms, as an orchestrator would.
+Targets: 0 errors, health p99 < 100 ms.
 
-    .venv/bin/python benchmarks/load.py [SECONDS] [CLIENTS]      # default 60 s, 50 clients
+The whole run is made once per isolation (``--isolation``: jobs and profiles in worker
+processes, the default, and on the server's threads, as before), so that the two compare on
+the same machine in one sitting.
+
+    .venv/bin/python benchmarks/load.py [SECONDS] [CLIENTS] [ISOLATIONS]
+    # default 60 s, 50 clients, "process,thread"
 
 Writes benchmarks/results/load.json.
 """
@@ -15,7 +22,6 @@ Writes benchmarks/results/load.json.
 from __future__ import annotations
 
 import random
-import re
 import subprocess
 import sys
 import tempfile
@@ -30,7 +36,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import results_file  # noqa: E402
-from serving import start_server  # noqa: E402
+from serving import cpu_seconds, descendants, rss_mib, start_server  # noqa: E402
 
 from embedding_advisor.v1 import advisor_pb2 as pb  # noqa: E402
 from embedding_advisor.v1 import advisor_pb2_grpc  # noqa: E402
@@ -39,15 +45,16 @@ EXAMPLE = ROOT / "examples" / "movie_reviews.jsonl"
 MIX = (("health", 0.4), ("list", 0.3), ("watch", 0.2), ("profile", 0.1))
 
 
-def _rss_mib(pid: int) -> float:
-    text = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+)", text).group(1)) / 1024
+def _cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds of the server's process and, apart, of its worker processes."""
+    return {"server": cpu_seconds(pid), "workers": sum(map(cpu_seconds, descendants(pid)))}
 
 
-def _start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    log = ROOT / "benchmarks" / "results" / "load-server.log"
+def _start_server(data_dir: Path, isolation: str) -> tuple[subprocess.Popen, str]:
+    log = ROOT / "benchmarks" / "results" / f"load-server-{isolation}.log"
     log.unlink(missing_ok=True)
-    return start_server(data_dir, "--budget", "quick", "--max-train-examples", "400", log=log)
+    settings = ("--budget", "quick", "--max-train-examples", "400", "--isolation", isolation)
+    return start_server(data_dir, *settings, log=log)
 
 
 def _call(kind: str, stub, health, dataset_id: str, job_id: str) -> str:
@@ -58,11 +65,14 @@ def _call(kind: str, stub, health, dataset_id: str, job_id: str) -> str:
     elif kind == "profile":
         stub.Profile(pb.ProfileRequest(dataset_id=dataset_id), timeout=120)
     else:
-        stream = stub.WatchJob(pb.WatchJobRequest(job_id=job_id), timeout=30)
+        stream = stub.WatchJob(pb.WatchJobRequest(job_id=job_id), timeout=2)
         try:
             for n, _ in enumerate(stream):
                 if n >= 2:
                     break
+        except grpc.RpcError as exc:  # the watcher's own 2 s: it stops watching, as planned
+            if exc.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise
         finally:
             stream.cancel()
     return "OK"
@@ -127,12 +137,14 @@ def _phase(target: str, seconds: float, clients: int, dataset_id: str, job_id: s
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     probe = _probe(target, seconds)
+    cpu_before = _cpu_seconds(pid)
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
-        rss.append(_rss_mib(pid))
+        rss.append(rss_mib(pid))
         time.sleep(0.5)
     probed = _probed(probe)
+    cpu = {k: round(v - cpu_before[k], 1) for k, v in _cpu_seconds(pid).items()}
 
     def pct(values: list[float], q: float) -> float:
         ordered = sorted(values)
@@ -151,22 +163,20 @@ def _phase(target: str, seconds: float, clients: int, dataset_id: str, job_id: s
     errors = sum(n for c in outcomes.values() for code, n in c.items()
                  if code not in ("OK", "RESOURCE_EXHAUSTED"))  # fmt: skip
     errors += probed["failed"]
-    return {"calls": calls, "health_probe": probed, "errors": errors}
+    return {"calls": calls, "health_probe": probed, "cpu_seconds": cpu, "errors": errors}
 
 
-def main() -> int:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
-    clients = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+def _run(isolation: str, seconds: float, clients: int) -> dict:
     phases = {}
     with tempfile.TemporaryDirectory() as tmp:
-        proc, target = _start_server(Path(tmp))
+        proc, target = _start_server(Path(tmp), isolation)
         try:
             channel = grpc.insecure_channel(target)
             stub = advisor_pb2_grpc.AdvisorServiceStub(channel)
             chunks = [pb.UploadDatasetRequest(chunk=EXAMPLE.read_bytes(), filename=EXAMPLE.name)]
             dataset_id = stub.UploadDataset(iter(chunks), timeout=60).dataset.dataset_id
             job_id = stub.StartAdvice(pb.StartAdviceRequest(dataset_id=dataset_id)).job.job_id
-            rss = [_rss_mib(proc.pid)]
+            rss = [rss_mib(proc.pid)]
             # An advice job trains on both cores meanwhile: what a busy server looks like.
             phases["with_a_job_running"] = _phase(
                 target, seconds, clients, dataset_id, job_id, rss, proc.pid
@@ -176,27 +186,33 @@ def main() -> int:
                 target, seconds / 2, clients, dataset_id, job_id, rss, proc.pid
             )
             time.sleep(2)
-            rss_end = _rss_mib(proc.pid)
+            rss_end = rss_mib(proc.pid)
             channel.close()
         finally:
             proc.terminate()
             proc.wait(30)
-    errors = sum(p["errors"] for p in phases.values())
-    payload = {
-        "seconds": seconds,
-        "clients": clients,
-        "mix": dict(MIX),
+    return {
         "phases": phases,
-        "errors": errors,
+        "errors": sum(p["errors"] for p in phases.values()),
         "server_rss_mib": {"start": round(rss[0]), "peak": round(max(rss)), "end": round(rss_end)},
     }
-    for name, phase in phases.items():
-        for kind, c in phase["calls"].items():
-            print(name, kind, c)
-        print(name, "health probe (own process)", phase["health_probe"])
-    print("errors:", errors, "rss MiB:", payload["server_rss_mib"])
+
+
+def main() -> int:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
+    clients = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+    isolations = (sys.argv[3] if len(sys.argv) > 3 else "process,thread").split(",")
+    runs = {isolation: _run(isolation, seconds, clients) for isolation in isolations}
+    for isolation, run in runs.items():
+        for name, phase in run["phases"].items():
+            for kind, c in phase["calls"].items():
+                print(isolation, name, kind, c)
+            print(isolation, name, "health probe (own process)", phase["health_probe"])
+            print(isolation, name, "cpu seconds", phase["cpu_seconds"])
+        print(isolation, "errors:", run["errors"], "rss MiB:", run["server_rss_mib"])
+    payload = {"seconds": seconds, "clients": clients, "mix": dict(MIX), "isolations": runs}
     results_file.write(ROOT / "benchmarks" / "results" / "load.json", payload)
-    return 0 if errors == 0 else 1
+    return 0 if all(run["errors"] == 0 for run in runs.values()) else 1
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -34,3 +35,34 @@ def _drain(proc: subprocess.Popen, log: Path | None) -> None:
     with open(log, "a", encoding="utf-8") as out:
         for line in proc.stdout:
             out.write(line)
+
+
+def descendants(pid: int) -> list[int]:
+    """The process ids of a process's children, theirs, and so on (Linux)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids = [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for kid in kids:
+            found += [kid, *descendants(kid)]
+    return found
+
+
+def rss_mib(pid: int) -> float:
+    """A process's resident memory in MiB (0 once it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    return int(re.search(r"VmRSS:\s+(\d+)", text).group(1)) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a process has used (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -53,6 +53,11 @@ class AdvisorError(Exception):
         # as a ``google.rpc.RetryInfo``.
         self.retry_after = retry_after
 
+    def __reduce__(self):
+        """Pickled whole (the server's worker processes send errors to it): the base class would
+        keep the message alone."""
+        return (type(self), (self.message, self.violations, self.retry_after))
+
     def __str__(self) -> str:
         if not self.violations:
             return self.message

@@ -90,6 +90,7 @@ class AdvisorServer:
         if not self.port:
             raise OSError(f"cannot listen on {address}")
         self.server.start()
+        self.service.warm_up()
         for name in ("", SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -59,6 +60,14 @@ class ServiceConfig(PipelineDefaults):
     accepts and where derived model files are kept."""
 
     workers: int = Field(1, ge=1, le=64, description="advice jobs run at once")
+    isolation: Literal["process", "thread"] = Field(
+        "process",
+        description="where jobs and profiles run: in worker processes (the server's own stays "
+        "responsive, and a stopped task's memory goes back) or on the server's threads",
+    )
+    worker_niceness: int = Field(
+        10, ge=0, le=19, description="how much lower the worker processes' CPU priority is"
+    )
     max_upload_bytes: int = Field(2 * 1024**3, ge=1, description="largest dataset accepted")
     model_roots: list[Path] = Field(
         [],

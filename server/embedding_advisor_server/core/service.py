@@ -17,16 +17,16 @@ from embedding_advisor.errors import (
 
 from . import principal
 from .adapt.corpus import check_corpus
-from .backends.cache import ResourceCache
 from .backends.checks import allowed_roots, check_model_paths
 from .config import ServiceConfig
 from .data.blobs import BlobStore
 from .data.parse import DatasetLimits, Summary, check_file, check_usable
 from .jobs.artifacts import ArtifactStore
+from .jobs.child import Parts
 from .jobs.manager import JobControl, JobManager
 from .jobs.retention import Retention
 from .jobs.store import JobStore
-from .pipeline import Pipeline
+from .jobs.workers import WorkerPool
 from .progress import Check, no_check
 from .schema import (
     AdviceOptions,
@@ -83,10 +83,13 @@ class AdvisorService:
         self.artifacts = ArtifactStore(
             artifact_dir or blob_dir.parent / "artifacts", self.config.max_artifact_bytes
         )
-        self.resources = ResourceCache(cache_dir=self.config.cache_dir)
-        self.pipeline = Pipeline(
-            self.blobs, self.resources, self.config, corpora=self.corpora, artifacts=self.artifacts
-        )
+        parts = Parts(self.blobs, self.config, self.corpora, self.artifacts)
+        # Jobs and profiles run in worker processes (``jobs/workers.py``), or here on threads.
+        self.pipeline = parts.pipeline() if self.config.isolation == "thread" else None
+        self._pools = {
+            kind: WorkerPool(parts, self.config.worker_niceness, kind)
+            for kind in (("advise", "profile") if self.pipeline is None else ())
+        }
         self.jobs = JobManager(
             JobStore(db_path),
             self._advise,
@@ -197,7 +200,10 @@ class AdvisorService:
                 retry_after=BUSY_RETRY_SECONDS,
             )
         try:
-            return self.pipeline.profile(dataset_id, test_dataset_id, options, check)
+            if self.pipeline is not None:
+                return self.pipeline.profile(dataset_id, test_dataset_id, options, check)
+            args = (dataset_id, test_dataset_id, options)
+            return self._pools["profile"].run("profile", "", args, _stop_when(check))
         finally:
             self._profiles.release()
 
@@ -224,7 +230,18 @@ class AdvisorService:
         return self.jobs.submit(dataset_id, test_dataset_id, options, principal.current())
 
     def _advise(self, job: Job, control: JobControl) -> Recommendation:
-        return self.pipeline.advise(job.dataset_id, job.test_dataset_id, job.options, control)
+        args = (job.dataset_id, job.test_dataset_id, job.options)
+        if self.pipeline is not None:
+            return self.pipeline.advise(*args, control)
+        return self._pools["advise"].run(
+            "advise", job.job_id, args, _stop_when(control.check), _progress_to(control)
+        )
+
+    def warm_up(self) -> None:
+        """Start a job worker now, loading the default models in the background, so that the
+        first job does not wait for them (a profile's worker starts with the first Profile)."""
+        if "advise" in self._pools:
+            self._pools["advise"].start(warm=True)
 
     def delete_job(self, job_id: str) -> None:
         """Remove a finished job and the files it kept."""
@@ -294,7 +311,27 @@ class AdvisorService:
         if self.retention is not None:
             self.retention.stop()
         self.jobs.close()
+        for pool in self._pools.values():
+            pool.close()
         self.jobs.store.close()
+
+
+def _stop_when(check: Check):
+    """The reason ``check`` raises, as a worker's stop (``jobs/workers.py``) asks for it."""
+
+    def stop() -> BaseException | None:
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - whatever check raises is the reason
+            return exc
+        return None
+
+    return stop
+
+
+def _progress_to(control: JobControl):
+    """A worker's progress events, published as the job's own."""
+    return lambda progress: control.report(progress.stage, progress.fraction, progress.message)
 
 
 def _put(store: BlobStore, chunks: Iterable[bytes], source: str, read, summary):

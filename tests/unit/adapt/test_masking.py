@@ -52,6 +52,19 @@ def test_the_same_seed_masks_the_same_pieces(tokenizer):
     assert not torch.equal(a["labels"], c["labels"])
 
 
+def test_a_worker_process_masks_as_the_main_one_does(tokenizer, monkeypatch):
+    """The server's worker processes are not named MainProcess, which Hugging Face's collator
+    takes for a DataLoader worker (and refuses the seed in)."""
+    import multiprocessing
+
+    rows = tokenise(tokenizer, [(TEXT,)] * 20, 64)
+    main = Masker(tokenizer, 3)(rows)
+    monkeypatch.setattr(multiprocessing.current_process(), "name", "advisor-worker")
+    worker = Masker(tokenizer, 3)(rows)
+    assert torch.equal(main["input_ids"], worker["input_ids"])
+    assert torch.equal(main["labels"], worker["labels"])
+
+
 def test_whole_word_masking_masks_every_piece_of_a_chosen_word(tokenizer):
     text = "unbelievably tokenisation embeddings hyperparameters"
     rows = tokenise(tokenizer, [(text,)] * 200, 32, whole_word=True)

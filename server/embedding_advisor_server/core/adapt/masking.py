@@ -12,6 +12,8 @@ The tokenizer runs once per text (``tokenise``); each batch is padded and masked
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,6 +51,21 @@ def tokenise(
     return [{k: enc[k][i] for k in keys} for i in range(len(texts))]
 
 
+@functools.cache
+def _collator() -> type:
+    """Hugging Face's collator, seeded alike in any process: the base class, outside a process
+    named ``MainProcess``, expects to be in a DataLoader worker and refuses a seed otherwise,
+    and the server runs jobs in worker processes (``jobs/workers.py``)."""
+    from transformers import DataCollatorForLanguageModeling
+
+    class SeededCollator(DataCollatorForLanguageModeling):
+        def create_rng(self, return_tensors=None):
+            self.generator = self.get_generator(self.seed, return_tensors)
+            self._generator_pid = os.getpid()
+
+    return SeededCollator
+
+
 @dataclass
 class Masker:
     """Pads and masks batches of ``tokenise``'s rows; ``seed`` fixes the masking sequence."""
@@ -59,11 +76,9 @@ class Masker:
     rate: float = MASK_RATE
 
     def __post_init__(self) -> None:
-        from transformers import DataCollatorForLanguageModeling
-
         if getattr(self.tokenizer, "mask_token_id", None) is None:
             raise ValueError("the tokenizer has no mask token: masked-LM training needs one")
-        self._collate = DataCollatorForLanguageModeling(
+        self._collate = _collator()(
             self.tokenizer,
             mlm_probability=self.rate,
             whole_word_mask=self.whole_word,

@@ -36,15 +36,18 @@ class ResourceCache:
         self.cache_dir = cache_dir or default_cache_dir()
         self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
         self._lock = threading.Lock()
-        self._loading: dict[tuple[str, str], threading.Lock] = {}
+        # One load at a time, whatever the model: transformers builds a model with its
+        # parameters on the "meta" device by patching torch process-wide, and a model built on
+        # another thread meanwhile was seen to get meta tensors ("Tensor on device meta", with
+        # jobs and profiles on the server's threads). Reentrant: a load may load its parts.
+        self._loading = threading.RLock()
 
     def _get(self, key: tuple[str, str], load: Callable[[], object]):
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-            key_lock = self._loading.setdefault(key, threading.Lock())
-        with key_lock:
+        with self._loading:
             with self._lock:
                 if key in self._items:
                     return self._items[key]
