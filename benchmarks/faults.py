@@ -36,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import psutil  # noqa: E402
 import results_file  # noqa: E402
 from serving import descendants, rss_mib, start_server  # noqa: E402
 
@@ -144,7 +145,7 @@ def worker_killed(tmp: Path) -> dict:
             job = client.start_advice(client.upload(EXAMPLE).dataset_id)
             _running(client, job.job_id)
             for worker in descendants(proc.pid):  # the job's worker (and the resource tracker)
-                if b"spawn_main" in Path(f"/proc/{worker}/cmdline").read_bytes():
+                if "spawn_main" in " ".join(psutil.Process(worker).cmdline()):
                     os.kill(worker, signal.SIGKILL)
             cut = client.wait(job.job_id)
             after = client.wait(client.start_advice(client.upload(small).dataset_id).job_id)
@@ -228,7 +229,10 @@ def main() -> int:
         cases = (kill_mid_upload, kill_mid_job, worker_killed, sigterm, cancel, second_server)
         for case in cases:
             t0 = time.perf_counter()
-            results[case.__name__] = {**case(Path(tmp)), "seconds": round(time.perf_counter() - t0, 1)}
+            results[case.__name__] = {
+                **case(Path(tmp)),
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
             print(case.__name__, results[case.__name__], flush=True)
     results_file.write(ROOT / "benchmarks" / "results" / "faults.json", results)
     ok = (
@@ -239,8 +243,11 @@ def main() -> int:
         and results["worker_killed"]["job_state"] == "JOB_STATE_FAILED"
         and results["worker_killed"]["next_job_state"] == "JOB_STATE_SUCCEEDED"
         and results["second_server"]["exit_code"] == 2
-        and all(c["state"] == "JOB_STATE_CANCELLED" for c in results["cancel"].values()
-                if isinstance(c, dict))  # fmt: skip
+        and all(
+            c["state"] == "JOB_STATE_CANCELLED"
+            for c in results["cancel"].values()
+            if isinstance(c, dict)
+        )  # fmt: skip
     )
     return 0 if ok else 1
 

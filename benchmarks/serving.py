@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import psutil
 
 
 def start_server(
@@ -38,31 +39,25 @@ def _drain(proc: subprocess.Popen, log: Path | None) -> None:
 
 
 def descendants(pid: int) -> list[int]:
-    """The process ids of a process's children, theirs, and so on (Linux)."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            kids = [int(k) for k in (task / "children").read_text().split()]
-        except OSError:
-            continue
-        for kid in kids:
-            found += [kid, *descendants(kid)]
-    return found
+    """The process ids of a process's children, theirs, and so on."""
+    try:
+        return [kid.pid for kid in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def rss_mib(pid: int) -> float:
     """A process's resident memory in MiB (0 once it is gone)."""
     try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except psutil.NoSuchProcess:
         return 0.0
-    return int(re.search(r"VmRSS:\s+(\d+)", text).group(1)) / 1024
 
 
 def cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) a process has used (0 once it is gone)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.NoSuchProcess:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return times.user + times.system

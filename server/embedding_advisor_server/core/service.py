@@ -87,7 +87,7 @@ class AdvisorService:
         # Jobs and profiles run in worker processes (``jobs/workers.py``), or here on threads.
         self.pipeline = parts.pipeline() if self.config.isolation == "thread" else None
         self._pools = {
-            kind: WorkerPool(parts, self.config.worker_niceness, kind)
+            kind: WorkerPool(parts, self.config.worker_niceness)
             for kind in (("advise", "profile") if self.pipeline is None else ())
         }
         self.jobs = JobManager(
@@ -203,7 +203,7 @@ class AdvisorService:
             if self.pipeline is not None:
                 return self.pipeline.profile(dataset_id, test_dataset_id, options, check)
             args = (dataset_id, test_dataset_id, options)
-            return self._pools["profile"].run("profile", "", args, _stop_when(check))
+            return self._pools["profile"].run("profile", "", args, check)
         finally:
             self._profiles.release()
 
@@ -233,9 +233,7 @@ class AdvisorService:
         args = (job.dataset_id, job.test_dataset_id, job.options)
         if self.pipeline is not None:
             return self.pipeline.advise(*args, control)
-        return self._pools["advise"].run(
-            "advise", job.job_id, args, _stop_when(control.check), _progress_to(control)
-        )
+        return self._pools["advise"].run("advise", job.job_id, args, control.check, control.report)
 
     def warm_up(self) -> None:
         """Start a job worker now, loading the default models in the background, so that the
@@ -314,24 +312,6 @@ class AdvisorService:
         for pool in self._pools.values():
             pool.close()
         self.jobs.store.close()
-
-
-def _stop_when(check: Check):
-    """The reason ``check`` raises, as a worker's stop (``jobs/workers.py``) asks for it."""
-
-    def stop() -> BaseException | None:
-        try:
-            check()
-        except Exception as exc:  # noqa: BLE001 - whatever check raises is the reason
-            return exc
-        return None
-
-    return stop
-
-
-def _progress_to(control: JobControl):
-    """A worker's progress events, published as the job's own."""
-    return lambda progress: control.report(progress.stage, progress.fraction, progress.message)
 
 
 def _put(store: BlobStore, chunks: Iterable[bytes], source: str, read, summary):

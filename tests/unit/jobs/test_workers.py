@@ -18,7 +18,6 @@ from embedding_advisor.errors import (
 )
 from embedding_advisor_server.core.jobs.child import WorkerFailure
 from embedding_advisor_server.core.jobs.workers import WorkerDiedError, WorkerPool
-from embedding_advisor_server.core.schema import Progress
 
 
 class StandInPipeline:
@@ -53,10 +52,6 @@ class StandInParts:
         return StandInPipeline()
 
 
-def never():
-    return None
-
-
 @pytest.fixture()
 def pool():
     made = WorkerPool(StandInParts(), niceness=5)
@@ -65,46 +60,53 @@ def pool():
 
 
 def test_a_task_runs_in_a_lower_priority_process_that_is_kept_for_the_next(pool):
-    events: list[Progress] = []
-    first = pool.run("advise", "job1", ("ok", None, {"seed": 3}), never, events.append)
+    events: list[tuple] = []
+    first = pool.run(
+        "advise", "job1", ("ok", None, {"seed": 3}), publish=lambda *e: events.append(e)
+    )
     assert first["pid"] != os.getpid() and first["nice"] == os.nice(0) + 5
     assert first["options"] == {"seed": 3}
-    assert [e.message for e in events] == ["step 0", "step 1", "step 2"]
-    assert [e.fraction for e in events] == [0.0, 0.25, 0.5]
-    again = pool.run("advise", "job2", ("ok", None, {}), never)
+    assert events == [("pilot", 0.0, "step 0"), ("pilot", 0.25, "step 1"), ("pilot", 0.5, "step 2")]
+    again = pool.run("advise", "job2", ("ok", None, {}))
     assert again["pid"] == first["pid"]  # the worker (and its loaded models) lives on
-    assert pool.run("profile", "", ("ok", "t", {}), never) == ("profiled", "ok", "t")
+    assert pool.run("profile", "", ("ok", "t", {})) == ("profiled", "ok", "t")
 
 
 def test_errors_come_back_whole_and_a_bug_leaves_the_worker_alive(pool):
     with pytest.raises(InvalidDatasetError) as caught:
-        pool.run("advise", "j", ("invalid", None, {}), never)
+        pool.run("advise", "j", ("invalid", None, {}))
     assert caught.value.violations == [FieldViolation("train.jsonl:3:label", "missing")]
     assert caught.value.retry_after == 2.0 and caught.value.message == "bad file"
     with pytest.raises(WorkerFailure) as bug:
-        pool.run("advise", "j", ("bug", None, {}), never)
+        pool.run("advise", "j", ("bug", None, {}))
     assert repr(bug.value) == "ValueError('a bug')"
-    assert pool.run("advise", "j", ("ok", None, {}), never)["nice"] >= 5
+    assert pool.run("advise", "j", ("ok", None, {}))["nice"] >= 5
 
 
-def _stop_after(seconds: float, reason: BaseException):
+def _stop_after(seconds: float, reason: Exception):
+    """A check that raises ``reason`` from ``seconds`` on."""
     at = time.monotonic() + seconds
-    return lambda: reason if time.monotonic() > at else None
+
+    def check() -> None:
+        if time.monotonic() > at:
+            raise reason
+
+    return check
 
 
 def test_a_stop_ends_a_cooperative_task_at_its_next_check_and_keeps_the_worker(pool):
-    pid = pool.run("advise", "j", ("ok", None, {}), never)["pid"]
+    pid = pool.run("advise", "j", ("ok", None, {}))["pid"]
     reason = DeadlineExceededError("the caller stopped waiting")
     t0 = time.monotonic()
     with pytest.raises(DeadlineExceededError) as caught:
         pool.run("advise", "j", ("slow", None, {}), _stop_after(0.5, reason))
     assert caught.value is reason
     assert time.monotonic() - t0 < 1.5
-    assert pool.run("advise", "j", ("ok", None, {}), never)["pid"] == pid
+    assert pool.run("advise", "j", ("ok", None, {}))["pid"] == pid
 
 
 def test_a_task_that_ignores_the_stop_is_ended_with_its_process_after_the_grace(pool):
-    pid = pool.run("advise", "j", ("ok", None, {}), never)["pid"]
+    pid = pool.run("advise", "j", ("ok", None, {}))["pid"]
     reason = JobCancelledError("cancelled by request")
     t0 = time.monotonic()
     with pytest.raises(JobCancelledError):
@@ -112,21 +114,19 @@ def test_a_task_that_ignores_the_stop_is_ended_with_its_process_after_the_grace(
     assert time.monotonic() - t0 < 3.0  # 0.3 s, the 0.5 s grace, then the kill
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # gone: its memory with it
-    assert pool.run("advise", "j", ("ok", None, {}), never)["pid"] != pid  # a fresh worker
+    assert pool.run("advise", "j", ("ok", None, {}))["pid"] != pid  # a fresh worker
 
 
 def test_a_worker_that_dies_fails_its_task_with_the_cause_and_is_replaced(pool):
     with pytest.raises(WorkerDiedError, match="SIGKILL: out of memory, most likely"):
-        pool.run("advise", "j", ("dies", None, {}), never)
-    assert pool.run("advise", "j", ("ok", None, {}), never)["nice"] >= 5
+        pool.run("advise", "j", ("dies", None, {}))
+    assert pool.run("advise", "j", ("ok", None, {}))["nice"] >= 5
 
 
 def test_workers_run_side_by_side_and_close_ends_them_all(pool):
     results = []
     threads = [
-        threading.Thread(
-            target=lambda: results.append(pool.run("advise", "j", ("ok", None, {}), never))
-        )
+        threading.Thread(target=lambda: results.append(pool.run("advise", "j", ("ok", None, {}))))
         for _ in range(2)
     ]
     for t in threads:

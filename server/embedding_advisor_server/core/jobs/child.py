@@ -3,7 +3,7 @@ advice jobs and profiles one at a time, so that their CPU time, their memory and
 stay out of the server's process, which keeps answering calls and health checks.
 
 Messages on its pipe, from the server: ``("run", kind, task_id, args)``, ``("cancel", reason)``;
-to the server: ``("ready",)`` once warmed, ``("progress", Progress)``, ``("done", value)``,
+to the server: ``("progress", stage, fraction, message)``, ``("done", value)``,
 ``("error", exception)``. The child ends when the pipe closes (the server stopped or died)."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def serve(conn, parts: Parts, niceness: int, warm: bool) -> None:
             pass
 
     def publish(_task_id, progress) -> None:
-        send(("progress", progress))
+        send(("progress", progress.stage, progress.fraction, progress.message))
 
     def listen() -> None:
         while True:
@@ -101,7 +101,6 @@ def serve(conn, parts: Parts, niceness: int, warm: bool) -> None:
     threading.Thread(target=listen, name="worker-pipe", daemon=True).start()
     if warm:
         _warm(pipeline)
-    send(("ready",))
     while (task := tasks.get()) is not None:
         kind, args, control = task
         try:

@@ -14,18 +14,17 @@ import multiprocessing
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from embedding_advisor.errors import AdvisorError, JobCancelledError
 
-from ..schema import Progress
+from ..progress import Check, Publish, no_check
 from .child import Parts, serve
 
 log = logging.getLogger(__name__)
 # "spawn": a fresh interpreter, never a fork of a server that runs gRPC's threads.
 _CONTEXT = multiprocessing.get_context("spawn")
-Stop = Callable[[], BaseException | None]  # the reason to stop the task now, or None
 
 
 class WorkerDiedError(AdvisorError):
@@ -60,15 +59,16 @@ class Worker:
         kind: str,
         task_id: str,
         args: tuple,
-        stop: Stop,
-        progress: Callable[[Progress], None] | None = None,
+        check: Check = no_check,
+        publish: Publish | None = None,
         grace: float = 1.5,
     ):
-        """Run one task and return its value, raising what it raised. ``stop`` is asked every
-        0.05 s; once it gives a reason the worker is asked to stop, and ended with its process
-        after ``grace`` seconds; the reason is raised either way."""
+        """Run one task and return its value, raising what it raised. ``check`` (the caller's
+        stop: it raises the reason) is called every 0.05 s; once it raises, the worker is asked to
+        stop, and ended with its process after ``grace`` seconds; the reason is raised either
+        way. The task's progress goes to ``publish``."""
         self._conn.send(("run", kind, task_id, args))
-        reason: BaseException | None = None
+        reason: Exception | None = None
         asked = 0.0
         while True:
             if self._conn.poll(0.05):
@@ -76,20 +76,22 @@ class Worker:
                     message = self._conn.recv()
                 except (EOFError, OSError):
                     raise self._died() from None
-                if message[0] == "ready":  # warmed up
-                    continue
                 if message[0] == "progress":
-                    if progress is not None:
-                        progress(message[1])
+                    if publish is not None:
+                        publish(*message[1:])
                 elif message[0] == "done":
                     return message[1]
-                else:
+                else:  # the task's own error, or its answer to our stop
                     error = message[1]
-                    raise reason if reason is not None and _stopped(error) else error
+                    stopped = reason is not None and isinstance(error, JobCancelledError)
+                    raise reason if stopped else error
             elif not self.alive:
                 raise self._died()
             if reason is None:
-                if (reason := stop()) is not None:
+                try:
+                    check()
+                except Exception as exc:  # noqa: BLE001 - whatever check raises is the reason
+                    reason = exc
                     self._conn.send(("cancel", str(reason)))
                     asked = time.monotonic()
             elif time.monotonic() - asked > grace:
@@ -113,17 +115,12 @@ class Worker:
             self.process.join(wait)
 
 
-def _stopped(error: BaseException) -> bool:
-    return isinstance(error, JobCancelledError)
-
-
 class WorkerPool:
     """Idle workers, handed out one task at a time; a new one starts when none is idle."""
 
-    def __init__(self, parts: Parts, niceness: int = 0, name: str = "worker") -> None:
+    def __init__(self, parts: Parts, niceness: int = 0) -> None:
         self.parts = parts
         self.niceness = niceness
-        self.name = name
         self._idle: list[Worker] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -153,9 +150,9 @@ class WorkerPool:
             if not keep:
                 worker.close()
 
-    def run(self, kind: str, task_id: str, args: tuple, stop: Stop, progress=None, grace=1.5):
+    def run(self, kind: str, task_id: str, args: tuple, check=no_check, publish=None, grace=1.5):
         with self.worker() as worker:
-            return worker.run(kind, task_id, args, stop, progress, grace)
+            return worker.run(kind, task_id, args, check, publish, grace)
 
     def close(self) -> None:
         with self._lock:
