@@ -25,6 +25,7 @@ from pathlib import Path
 import results_file
 
 from embedding_advisor import AdvisorClient, options
+from embedding_advisor.v1 import advisor_pb2 as pb
 from embedding_advisor_server.app import AdvisorServer
 from embedding_advisor_server.settings import ServerSettings
 
@@ -85,6 +86,12 @@ def main(names: list[str], small: int, big: int) -> None:
                     "seconds_big": round(t2 - t1, 1),
                     "pick": pick,
                     "pick_at_big_pool": truth.choice.arm if truth.HasField("choice") else "",
+                    "confidence": pb.Confidence.Name(claim.confidence),
+                    "question_confidences": {
+                        "embedding": pb.Confidence.Name(claim.embedding_decision.confidence),
+                        "adaptation": pb.Confidence.Name(claim.adaptation_decision.confidence),
+                    },
+                    "pretraining": pb.Pretraining.Name(claim.pretraining.kind),
                     "best_measured_at_big": best,
                     "regret_points": round(100 * regret, 2),
                     "coverage": round(sum(r["covered"] for r in per_option) / len(per_option), 3),

@@ -64,7 +64,9 @@ def write_jsonl(path: Path, rows: list) -> Path:
 def shared(name: str) -> Path:
     folder = SHARED / name
     if not folder.is_dir():
-        pytest.skip(f"shared dataset {name} not found under {SHARED}")
+        pytest.fail(
+            f"shared dataset {name} not found under {SHARED}: the tests need ../shared/datasets"
+        )
     return folder
 
 

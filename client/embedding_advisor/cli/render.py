@@ -99,6 +99,8 @@ def _decisions(rec: pb.Recommendation, console: Console) -> None:
             for name, t in measured
         )
         evidence = f" (measured on {measured[0][1].num_train:,} examples: {listed})"
+    elif pre.kind == pb.PRETRAINING_UNSPECIFIED:
+        kind, evidence = "not answered", " (no pilot ran and no domain signal)"
     else:
         evidence = "" if pre.measured else " (unmeasured: from domain signals only)"
     console.print(

@@ -57,7 +57,7 @@ def test_accuracy_priority_picks_the_best_and_a_runner_up_that_is_a_different_ch
     assert v.runner_up is FROZEN  # the next score that is another choice (freeze)
 
 
-def test_balanced_takes_the_cheapest_option_within_one_point():
+def test_balanced_weighs_cost_only_within_one_point_and_then_among_the_equally_cheap():
     v = decide(ALL, MAJORITY, Preferences(Priority.BALANCED))
     # Within 1 point of .80: fine-tuned, frozen BiLSTM (.78 is 2 points off: out), so only the
     # fine-tuned encoder... unless the tolerance grows.
@@ -67,6 +67,10 @@ def test_balanced_takes_the_cheapest_option_within_one_point():
     # Frozen LR is the cheapest of them (200/s), and all three are within 25% of its cost:
     # the best-scoring of the equally cheap ones wins.
     assert v.pick is TUNED and v.runner_up is FROZEN
+    # GloVe at .792 is within one point and 30x cheaper than all three: it wins.
+    near = option("static_bilstm", 0.792, 6000, Embedding.STATIC)
+    v = decide([TUNED, FROZEN, near], MAJORITY, Preferences(Priority.BALANCED))
+    assert v.pick is near and v.runner_up is TUNED
 
 
 def test_cost_priority_trades_points_for_an_order_of_magnitude():
@@ -108,6 +112,39 @@ def test_nothing_is_advised_when_no_option_beats_the_majority_beyond_noise():
     assert not v.learned and v.pick is None
 
 
+def test_an_option_no_better_than_the_majority_is_neither_picked_nor_the_runner_up():
+    """It would be the cheapest within a wide tolerance; it learned nothing, so it is out."""
+    weak = option("static_logreg", 0.505, 40000, Embedding.STATIC, spread=0.03)
+    v = decide([TUNED, GLOVE, weak], MAJORITY, Preferences(Priority.COST, tolerance_points=40))
+    assert v.pick is GLOVE and v.runner_up is TUNED
+    assert v.excluded == {"static_logreg": "not above the majority class beyond noise"}
+
+
+def test_the_learned_gate_is_passed_by_the_pick_itself():
+    """Only the slow fine-tuned encoder learned; the fast option that meets the bound did not.
+    It is not advised for its speed: the fastest option that learned is, with the bound's note."""
+    weak = option("static_logreg", 0.505, 40000, Embedding.STATIC, spread=0.03)
+    v = decide([TUNED, weak], MAJORITY, Preferences(min_examples_per_second=1000))
+    assert v.learned and v.pick is TUNED
+    assert v.excluded == {"static_logreg": "not above the majority class beyond noise"}
+    assert "No option meets the bound" in v.notes[0]
+
+
+def test_a_lone_option_is_compared_with_the_majority_and_capped_for_extrapolation():
+    alone = decide([GLOVE], MAJORITY, Preferences())
+    assert alone.runner_up is None and alone.confidence is Confidence.HIGH
+    assert alone.support == pytest.approx(float(np.mean(GLOVE.samples > MAJORITY)))
+    far = decide([GLOVE], MAJORITY, Preferences(), decision_size=50_000, pilot_size=2000)
+    assert far.confidence is Confidence.MEDIUM and "extrapolation" in far.notes[0]
+
+
+def test_a_pick_forced_by_an_unmet_bound_is_at_most_medium():
+    v = decide([TUNED, GLOVE_LR], MAJORITY, Preferences(min_examples_per_second=10**6))
+    assert v.pick is GLOVE_LR and v.runner_up is None
+    assert v.confidence is Confidence.MEDIUM
+    assert any("no option meets the inference bound" in n for n in v.notes)
+
+
 def test_confidence_comes_from_the_paired_replicates_and_is_capped_for_extrapolation():
     clear = decide([TUNED, GLOVE_LR], MAJORITY, Preferences(Priority.ACCURACY))
     assert clear.confidence is Confidence.HIGH and clear.support > 0.99
@@ -125,8 +162,16 @@ def test_confidence_comes_from_the_paired_replicates_and_is_capped_for_extrapola
     [(Priority.ACCURACY, 0.0), (Priority.BALANCED, 1.0), (Priority.COST, 3.0)],
 )
 def test_each_priority_has_its_documented_default_tolerance(priority, points):
-    assert Preferences(priority).tolerance == pytest.approx(points / 100)
-    assert Preferences(priority, tolerance_points=0.5).tolerance == pytest.approx(0.005)
+    """A 30x cheaper option just inside the priority's tolerance is picked; just outside, not."""
+    prefs = Preferences(priority)
+    below = max(points - 0.1, 0.0)  # accuracy: a tie on score
+    inside = option("static_logreg", 0.80 - below / 100, 6000, Embedding.STATIC)
+    outside = option("static_logreg", 0.80 - (points + 0.1) / 100, 6000, Embedding.STATIC)
+    assert decide([TUNED, inside], MAJORITY, prefs).pick is inside
+    assert decide([TUNED, outside], MAJORITY, prefs).pick is TUNED
+    # ``tolerance_points`` overrides the priority's.
+    override = decide([TUNED, inside], MAJORITY, Preferences(priority, tolerance_points=0.5))
+    assert override.pick is (inside if below <= 0.5 else TUNED)
 
 
 def test_a_cost_difference_inside_the_measurement_noise_is_a_tie():

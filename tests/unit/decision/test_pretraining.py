@@ -166,3 +166,11 @@ def test_without_a_pilot_the_answer_is_a_labelled_projection():
     assert not advice.measured and advice.tapt is None
     assert advice.reason.startswith("Not measured") and "projection" in advice.reason
     assert "Shi & Lipani" in advice.reason
+
+
+def test_without_a_pilot_or_a_domain_signal_there_is_no_answer():
+    """No rule of thumb stands in for evidence: neither TAPT nor "close to general English"."""
+    advice = advise_pretraining(None, True)
+    assert advice.kind is PretrainingKind.UNSPECIFIED and not advice.measured
+    assert "no domain signal" in advice.reason and "general English" not in advice.reason
+    assert advice.dapt_projection.startswith("No projection: no domain signal was measured")

@@ -48,11 +48,22 @@ def test_bootstrap_interval_brackets_the_score_and_narrows_with_n(labels):
     assert high_b - low_b < (high - low) / 2
 
 
-def test_paired_gap_of_identical_arms_is_zero(labels):
+def test_pairing_cancels_the_held_out_noise_two_arms_share(labels):
+    """Two arms that agree on most examples: the gap of their scores on the same resamples
+    centres on the real gap and is far tighter than the gap of independent resamples."""
     y, p = labels
-    w = bootstrap_weights(len(y), 200, seed=0)
-    gap = macro_f1(y, p).resampled(w) - macro_f1(y, p).resampled(w)
-    assert np.allclose(gap, 0)
+    q = p.copy()
+    q[:15] = y[:15]  # the second arm also gets 15 more examples right (some already were)
+    real = accuracy(y, q).score() - accuracy(y, p).score()
+    assert real > 0
+    w = bootstrap_weights(len(y), 1000, seed=0)
+    paired = accuracy(y, q).resampled(w) - accuracy(y, p).resampled(w)
+    unpaired = accuracy(y, q).resampled(w) - accuracy(y, p).resampled(
+        bootstrap_weights(len(y), 1000, seed=1)
+    )
+    assert abs(paired.mean() - real) < 0.005
+    assert paired.std() < unpaired.std() / 3
+    assert interval(paired)[0] >= 0  # never worse: it only gains examples
 
 
 def test_choose_metric():

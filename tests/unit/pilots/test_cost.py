@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
-from embedding_advisor_server.core.pilots.cost import Throughput, throughput
+from embedding_advisor_server.core.pilots.cost import PeakMemory, Throughput, throughput
 
 
 def test_throughput_is_examples_over_seconds_with_an_interval_from_the_batches():
@@ -32,3 +34,15 @@ def test_a_head_adds_its_time_to_every_bound():
     assert with_head.low == pytest.approx(1 / (1 / 80 + 0.002))
     assert with_head.high == pytest.approx(1 / (1 / 125 + 0.002))
     assert encoder.plus_head(0.0) == encoder
+
+
+def test_peak_memory_sees_what_the_work_allocated_and_gave_back():
+    """The sampler catches a 256 MiB peak that is freed again before the block ends."""
+    with PeakMemory(interval=0.005) as peak:
+        block = np.ones(256 * 2**20, dtype=np.uint8)  # touched: resident
+        time.sleep(0.05)
+        del block
+    assert 200 <= peak.added_mib <= 400
+    with PeakMemory() as idle:
+        pass
+    assert idle.added_mib < 50

@@ -9,9 +9,10 @@ machine (examples/s), then training time.
 
 The rule, in order:
 
-1. **Did anything learn?** If no option beats the majority-class baseline beyond noise (the low
-   end of the paired 95% bootstrap interval of option minus majority, at the pilot size, is not
-   above zero), nothing is advised.
+1. **Did anything learn?** An option that does not beat the majority-class baseline beyond noise
+   (the low end of the paired 95% bootstrap interval of option minus majority, at the pilot size,
+   is not above zero) is out: it may not be picked, nor be the runner-up. If none is left,
+   nothing is advised.
 2. **Inference bound.** Options slower than ``min_examples_per_second`` are out. If that leaves
    none, the fastest option is the only one left, and a note says the bound cannot be met.
 3. **Random vectors are a floor.** They stay in only if they are truly as good: their expected
@@ -29,9 +30,11 @@ The rule, in order:
 7. **Confidence.** The share of paired bootstrap replicates of the expected scores at the decision
    size (held-out examples resampled, curves refitted with training noise; see ``curves.py``) in
    which the pick scores no worse than the runner-up less the tolerance: high from 0.9, medium
-   from 0.7, else low. Candidates without such replicates are compared at the pilot size. At most
-   medium when the decision size is more than four times the pilot size (it rests on
-   extrapolation).
+   from 0.7, else low. Candidates without such replicates are compared at the pilot size. With
+   no runner-up (one option left), the comparison is with the majority baseline, the only other
+   answer. At most medium when the decision size is more than four times the pilot size (it
+   rests on extrapolation; ``capped``, which the per-question confidences share), and at most
+   medium when no option meets the inference bound (the pick is forced, not chosen).
 """
 
 from __future__ import annotations
@@ -107,6 +110,18 @@ def lift_low(samples: np.ndarray, baseline: np.ndarray) -> float:
     return float(np.quantile(samples - baseline, 0.025))
 
 
+def capped(level: Confidence, decision_size: int, pilot_size: int) -> Confidence:
+    """``level``, at most medium when the decision size is more than ``EXTRAPOLATION_FACTOR``
+    times the pilot size."""
+    if (
+        level is Confidence.HIGH
+        and pilot_size
+        and decision_size > EXTRAPOLATION_FACTOR * pilot_size
+    ):
+        return Confidence.MEDIUM
+    return level
+
+
 def decide(
     candidates: list[Candidate],
     majority: np.ndarray,
@@ -116,27 +131,17 @@ def decide(
 ) -> Verdict:
     """Apply the rule (module docstring) to ``candidates``; ``majority`` holds the baseline's
     bootstrap replicates, paired with the candidates' ``samples``."""
-    if not candidates or not any(lift_low(c.samples, majority) > 0 for c in candidates):
+    verdict = Verdict(learned=False)
+    for c in candidates:
+        if lift_low(c.samples, majority) <= 0:
+            verdict.excluded[c.arm] = "not above the majority class beyond noise"
+    eligible = [c for c in candidates if c.arm not in verdict.excluded]
+    if not eligible:
         return Verdict(learned=False)
-    verdict = Verdict(learned=True)
-    eligible = list(candidates)
-    bound = prefs.min_examples_per_second
-    if bound > 0:
-        fast = [c for c in eligible if c.examples_per_second >= bound]
-        for c in eligible:
-            if c not in fast:
-                verdict.excluded[c.arm] = (
-                    f"{c.examples_per_second:,.0f} examples/s is below the bound of {bound:,.0f}"
-                )
-        if not fast:
-            fastest = max(eligible, key=lambda c: c.examples_per_second)
-            verdict.excluded.pop(fastest.arm)
-            verdict.notes.append(
-                f"No option meets the bound of {bound:,.0f} examples/s on this machine; the "
-                f"fastest ({fastest.arm}, {fastest.examples_per_second:,.0f}/s) is advised."
-            )
-            fast = [fastest]
-        eligible = fast
+    verdict.learned = True
+    forced = False
+    if prefs.min_examples_per_second > 0:
+        eligible, forced = _within_bound(eligible, prefs.min_examples_per_second, verdict)
     others = [c for c in eligible if c.embedding is not Embedding.RANDOM]
     if others:
         top = max(c.expected for c in others)
@@ -158,20 +163,40 @@ def decide(
         different = [c for c in rest if c.choice != pick.choice]
         runner_up = (different or rest or [None])[0]
     verdict.pick, verdict.best, verdict.runner_up = pick, best, runner_up
-    if runner_up is None:
-        verdict.confidence, verdict.support = Confidence.HIGH, 1.0
-        return verdict
-    support = float(np.mean(paired_difference(pick, runner_up) >= -tol - 1e-12))
-    level = confidence_level(support)
-    if (
-        level is Confidence.HIGH
-        and pilot_size
-        and decision_size > EXTRAPOLATION_FACTOR * pilot_size
-    ):
-        level = Confidence.MEDIUM
+    if runner_up is None:  # one option left: the other answer is to advise nothing
+        support = float(np.mean(pick.samples - majority > 0))
+    else:
+        support = float(np.mean(paired_difference(pick, runner_up) >= -tol - 1e-12))
+    verdict.support = support
+    verdict.confidence = capped(confidence_level(support), decision_size, pilot_size)
+    if verdict.confidence is not confidence_level(support):
         verdict.notes.append(
             f"Confidence capped at medium: the decision size ({decision_size:,}) is more than "
             f"{EXTRAPOLATION_FACTOR}x the pilot size ({pilot_size:,}), so it rests on extrapolation."
         )
-    verdict.confidence, verdict.support = level, support
+    if forced and verdict.confidence is Confidence.HIGH:
+        verdict.confidence = Confidence.MEDIUM
+        verdict.notes.append("Confidence capped at medium: no option meets the inference bound.")
     return verdict
+
+
+def _within_bound(
+    eligible: list[Candidate], bound: float, verdict: Verdict
+) -> tuple[list[Candidate], bool]:
+    """The options that meet the throughput bound (the others excluded in ``verdict``), or the
+    fastest alone with a note when none does; and whether that happened."""
+    fast = [c for c in eligible if c.examples_per_second >= bound]
+    forced = not fast
+    if forced:
+        fastest = max(eligible, key=lambda c: c.examples_per_second)
+        verdict.notes.append(
+            f"No option meets the bound of {bound:,.0f} examples/s on this machine; the "
+            f"fastest ({fastest.arm}, {fastest.examples_per_second:,.0f}/s) is advised."
+        )
+        fast = [fastest]
+    for c in eligible:
+        if c not in fast:
+            verdict.excluded[c.arm] = (
+                f"{c.examples_per_second:,.0f} examples/s is below the bound of {bound:,.0f}"
+            )
+    return fast, forced

@@ -19,7 +19,8 @@ different domain", where Gururangan et al. found DAPT helped most (news, closest
 pretraining text, gained nothing). The thresholds sit between what the shared datasets show:
 news and paraphrase pairs ~0.70 similarity and +0.7 nats or less, tweets, drug reviews and WNUT
 ~0.50 and +1.8 nats. Without a pilot the kind follows the same signals and the advice says it is
-unmeasured. Static vectors have no encoder to pretrain: none.
+unmeasured; with neither a pilot nor a domain signal there is no answer (``UNSPECIFIED``), and
+it says so. Static vectors have no encoder to pretrain: none.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ def _signals(domain: DomainShift | None) -> tuple[list[str], bool]:
     return signals, shifted
 
 
-def _dapt_projection(shifted: bool) -> str:
+def _dapt_projection(shifted: bool, signals: list[str]) -> str:
+    if not signals:
+        return f"No projection: no domain signal was measured. {DAPT_TEXT}"
     if shifted:
         return (
             "Projection, not measured: the domain signals say the data is unlike the encoder's "
@@ -185,7 +188,7 @@ def advise_pretraining(
     else a projection from the domain signals; ``train_texts``: the training set's size, for the
     full-scale recipe; ``frozen``: the advised option keeps the encoder frozen."""
     signals, shifted = _signals(domain)
-    projection = _dapt_projection(shifted) if encoder_advised else ""
+    projection = _dapt_projection(shifted, signals) if encoder_advised else ""
     if measured:
         by_kind = {run.kind: pilot_message(run, gain) for run, gain in measured}
         kind, reason, recipe, config = _measured(
@@ -209,6 +212,16 @@ def advise_pretraining(
             measured=False,
             reason="The advised option has no encoder to continue pretraining.",
             signals=signals,
+        )
+    if not signals:
+        return PretrainingAdvice(
+            kind=PretrainingKind.UNSPECIFIED,
+            measured=False,
+            reason=(
+                "Not answered: no TAPT pilot ran (see the pilot notes) and no domain signal was "
+                "measured, so nothing speaks for or against continued pretraining here."
+            ),
+            dapt_projection=projection,
         )
     kind = PretrainingKind.DAPT_TAPT if shifted else PretrainingKind.TAPT
     return PretrainingAdvice(

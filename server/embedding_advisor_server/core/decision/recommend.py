@@ -192,7 +192,7 @@ def recommend(
         verdict,
         cands,
         options,
-        best_of,
+        ev.pool,
         prefs,
         ev.size,
         said,
@@ -223,7 +223,7 @@ def _advised(
     verdict: Verdict,
     cands: list[Candidate],
     options: dict[str, Option],
-    best_of: dict[Embedding, Candidate],
+    pool: int,
     prefs: Preferences,
     size: int,
     metric: str,
@@ -237,8 +237,8 @@ def _advised(
     pick, runner = verdict.pick, verdict.runner_up
     assert pick is not None
     trade_off = narrative.trade_off(pick, runner, options, size, metric) if runner else ""
-    emb = embedding_decision(pick, best_of, options, prefs)
-    adapt = adaptation_decision(pick, cands, options, prefs)
+    emb = embedding_decision(pick, cands, verdict.excluded, options, prefs, (size, pool))
+    adapt = adaptation_decision(pick, cands, options, prefs, verdict.excluded, (size, pool))
     reasons = [narrative.why_pick(verdict, options, prefs, metric), *scores]
     if trade_off:
         reasons.append(trade_off)
