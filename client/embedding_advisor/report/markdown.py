@@ -182,8 +182,9 @@ def _options(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
         out.append(
             "\n*basis*: `fitted` = the option's learning curve extrapolated; `two-size fit` = a "
             "curve through two sizes, its exponent assumed (the interval spans its range); "
-            "`borrowed` = its pilot score plus the frozen encoder's fitted gain; `measured` = "
-            "its pilot score."
+            "`borrowed` = its pilot score plus the frozen encoder's fitted gain; `not rising` = "
+            "its curve stopped rising, so its largest pilot size's score, not extrapolated; "
+            "`measured` = its pilot score."
         )
         if "cost" in images:
             out += ["", f"![Cost vs quality]({images['cost']})"]

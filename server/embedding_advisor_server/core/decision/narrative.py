@@ -44,6 +44,18 @@ def speed(a: float, b: float) -> str:
     return f"{times} {'faster' if ratio > 1 else 'slower'} at inference"
 
 
+def not_rising_note(cands: list[Candidate], options: dict[str, Option]) -> str:
+    """Which options' learning curves stopped rising, and what their expected score is then."""
+    flat = [options[c.arm].label for c in cands if c.basis == "not rising"]
+    if not flat:
+        return ""
+    return (
+        f"Learning curves that stopped rising ({', '.join(flat)}): no rise fits, or the largest "
+        "pilot size scored below the next beyond the noise; each is expected at its largest "
+        "size's score, not extrapolated."
+    )
+
+
 BASIS_NOTE = {
     "borrowed": " (fine-tuning's expected score borrows the frozen curve's shape)",
     "two-size fit": (
@@ -109,10 +121,12 @@ def scores(
         f"{options[c.arm].label} {pts(c.expected)} ({c.basis})"
         for c in sorted(candidates, key=lambda c: -c.expected)
     ]
+    flat = not_rising_note(candidates, options)
     return (
         f"Expected {metric} by option: "
         + "; ".join(parts)
         + f"; the majority-class baseline scored {pts(majority.score)}."
+        + (f" {flat}" if flat else "")
     )
 
 

@@ -35,7 +35,9 @@ class Candidate:
     expected: float  # score at the decision size
     low: float
     high: float
-    basis: str  # "fitted", "two-size fit", "borrowed" (another arm's curve shape) or "measured"
+    # "fitted", "two-size fit", "borrowed" (another arm's curve shape), "not rising" (its curve
+    # stopped rising: its largest size's score) or "measured" (its pilot score, no curve)
+    basis: str
     examples_per_second: float
     train_seconds: float
     samples: np.ndarray = field(repr=False)  # bootstrap replicates of the pilot score (paired)
@@ -67,6 +69,8 @@ def expected_score(
     if at is not None and at.fitted:
         two = curves.two_point_c([r.size for r in run.curve]) is not None
         return as_model(at), "two-size fit" if two else "fitted", at.samples
+    if at is not None and at.falling:  # its largest size's score, with its training noise
+        return as_model(at), "not rising", at.samples
     pilot_samples = run.evaluation.resampled(curve_weights)
     measured = Extrapolation(size=size, score=pilot.score, interval=pilot.interval, fitted=False)
     if size > run.num_train and borrowed_gain is not None:
