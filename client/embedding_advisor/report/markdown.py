@@ -184,7 +184,9 @@ def _options(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
             "curve through two sizes, its exponent assumed (the interval spans its range); "
             "`borrowed` = its pilot score plus the frozen encoder's fitted gain; `not rising` = "
             "its curve stopped rising, so its largest pilot size's score, not extrapolated; "
-            "`measured` = its pilot score."
+            "`measured` = its pilot score at the decision size; `not extrapolated` = its pilot "
+            "score from fewer examples, no curve (the interval's top raised by the largest "
+            "gain a fitted option makes)."
         )
         if "cost" in images:
             out += ["", f"![Cost vs quality]({images['cost']})"]

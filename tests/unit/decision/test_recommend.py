@@ -267,3 +267,67 @@ def test_a_curve_that_stopped_rising_is_expected_at_its_latest_score_and_said_so
     assert flat.basis == "not rising" and flat.expected.score == pytest.approx(0.80)
     assert flat.expected.interval.low < 0.80 < flat.expected.interval.high
     assert any("stopped rising (GloVe + BiLSTM)" in r for r in rec.reasons)
+
+
+def _recommend(runs, num_train: int, **kw):
+    return recommend(
+        profile(num_train=num_train),
+        [MAJORITY_RUN, *runs],
+        "accuracy",
+        bootstrap_weights(N, 1000, 0),
+        "MiniLM",
+        "GloVe",
+        prefs=Preferences(Priority.ACCURACY),
+        **kw,
+    )
+
+
+def test_options_measured_at_the_decision_size_are_all_taken_as_measured():
+    """At the pool size a curve's smoothed value is not set against another option's raw run:
+    both are their pilot scores there, each with training noise in its replicates."""
+    frozen = curve(ENCODER_FROZEN, Embedding.CONTEXTUAL, lambda n: 0.9 - 4.0 / n**0.5, 1, seeds=2)
+    tuned = run(ENCODER_FINETUNED, Embedding.CONTEXTUAL, 352, 3, 90.0)
+    rec = _recommend([frozen, tuned], 1000)
+    options = {o.arm: o for o in rec.options}
+    assert {o.basis for o in options.values()} == {"measured"}
+    assert options[ENCODER_FROZEN].expected.score == pytest.approx(frozen.evaluation.score())
+    # One more run's noise (and the training noise behind the expectation) widen the interval
+    # beyond the held-out bootstrap's alone.
+    pilot = {p.arm: p for p in rec.pilots}[ENCODER_FINETUNED]
+    e = options[ENCODER_FINETUNED].expected
+    assert e.interval.high - e.interval.low > pilot.interval.high - pilot.interval.low
+
+
+def test_an_option_without_a_curve_is_not_extrapolated_and_its_interval_can_rise():
+    """Static vectors pruned to one size at 1,000 for a 16,000 decision: their pilot score, not
+    called measured, with the interval's top raised by the frozen curve's gain to 16,000."""
+    frozen = curve(ENCODER_FROZEN, Embedding.CONTEXTUAL, lambda n: 0.9 - 4.0 / n**0.5, 1)
+    static = run(STATIC, Embedding.STATIC, 300, 4, 9000.0)  # .75 at 1,000, no curve
+    rec = _recommend([frozen, static], 16000)
+    options = {o.arm: o for o in rec.options}
+    lone = options[STATIC]
+    assert lone.basis == "not extrapolated" and lone.expected.score == pytest.approx(0.75)
+    assert lone.expected.interval.high >= 0.75 + predictions_at(frozen, 1000, 16000)
+    assert any("Without a learning curve (GloVe + BiLSTM)" in r for r in rec.reasons)
+
+
+def predictions_at(arm_run, start: int, size: int) -> float:
+    """The arm's fitted gain from ``start`` to ``size`` (its curve's point predictions)."""
+    from embedding_advisor_server.core.evidence.curves import fit_curve
+
+    fit = fit_curve([r.size for r in arm_run.curve], [r.evaluation.score() for r in arm_run.curve])
+    return fit.predict(size) - fit.predict(start)
+
+
+def test_a_borrowed_gain_starts_at_the_borrowers_own_pilot_size():
+    """Fine-tuning ran at 500 only while the frozen curve reaches 1,000: its gain to 16,000 is
+    the frozen curve's from 500, not from 1,000."""
+    frozen = curve(ENCODER_FROZEN, Embedding.CONTEXTUAL, lambda n: 0.9 - 4.0 / n**0.5, 1)
+    tuned = run(ENCODER_FINETUNED, Embedding.CONTEXTUAL, 250, 3, 90.0, num_train=500)
+    tuned.curve = [CurveRun(500, 0, tuned.evaluation, 1.0)]
+    rec = _recommend([frozen, tuned], 16000)
+    borrowed = {o.arm: o for o in rec.options}[ENCODER_FINETUNED]
+    assert borrowed.basis == "borrowed"
+    expected = 0.625 + predictions_at(frozen, 500, 16000)
+    assert borrowed.expected.score == pytest.approx(expected, abs=0.005)
+    assert predictions_at(frozen, 500, 16000) > predictions_at(frozen, 1000, 16000) + 0.02

@@ -47,13 +47,21 @@ def speed(a: float, b: float) -> str:
 def not_rising_note(cands: list[Candidate], options: dict[str, Option]) -> str:
     """Which options' learning curves stopped rising, and what their expected score is then."""
     flat = [options[c.arm].label for c in cands if c.basis == "not rising"]
-    if not flat:
-        return ""
-    return (
-        f"Learning curves that stopped rising ({', '.join(flat)}): no rise fits, or the largest "
-        "pilot size scored below the next beyond the noise; each is expected at its largest "
-        "size's score, not extrapolated."
-    )
+    alone = [options[c.arm].label for c in cands if c.basis == "not extrapolated"]
+    notes = []
+    if flat:
+        notes.append(
+            f"Learning curves that stopped rising ({', '.join(flat)}): no rise fits, or the "
+            "largest pilot size scored below the next beyond the noise; each is expected at its "
+            "largest size's score, not extrapolated."
+        )
+    if alone:
+        notes.append(
+            f"Without a learning curve ({', '.join(alone)}): expected at the pilot's score, "
+            "which more data may raise; the interval's top is raised by the largest gain any "
+            "fitted option makes to the decision size."
+        )
+    return " ".join(notes)
 
 
 BASIS_NOTE = {

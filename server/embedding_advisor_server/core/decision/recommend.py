@@ -15,6 +15,7 @@ from embedding_advisor.numbers import metric_words
 from ..evidence import evidence
 from ..evidence.adaptation import Gain, PretrainingRun, paired_gain
 from ..evidence.candidates import Candidate, Predictions, candidates
+from ..evidence.curves import Noise
 from ..evidence.metrics import interval
 from ..evidence.runs import ArmRun
 from ..pilots.arms import ENCODER_FINETUNED, ENCODER_FROZEN, MAJORITY, RANDOM, STATIC
@@ -44,6 +45,7 @@ class _Evidence:
     pool: int  # the largest pilot pool
     pilots: dict[str, PilotResult]
     predicted: dict[str, Predictions]
+    noise: Noise | None  # the training noise assumed for an arm without seeds of its own
 
 
 def _evidence(
@@ -56,12 +58,8 @@ def _evidence(
     size = target_size or profile.num_train
     noise = evidence.training_noise(runs)
     curve_weights = weights[: evidence.CURVE_ROUNDS]
-    predicted = {
-        r.arm: evidence.extrapolations(
-            r, curve_weights, sorted({profile.num_train, size, r.num_train}), noise, seed
-        )
-        for r in runs
-    }
+    sizes = sorted({profile.num_train, size, *(r.num_train for r in runs)})  # borrowing starts
+    predicted = {r.arm: evidence.extrapolations(r, curve_weights, sizes, noise, seed) for r in runs}
     pilots = {
         r.arm: evidence.pilot_result(
             r, weights, predicted[r.arm], profile.num_train if r.curve else 0, target_size
@@ -69,7 +67,7 @@ def _evidence(
         for r in runs
     }
     pool = max((r.num_train for r in runs if r.curve), default=0)
-    return _Evidence(size, pool, pilots, predicted)
+    return _Evidence(size, pool, pilots, predicted, noise)
 
 
 def _option(c: Candidate, run: ArmRun, expected, size: int) -> Option:
@@ -146,9 +144,9 @@ def recommend(
         ev.pilots,
         ev.predicted,
         ev.size,
-        ev.pool,
         weights,
         weights[: evidence.CURVE_ROUNDS],
+        ev.noise,
     )
     cands = [c for c, _ in weighed]
     options = {c.arm: _option(c, by_arm[c.arm], e, ev.size) for c, e in weighed}

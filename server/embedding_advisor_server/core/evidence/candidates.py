@@ -2,18 +2,33 @@
 rests on, and its bootstrap replicates there (paired across options), for the decision rule.
 
 The decision size is ``--target-size`` when given, else the full training size. An option's
-expected score there (``basis``): its fitted learning curve (``fitted``; with exactly two sizes,
-as fine-tuning has under a small budget, ``two-size fit``: the exponent is assumed and the
-interval spans its plausible range, ``curves.py``); its pilot score when the pilot already
-trained on that many examples (``measured``); for an arm with a single size that names another
-arm to borrow from (the fine-tuned encoder borrows the frozen encoder's), its pilot score plus the
-gain the other arm's fitted curve makes between its pilot size and the decision size
-(``borrowed``; fine-tuning gained at least as much from more data as frozen features did in what
-the project measured); otherwise its pilot score, flagged ``measured``.
+expected score there (``basis``):
+- ``measured``: its pilot score, when the pilot trained on that many examples. Every option
+  measured at the decision size is taken this way, fitted curve or not, so that options at one
+  size are compared alike (a curve's smoothed value there is not set against another's raw run);
+- ``fitted``: its learning curve's prediction (``two-size fit`` with exactly two sizes, as
+  fine-tuning has under a small budget: the exponent is assumed and the interval spans its
+  plausible range, ``curves.py``); ``not rising``: its curve stopped rising, so its largest
+  size's score;
+- ``borrowed``: for an arm with a single size that names another arm to borrow from (the
+  fine-tuned encoder borrows the frozen encoder's), its pilot score plus the gain the other arm's
+  fitted curve makes from the borrower's own pilot size to the decision size (fine-tuning gained
+  at least as much from more data as frozen features did in what the project measured);
+- ``not extrapolated``: otherwise (no curve, and the decision size beyond the pilot), its pilot
+  score, with an interval whose top is raised by the largest gain any fitted option makes from
+  its pilot to the decision size: it may gain as much, and nothing measured says it will not.
+
+Every expected score carries the same two kinds of uncertainty in its replicates: the held-out
+examples resampled (paired across options) and training noise. A curve's replicates carry the
+latter (``curves.py``); a pilot score's get one run's training noise drawn at its size, from the
+arm's own seeds where it ran two at one size, else the largest seed noise any arm measured (the
+fallback the curves use), else its own evaluation spread. The interval adds one more run's noise
+(the user's run), as the curves' prediction intervals do.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,38 +77,71 @@ def expected_score(
     size: int,
     curve_weights: np.ndarray,
     borrowed_gain: Gain | None,
+    noise: curves.Noise | None = None,
+    widen: float = 0.0,
 ) -> tuple[Extrapolation, str, np.ndarray]:
     """The option's expected score at ``size``, its basis, and its bootstrap samples there
-    (paired with the other options' over the held-out replicates ``curve_weights``)."""
+    (paired with the other options' over the held-out replicates ``curve_weights``; see the
+    module's notes). ``noise``: the fallback training noise; ``widen``: how far a score that is
+    not extrapolated may still rise by ``size``."""
     at = predicted.get(size)
-    if at is not None and at.fitted:
+    if size != run.num_train and at is not None and (at.fitted or at.falling):
         two = curves.two_point_c([r.size for r in run.curve]) is not None
-        return as_model(at), "two-size fit" if two else "fitted", at.samples
-    if at is not None and at.falling:  # its largest size's score, with its training noise
-        return as_model(at), "not rising", at.samples
+        basis = "not rising" if at.falling else "two-size fit" if two else "fitted"
+        return as_model(at), basis, at.samples
     pilot_samples = run.evaluation.resampled(curve_weights)
-    measured = Extrapolation(size=size, score=pilot.score, interval=pilot.interval, fitted=False)
+    rng = np.random.default_rng(zlib.crc32(f"{run.arm}:{size}".encode()))
+    spread = _run_noise(run, noise, pilot_samples)
+    expected = pilot_samples + rng.normal(size=len(pilot_samples)) * spread
+    score, basis, top = pilot.score, "measured", 0.0
     if size > run.num_train and borrowed_gain is not None:
         gain, gain_samples = borrowed_gain
-        score = float(np.clip(pilot.score + gain, 0.0, 1.0))
-        samples = np.clip(pilot_samples + gain_samples, 0.0, 1.0)
-        low, high = interval(samples)
-        iv = Interval(low=min(low, score), high=max(high, score))
-        return (
-            Extrapolation(size=size, score=score, interval=iv, fitted=False),
-            "borrowed",
-            samples,
-        )
-    return measured, "measured", pilot_samples
+        score, basis = pilot.score + gain, "borrowed"
+        expected = expected + gain_samples
+    elif size > run.num_train:
+        basis, top = "not extrapolated", max(widen, 0.0)
+    expected = np.clip(expected, 0.0, 1.0)
+    one_more = np.clip(expected + rng.normal(size=len(expected)) * spread, 0.0, 1.0)
+    low, high = interval(one_more)
+    score = float(np.clip(score, 0.0, 1.0))
+    iv = Interval(low=min(low, score), high=min(max(high, score) + top, 1.0))
+    return Extrapolation(size=size, score=score, interval=iv, fitted=False), basis, expected
 
 
-def borrowed_gain(source: ArmRun | None, predicted: Predictions, size: int) -> Gain | None:
-    """``source``'s fitted gain from its pilot size to ``size``, with its bootstrap samples (the
-    difference of the two predictions, replicate by replicate); None without a fit."""
+def _run_noise(run: ArmRun, fallback: curves.Noise | None, samples: np.ndarray) -> float:
+    """One run's training noise at the run's size: the arm's own seeds, else ``fallback``, else
+    its evaluation spread (as ``curves.extrapolate`` takes it)."""
+    own = curves.seed_noise([r.size for r in run.curve], [r.evaluation.score() for r in run.curve])
+    noise = own or fallback
+    if noise is None:
+        return float(samples.std())
+    return float(noise.spread(run.num_train))
+
+
+def borrowed_gain(
+    source: ArmRun | None, predicted: Predictions, size: int, start: int
+) -> Gain | None:
+    """``source``'s fitted gain from ``start`` (the borrower's pilot size) to ``size``, with its
+    bootstrap samples (the difference of the two predictions, replicate by replicate); None
+    without a fit."""
     if source is None or size not in predicted or not predicted[size].fitted:
         return None
-    at_pool, at_size = predicted[source.num_train], predicted[size]
-    return at_size.score - at_pool.score, at_size.samples - at_pool.samples
+    if start not in predicted:
+        return None
+    at_start, at_size = predicted[start], predicted[size]
+    return at_size.score - at_start.score, at_size.samples - at_start.samples
+
+
+def largest_gain(runs: list[ArmRun], predicted: dict[str, Predictions], size: int) -> float:
+    """The largest gain a fitted curve makes from its arm's pilot size to ``size`` (0: none)."""
+    gains = [
+        predicted[r.arm][size].score - predicted[r.arm][r.num_train].score
+        for r in runs
+        if size in predicted.get(r.arm, {})
+        and predicted[r.arm][size].fitted
+        and r.num_train in predicted[r.arm]
+    ]
+    return max(gains, default=0.0)
 
 
 def candidates(
@@ -101,21 +149,25 @@ def candidates(
     pilots: dict[str, PilotResult],
     predicted: dict[str, Predictions],
     size: int,
-    pool: int,
     weights: np.ndarray,
     curve_weights: np.ndarray,
+    noise: curves.Noise | None = None,
 ) -> list[tuple[Candidate, Extrapolation]]:
-    """One candidate per option run, with its expected score at ``size`` as the wire shows it.
-    Borrowing happens only beyond ``pool``, the largest pilot pool."""
+    """One candidate per option run, with its expected score at ``size`` as the wire shows it
+    (``noise``: the fallback training noise). ``predicted`` must hold each arm's curve at every
+    arm's pilot size, where a borrowed gain starts."""
     by_arm = {r.arm: r for r in runs}
+    widen = largest_gain(runs, predicted, size)
     out = []
     for run in runs:
         gain = None
-        if run.borrows_curve_of and size > pool:
+        if run.borrows_curve_of and size > run.num_train:
             source = by_arm.get(run.borrows_curve_of)
-            gain = borrowed_gain(source, predicted.get(run.borrows_curve_of, {}), size)
+            gain = borrowed_gain(
+                source, predicted.get(run.borrows_curve_of, {}), size, run.num_train
+            )
         expected, basis, at_size = expected_score(
-            run, pilots[run.arm], predicted[run.arm], size, curve_weights, gain
+            run, pilots[run.arm], predicted[run.arm], size, curve_weights, gain, noise, widen
         )
         c = Candidate(
             arm=run.arm,
