@@ -105,8 +105,13 @@ def measure(client: AdvisorClient, name: str, train: Path, test: Path | None, bu
         "pilot_train": enc.num_train,
         "pilot_eval": enc.num_eval,
         "wall_seconds": round(wall, 2),
-        "encoder_examples_per_second": round(enc.examples_per_second, 1),
-        "static_examples_per_second": round(pilots["static_bilstm"].examples_per_second, 1),
+        # Inference throughput of whole options (the encoder or vectors plus the head), as the
+        # advice prices them: not the encoder's featurisation speed alone.
+        "frozen_bilstm_examples_per_second": round(enc.examples_per_second, 1),
+        "frozen_logreg_examples_per_second": round(
+            pilots["encoder_frozen_logreg"].examples_per_second, 1
+        ),
+        "static_bilstm_examples_per_second": round(pilots["static_bilstm"].examples_per_second, 1),
         "metric": rec.metric,
         "scores": {arm: round(p.score, 4) for arm, p in pilots.items()},
         "curves": {
@@ -142,7 +147,7 @@ def measure(client: AdvisorClient, name: str, train: Path, test: Path | None, bu
     }
     print(
         f"{name:24s} {row['train_examples']:>6} train  {wall:7.1f}s  "
-        f"encoder {row['encoder_examples_per_second']:7.1f} ex/s  "
+        f"frozen+BiLSTM {row['frozen_bilstm_examples_per_second']:7.1f} ex/s  "
         f"{rec.metric} "
         + " ".join(f"{a}={s:.3f}" for a, s in row["scores"].items())
         + f"  -> {row['choice']} ({row['confidence']})"
