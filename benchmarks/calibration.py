@@ -8,7 +8,7 @@ the share of intervals that cover it (calibration), their median width (an inter
 covers everything and says nothing) and the mean absolute error. The small run's
 pick is scored by its **regret**: the best option's measured score at ``--big`` minus the pick's.
 
-    .venv/bin/python benchmarks/calibration.py [--small N] [--big N] [--out FILE] [NAME ...]
+    .venv/bin/python benchmarks/calibration.py [--small N] [--big N] [--out FILE] [--resume] [NAME ...]
 
 Default datasets: rotten_tomatoes, tweets_sentiment, mrpc (``TUNED_ON``: the training-noise model
 in ``curves.py`` was tuned by replaying their pilots, so their coverage is in-sample), then
@@ -18,6 +18,7 @@ groups apart. Writes benchmarks/results/calibration.json (or ``--out``).
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import tempfile
@@ -38,89 +39,111 @@ TUNED_ON = ("rotten_tomatoes", "tweets_sentiment", "mrpc")
 OUT_OF_SAMPLE = ("aclsum_sentences", "reuters_r8")
 
 
-def main(names: list[str], small: int, big: int, out: Path = RESULTS) -> None:
+def main(names: list[str], small: int, big: int, out: Path = RESULTS, resume: bool = False) -> None:
+    """Each dataset's row is written as soon as it is measured; ``resume`` keeps the rows that
+    ``out`` already holds for these sizes and measures only the rest (a killed run goes on)."""
     rows = []
+    if resume and out.is_file():
+        kept = json.loads(out.read_text()).get("runs", [])
+        rows = [r for r in kept if r["dataset"] in names and (r["small"], r["big"]) == (small, big)]
+    done = {r["dataset"] for r in rows}
     with tempfile.TemporaryDirectory() as data_dir:
         settings = ServerSettings(host="127.0.0.1", port=0, data_dir=Path(data_dir))
         with AdvisorServer(settings) as server, AdvisorClient(server.target) as client:
             for name in names:
-                train, test = SHARED / name / "train.jsonl", SHARED / name / "test.jsonl"
-                if not train.is_file():
+                if name in done:
+                    continue
+                if not (SHARED / name / "train.jsonl").is_file():
                     print(f"skipping {name}: not found under {SHARED}")
                     continue
-                t0 = time.perf_counter()
-                claim = client.advise(
-                    train,
-                    test_path=test,
-                    advice_options=options(max_train_examples=small, target_size=big, seed=0),
-                )
-                t1 = time.perf_counter()
-                truth = client.advise(
-                    train,
-                    test_path=test,
-                    advice_options=options(max_train_examples=big, target_size=big, seed=0),
-                )
-                t2 = time.perf_counter()
-                measured = {p.arm: p.score for p in truth.pilots}
-                per_option = []
-                for o in claim.options:
-                    actual = measured[o.arm]
-                    e = o.expected
-                    per_option.append(
-                        {
-                            "arm": o.arm,
-                            "basis": o.basis,
-                            "expected": round(e.score, 4),
-                            "interval": [round(e.interval.low, 4), round(e.interval.high, 4)],
-                            "measured_at_big": round(actual, 4),
-                            "covered": e.interval.low <= actual <= e.interval.high,
-                            "width_points": round(100 * (e.interval.high - e.interval.low), 2),
-                            "error": round(e.score - actual, 4),
-                        }
-                    )
-                best = max((o.arm for o in claim.options), key=measured.__getitem__)
-                pick = claim.choice.arm if claim.HasField("choice") else ""
-                regret = measured[best] - measured[pick] if pick else float("nan")
-                row = {
-                    "dataset": name,
-                    "tuned_on": name in TUNED_ON,
-                    "metric": claim.metric,
-                    "small": small,
-                    "big": big,
-                    "seconds_small": round(t1 - t0, 1),
-                    "seconds_big": round(t2 - t1, 1),
-                    "pick": pick,
-                    "pick_at_big_pool": truth.choice.arm if truth.HasField("choice") else "",
-                    "confidence": pb.Confidence.Name(claim.confidence),
-                    "question_confidences": {
-                        "embedding": pb.Confidence.Name(claim.embedding_decision.confidence),
-                        "adaptation": pb.Confidence.Name(claim.adaptation_decision.confidence),
-                    },
-                    "pretraining": pb.Pretraining.Name(claim.pretraining.kind),
-                    "best_measured_at_big": best,
-                    "regret_points": round(100 * regret, 2),
-                    "coverage": round(sum(r["covered"] for r in per_option) / len(per_option), 3),
-                    "median_width_points": statistics.median(r["width_points"] for r in per_option),
-                    "mean_abs_error_points": round(
-                        100 * sum(abs(r["error"]) for r in per_option) / len(per_option), 2
-                    ),
-                    "options": per_option,
-                }
+                row = _row(client, name, small, big)
                 rows.append(row)
                 print(
-                    f"{name:18s} pick {pick:22s} regret {row['regret_points']:5.1f} pts  "
+                    f"{name:18s} pick {row['pick']:22s} regret {row['regret_points']:5.1f} pts  "
                     f"coverage {row['coverage']:.2f}  width {row['median_width_points']:.1f} pts  "
                     f"MAE {row['mean_abs_error_points']:.1f} pts  "
-                    f"({row['seconds_small']:.0f} s + {row['seconds_big']:.0f} s)"
+                    f"({row['seconds_small']:.0f} s + {row['seconds_big']:.0f} s)",
+                    flush=True,
                 )
+                _write(rows, out)
+    for group, figures in _write(rows, out).items():
+        print(f"{group}: {figures}")
+
+
+def _write(rows: list[dict], out: Path) -> dict:
+    order = {name: i for i, name in enumerate([*TUNED_ON, *OUT_OF_SAMPLE])}
+    rows = sorted(rows, key=lambda r: order.get(r["dataset"], len(order)))
     summary = {
         "all": _summary(rows),
         "tuned_on": _summary([r for r in rows if r["tuned_on"]]),
         "out_of_sample": _summary([r for r in rows if not r["tuned_on"]]),
     }
-    for group, figures in summary.items():
-        print(f"{group}: {figures}")
     results_file.write(out, {"summary": summary, "runs": rows})
+    return summary
+
+
+def _row(client: AdvisorClient, name: str, small: int, big: int) -> dict:
+    """Advise from ``small`` examples for ``big``, then measure every option at ``big``."""
+    train, test = SHARED / name / "train.jsonl", SHARED / name / "test.jsonl"
+    t0 = time.perf_counter()
+    claim = client.advise(
+        train,
+        test_path=test,
+        advice_options=options(max_train_examples=small, target_size=big, seed=0),
+    )
+    t1 = time.perf_counter()
+    truth = client.advise(
+        train,
+        test_path=test,
+        advice_options=options(max_train_examples=big, target_size=big, seed=0),
+    )
+    t2 = time.perf_counter()
+    measured = {p.arm: p.score for p in truth.pilots}
+    per_option = []
+    for o in claim.options:
+        actual = measured[o.arm]
+        e = o.expected
+        per_option.append(
+            {
+                "arm": o.arm,
+                "basis": o.basis,
+                "expected": round(e.score, 4),
+                "interval": [round(e.interval.low, 4), round(e.interval.high, 4)],
+                "measured_at_big": round(actual, 4),
+                "covered": e.interval.low <= actual <= e.interval.high,
+                "width_points": round(100 * (e.interval.high - e.interval.low), 2),
+                "error": round(e.score - actual, 4),
+            }
+        )
+    best = max((o.arm for o in claim.options), key=measured.__getitem__)
+    pick = claim.choice.arm if claim.HasField("choice") else ""
+    regret = measured[best] - measured[pick] if pick else float("nan")
+    row = {
+        "dataset": name,
+        "tuned_on": name in TUNED_ON,
+        "metric": claim.metric,
+        "small": small,
+        "big": big,
+        "seconds_small": round(t1 - t0, 1),
+        "seconds_big": round(t2 - t1, 1),
+        "pick": pick,
+        "pick_at_big_pool": truth.choice.arm if truth.HasField("choice") else "",
+        "confidence": pb.Confidence.Name(claim.confidence),
+        "question_confidences": {
+            "embedding": pb.Confidence.Name(claim.embedding_decision.confidence),
+            "adaptation": pb.Confidence.Name(claim.adaptation_decision.confidence),
+        },
+        "pretraining": pb.Pretraining.Name(claim.pretraining.kind),
+        "best_measured_at_big": best,
+        "regret_points": round(100 * regret, 2),
+        "coverage": round(sum(r["covered"] for r in per_option) / len(per_option), 3),
+        "median_width_points": statistics.median(r["width_points"] for r in per_option),
+        "mean_abs_error_points": round(
+            100 * sum(abs(r["error"]) for r in per_option) / len(per_option), 2
+        ),
+        "options": per_option,
+    }
+    return row
 
 
 def _summary(rows: list[dict]) -> dict:
@@ -141,6 +164,8 @@ def _summary(rows: list[dict]) -> dict:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    resume = "--resume" in args
+    args = [a for a in args if a != "--resume"]
     flags = {"--small": "500", "--big": "2000", "--out": str(RESULTS)}
     for flag in list(flags):
         if flag in args:
@@ -152,4 +177,5 @@ if __name__ == "__main__":
         int(flags["--small"]),
         int(flags["--big"]),
         Path(flags["--out"]),
+        resume,
     )
