@@ -50,7 +50,9 @@ def test_server_info_names_its_version_machine_and_defaults(client):
 
 
 def test_uploads_can_be_deleted_and_job_lists_paged_over_grpc(client, tmp_path):
-    path = write_jsonl(tmp_path / "gone.jsonl", [{"text": f"t {i}", "label": i % 2} for i in range(12)])
+    path = write_jsonl(
+        tmp_path / "gone.jsonl", [{"text": f"t {i}", "label": i % 2} for i in range(12)]
+    )
     data = client.upload(path).dataset_id
     assert client.delete_dataset(data) is True
     with pytest.raises(NotFoundError):
@@ -159,10 +161,15 @@ def test_advise_text_classification_end_to_end(client, reviews_job):
     assert all(o.train_seconds_at_decision >= o.train_seconds for o in rec.options)
     # The three questions, with the options that answer them.
     d = rec.embedding_decision
-    family = {arms[a].embedding: a for a in (d.evidence.arm, d.alternative.arm)}
-    assert rec.gap == pytest.approx(
-        arms[family[pb.EMBEDDING_CONTEXTUAL]].score - arms[family[pb.EMBEDDING_STATIC]].score
-    )
+    if d.HasField("alternative"):  # the best static option the rule kept
+        family = {arms[a].embedding: a for a in (d.evidence.arm, d.alternative.arm)}
+        assert rec.gap == pytest.approx(
+            arms[family[pb.EMBEDDING_CONTEXTUAL]].score - arms[family[pb.EMBEDDING_STATIC]].score
+        )
+    else:  # none kept (240 examples, 60 scored): the reason names the best one and why it is out
+        assert d.confidence == pb.CONFIDENCE_LOW and "was excluded: " in d.reason
+        static = {o.label for o in rec.options if o.embedding == pb.EMBEDDING_STATIC}
+        assert any(line.split(": ")[0] in static for line in rec.excluded)
     assert rec.choice.arm in arms and rec.runner_up.arm in arms
     assert rec.choice.arm != rec.runner_up.arm and rec.decision_size == 5000
     assert rec.confidence != pb.CONFIDENCE_UNSPECIFIED and rec.priority == pb.PRIORITY_BALANCED
@@ -266,7 +273,9 @@ def test_a_test_file_of_another_task_is_refused_before_any_job(client, reviews, 
 
 
 def test_files_too_small_or_with_one_label_are_refused_at_upload(client, tmp_path):
-    few = write_jsonl(tmp_path / "few.jsonl", [{"text": f"t {i}", "label": i % 2} for i in range(5)])
+    few = write_jsonl(
+        tmp_path / "few.jsonl", [{"text": f"t {i}", "label": i % 2} for i in range(5)]
+    )
     one = write_jsonl(tmp_path / "one.jsonl", [{"text": f"t {i}", "label": "a"} for i in range(20)])
     with pytest.raises(InvalidDatasetError, match="few.jsonl: 1 problem") as small:
         client.upload(few)
