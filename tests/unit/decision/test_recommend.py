@@ -249,26 +249,6 @@ def test_pretraining_advice_follows_the_domain_signals_and_says_it_is_unmeasured
     assert lossy.kind is PretrainingKind.DAPT_TAPT  # the loss gap alone is enough
 
 
-def test_a_curve_that_stopped_rising_is_expected_at_its_latest_score_and_said_so():
-    """Static vectors falling from .85 at 250 to .80 at 1,000 examples: expected at .80 for
-    16,000 (not the fit's flat mean of every size), basis "not rising", named in the reasons."""
-    static = curve(STATIC, Embedding.STATIC, lambda n: {250: 0.85, 500: 0.82, 1000: 0.80}[n], 2)
-    frozen = curve(ENCODER_FROZEN, Embedding.CONTEXTUAL, lambda n: 0.9 - 4.0 / n**0.5, 1)
-    rec = recommend(
-        profile(num_train=16000),
-        [MAJORITY_RUN, static, frozen],
-        "accuracy",
-        bootstrap_weights(N, 1000, 0),
-        "MiniLM",
-        "GloVe",
-        prefs=Preferences(Priority.ACCURACY),
-    )
-    flat = {o.arm: o for o in rec.options}[STATIC]
-    assert flat.basis == "not rising" and flat.expected.score == pytest.approx(0.80)
-    assert flat.expected.interval.low < 0.80 < flat.expected.interval.high
-    assert any("stopped rising (GloVe + BiLSTM)" in r for r in rec.reasons)
-
-
 def _recommend(runs, num_train: int, **kw):
     return recommend(
         profile(num_train=num_train),

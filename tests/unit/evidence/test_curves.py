@@ -89,41 +89,6 @@ def test_two_sizes_extrapolate_with_an_assumed_exponent_and_its_range_in_the_int
     assert C_RANGE[0] < 0.5 < C_RANGE[1]
 
 
-def test_a_two_size_estimate_sits_at_the_centre_of_its_replicates():
-    """120 and 240 examples to 5,000: the point (c = 0.5) is the median of the replicates'
-    expected scores, which draw c over its range (a uniform draw put the median at c = 0.625,
-    1.2x less gain than the point claimed)."""
-    difficulty = np.random.default_rng(2).random(1000)
-    sizes = [120, 240]
-    evaluations = [_paired_run(difficulty, law(n)) for n in sizes]
-    weights = bootstrap_weights(1000, 1000, seed=0)
-    (at,) = extrapolate(sizes, evaluations, [5000], weights, fallback_noise=Noise(0.0))
-    s240 = evaluations[1].score()
-    gain, median_gain = at.score - s240, float(np.median(at.samples)) - s240
-    assert gain > 0.05 and median_gain == pytest.approx(gain, rel=0.05)
-
-
-def test_a_curve_that_stops_rising_is_not_smoothed_upward():
-    """A curve falling throughout (60.0, 58.1, 56.5: the random arm's in the issue) has no rise
-    to fit: flat at its latest point, flagged, where the fit's flat line sat at the mean of all
-    (58.2, above it). A rise then a dip beyond the noise is flat at the latest point too, and its
-    replicates centre there; a dip within the noise keeps the fit."""
-    down = fit_curve([60, 120, 240], [0.60, 0.581, 0.565])
-    assert down.falling and not down.fitted and down.predict(5000) == pytest.approx(0.565)
-    assert fit_curve([60, 120, 240], [0.50, 0.55, 0.58]).fitted
-    difficulty = np.random.default_rng(3).random(1000)
-    sizes = [60, 120, 240]
-    weights = bootstrap_weights(1000, 500, seed=0)
-    dipped = [_paired_run(difficulty, s) for s in (0.55, 0.65, 0.58)]
-    assert fit_curve(sizes, [e.score() for e in dipped]).fitted  # a fit would smooth it upward
-    (at,) = extrapolate(sizes, dipped, [5000], weights)
-    assert at.falling and not at.fitted and at.score == pytest.approx(dipped[-1].score())
-    assert abs(float(np.median(at.samples)) - at.score) < 0.01 and at.low < at.score < at.high
-    within = [_paired_run(difficulty, s) for s in (0.55, 0.60, 0.595)]
-    (kept,) = extrapolate(sizes, within, [5000], weights)
-    assert kept.fitted and not kept.falling
-
-
 def test_intervals_stay_calibrated_when_training_runs_are_noisy():
     """Simulated quick pilots (3 sizes, 2 seeds below the pool) whose runs each draw training
     noise (3 points at 250 examples, shrinking as n^-1/2): the interval at 4x the pool must cover

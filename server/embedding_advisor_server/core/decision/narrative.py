@@ -44,24 +44,16 @@ def speed(a: float, b: float) -> str:
     return f"{times} {'faster' if ratio > 1 else 'slower'} at inference"
 
 
-def not_rising_note(cands: list[Candidate], options: dict[str, Option]) -> str:
+def no_curve_note(cands: list[Candidate], options: dict[str, Option]) -> str:
     """Which options' learning curves stopped rising, and what their expected score is then."""
-    flat = [options[c.arm].label for c in cands if c.basis == "not rising"]
     alone = [options[c.arm].label for c in cands if c.basis == "not extrapolated"]
-    notes = []
-    if flat:
-        notes.append(
-            f"Learning curves that stopped rising ({', '.join(flat)}): no rise fits, or the "
-            "largest pilot size scored below the next beyond the noise; each is expected at its "
-            "largest size's score, not extrapolated."
-        )
-    if alone:
-        notes.append(
-            f"Without a learning curve ({', '.join(alone)}): expected at the pilot's score, "
-            "which more data may raise; the interval's top is raised by the largest gain any "
-            "fitted option makes to the decision size."
-        )
-    return " ".join(notes)
+    if not alone:
+        return ""
+    return (
+        f"Without a learning curve ({', '.join(alone)}): expected at the pilot's score, which "
+        "more data may raise; the interval's top is raised by the largest gain any fitted "
+        "option makes to the decision size."
+    )
 
 
 BASIS_NOTE = {
@@ -129,7 +121,7 @@ def scores(
         f"{options[c.arm].label} {pts(c.expected)} ({c.basis})"
         for c in sorted(candidates, key=lambda c: -c.expected)
     ]
-    flat = not_rising_note(candidates, options)
+    flat = no_curve_note(candidates, options)
     return (
         f"Expected {metric} by option: "
         + "; ".join(parts)

@@ -8,8 +8,7 @@ expected score there (``basis``):
   size are compared alike (a curve's smoothed value there is not set against another's raw run);
 - ``fitted``: its learning curve's prediction (``two-size fit`` with exactly two sizes, as
   fine-tuning has under a small budget: the exponent is assumed and the interval spans its
-  plausible range, ``curves.py``); ``not rising``: its curve stopped rising, so its largest
-  size's score;
+  plausible range, ``curves.py``);
 - ``borrowed``: for an arm with a single size that names another arm to borrow from (the
   fine-tuned encoder borrows the frozen encoder's), its pilot score plus the gain the other arm's
   fitted curve makes from the borrower's own pilot size to the decision size (fine-tuning gained
@@ -50,8 +49,8 @@ class Candidate:
     expected: float  # score at the decision size
     low: float
     high: float
-    # "fitted", "two-size fit", "borrowed" (another arm's curve shape), "not rising" (its curve
-    # stopped rising: its largest size's score) or "measured" (its pilot score, no curve)
+    # "fitted", "two-size fit", "borrowed" (another arm's curve shape), "measured" (its pilot
+    # score at the decision size) or "not extrapolated" (its pilot score, no curve, from fewer)
     basis: str
     examples_per_second: float
     train_seconds: float
@@ -85,10 +84,9 @@ def expected_score(
     module's notes). ``noise``: the fallback training noise; ``widen``: how far a score that is
     not extrapolated may still rise by ``size``."""
     at = predicted.get(size)
-    if size != run.num_train and at is not None and (at.fitted or at.falling):
+    if size != run.num_train and at is not None and at.fitted:
         two = curves.two_point_c([r.size for r in run.curve]) is not None
-        basis = "not rising" if at.falling else "two-size fit" if two else "fitted"
-        return as_model(at), basis, at.samples
+        return as_model(at), "two-size fit" if two else "fitted", at.samples
     pilot_samples = run.evaluation.resampled(curve_weights)
     rng = np.random.default_rng(zlib.crc32(f"{run.arm}:{size}".encode()))
     spread = _run_noise(run, noise, pilot_samples)

@@ -3,21 +3,9 @@
 The inverse power law is the usual shape of a learning curve (Hestness et al. 2017; Figueroa et
 al. 2012): rising, flattening, bounded by an asymptote ``a`` (kept within [0, 1]). Three or more
 distinct sizes fit all three parameters. Two sizes cannot identify the exponent: the point
-estimate takes ``c = PRIOR_C`` (the n^-1/2 rate) and each bootstrap replicate draws ``c``
-log-uniformly from ``C_RANGE``, whose median is ``PRIOR_C`` (the geometric mean of 0.25 and 1),
-so the interval carries that ignorance and the point sits at the centre of its replicates (a
-uniform draw, median 0.625, put the point's gain from 120/240 to 5,000 examples 1.2x above the
-replicates' median). With one size, or when the fit fails, the curve is flat at the mean of the
-largest size: no extrapolation is claimed beyond what was measured.
-
-A curve that does not rise is not smoothed upward: when the best fit has no rise at all
-(``b = 0``, where the fit's flat line sat at the mean of every size, above a falling curve's
-latest point), or the largest size's mean score is below the next largest's beyond the noise
-(``dips_at_end``: more than 1.96 standard errors of the paired difference, training noise
-included), the curve is flat at the largest size's mean and ``falling`` says so (LCDB 1.1, Mohr
-et al. 2023, finds 14-15% of real learning curves non-monotone). Its replicates are flat at their
-own largest size. A dip within the noise keeps the fit: on simulated noisy quick pilots, flattening
-every dip cut the coverage of a fresh run at 4x the pool below 85%.
+estimate takes ``c = PRIOR_C`` (the n^-1/2 rate) and each bootstrap replicate draws ``c`` from
+``C_RANGE``, so the interval carries that ignorance. With one size, or when the fit fails, the
+curve is flat at the mean of the largest size: no extrapolation is claimed beyond what was measured.
 
 Intervals are prediction intervals for one training run at the target size, from a bootstrap with
 two sources of noise:
@@ -55,8 +43,7 @@ class Fit:
     a: float
     b: float
     c: float
-    fitted: bool  # False: flat at the largest size's mean (too few sizes, no fit, or falling)
-    falling: bool = False  # flat because the curve stopped rising (``falls_at_end``)
+    fitted: bool  # False: flat at the largest size's mean (too few sizes, or no fit)
 
     def predict(self, n: float) -> float:
         if not self.fitted:
@@ -100,34 +87,7 @@ def fit_curve(
         sse = float(((y - (a - b * z)) ** 2).sum())
         if best is None or sse < best[0] - 1e-15:
             best = (sse, Fit(a, b, float(c), fitted=True))
-    if best is None:
-        return flat
-    return _falling(x, y) if best[1].b <= 0 else best[1]
-
-
-def _falling(sizes: Sequence[float], scores: Sequence[float]) -> Fit:
-    """Flat at the largest size's mean, flagged as a curve that stopped rising."""
-    x, y = np.asarray(sizes, dtype=float), np.asarray(scores, dtype=float)
-    return Fit(float(y[x == x.max()].mean()), 0.0, 0.0, fitted=False, falling=True)
-
-
-def dips_at_end(sizes: Sequence[float], replicates: np.ndarray, noise: Noise | None) -> bool:
-    """Whether the mean at the largest size is below the next largest's beyond the noise: the
-    held-out replicates' spread of the paired difference (``replicates``: rounds x runs, without
-    training noise) and the training noise of each mean (without ``noise``, each run's own
-    evaluation spread, as ``extrapolate`` uses then)."""
-    x = np.asarray(sizes, dtype=float)
-    distinct = np.unique(x)
-    if len(distinct) < 2:
-        return False
-    last, prev = x == distinct[-1], x == distinct[-2]
-    diff = replicates[:, last].mean(axis=1) - replicates[:, prev].mean(axis=1)
-    var = float(diff.var())
-    for group in (last, prev):  # each mean's training noise (as ``extrapolate`` draws it)
-        n = float(x[group][0])
-        spread = replicates[:, group].std(axis=0).mean() if noise is None else noise.spread(n)
-        var += float(spread) ** 2 / group.sum()
-    return float(diff.mean()) < -1.96 * np.sqrt(var)
+    return best[1] if best else flat
 
 
 @dataclass(frozen=True)
@@ -137,7 +97,6 @@ class Prediction:
     low: float
     high: float
     fitted: bool
-    falling: bool = False  # flat: the curve stopped rising (``Fit.falling``)
     # The refitted curves' predictions, one per held-out replicate (paired with other arms' on
     # the same replicate), without the one-more-run noise the interval adds: the uncertainty of
     # the expected score, which decisions between options compare.
@@ -205,9 +164,6 @@ def extrapolate(
     noise = seed_noise(sizes, scores)
     if noise is None:
         noise = fallback_noise
-    falling = fit.fitted and dips_at_end(sizes, replicates, noise)
-    if falling:  # flat at the largest size, here and in every replicate
-        fit = _falling(sizes, scores)
     rng = np.random.default_rng(seed)
     rounds = len(replicates)
     if noise is None:  # each run's own evaluation spread, and the largest size's for the target
@@ -218,13 +174,10 @@ def extrapolate(
     else:
         replicates = replicates + noise.draw(rng, rounds, sizes)
         target_noise = noise.draw(rng, rounds, targets, predictive=True)
-    draws = np.exp(rng.uniform(*np.log(C_RANGE), size=rounds))  # median PRIOR_C
+    draws = rng.uniform(*C_RANGE, size=rounds)
     predictions = np.full((rounds, len(targets)), np.nan)
     for r, row in enumerate(replicates):
-        if falling:
-            refit = _falling(sizes, row)
-        else:
-            refit = fit_curve(sizes, row, float(draws[r]) if two_sizes else None)
+        refit = fit_curve(sizes, row, float(draws[r]) if two_sizes else None)
         predictions[r] = [refit.predict(t) for t in targets]
     expected = np.clip(predictions, 0.0, 1.0)  # the curve's uncertainty: what decisions compare
     predictions = np.clip(predictions + target_noise, 0.0, 1.0)
@@ -239,7 +192,6 @@ def extrapolate(
                 min(low, point),
                 max(high, point),
                 fitted=fit.fitted,
-                falling=fit.falling,
                 samples=expected[:, j],
             )
         )
