@@ -112,24 +112,6 @@ def test_nothing_is_advised_when_no_option_beats_the_majority_beyond_noise():
     assert not v.learned and v.pick is None
 
 
-def test_an_option_no_better_than_the_majority_is_neither_picked_nor_the_runner_up():
-    """It would be the cheapest within a wide tolerance; it learned nothing, so it is out."""
-    weak = option("static_logreg", 0.505, 40000, Embedding.STATIC, spread=0.03)
-    v = decide([TUNED, GLOVE, weak], MAJORITY, Preferences(Priority.COST, tolerance_points=40))
-    assert v.pick is GLOVE and v.runner_up is TUNED
-    assert v.excluded == {"static_logreg": "not above the majority class beyond noise"}
-
-
-def test_the_learned_gate_is_passed_by_the_pick_itself():
-    """Only the slow fine-tuned encoder learned; the fast option that meets the bound did not.
-    It is not advised for its speed: the fastest option that learned is, with the bound's note."""
-    weak = option("static_logreg", 0.505, 40000, Embedding.STATIC, spread=0.03)
-    v = decide([TUNED, weak], MAJORITY, Preferences(min_examples_per_second=1000))
-    assert v.learned and v.pick is TUNED
-    assert v.excluded == {"static_logreg": "not above the majority class beyond noise"}
-    assert "No option meets the bound" in v.notes[0]
-
-
 def test_a_lone_option_is_compared_with_the_majority_and_capped_for_extrapolation():
     alone = decide([GLOVE], MAJORITY, Preferences())
     assert alone.runner_up is None and alone.confidence is Confidence.HIGH

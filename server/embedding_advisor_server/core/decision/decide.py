@@ -9,10 +9,11 @@ machine (examples/s), then training time.
 
 The rule, in order:
 
-1. **Did anything learn?** An option that does not beat the majority-class baseline beyond noise
-   (the low end of the paired 95% bootstrap interval of option minus majority, at the pilot size,
-   is not above zero) is out: it may not be picked, nor be the runner-up. If none is left,
-   nothing is advised.
+1. **Did anything learn?** If no option beats the majority-class baseline beyond noise (the low
+   end of the paired 95% bootstrap interval of option minus majority, at the pilot size, is not
+   above zero), nothing is advised. (Setting aside each option that does not was tried: on a
+   240-example pilot scored on 60 examples it left one option, and fine-tuning, judged at the
+   decision size, can rise past one that gated it out at the pilot size.)
 2. **Inference bound.** Options slower than ``min_examples_per_second`` are out. If that leaves
    none, the fastest option is the only one left, and a note says the bound cannot be met.
 3. **Random vectors are a floor.** They stay in only if they are truly as good: their expected
@@ -131,14 +132,10 @@ def decide(
 ) -> Verdict:
     """Apply the rule (module docstring) to ``candidates``; ``majority`` holds the baseline's
     bootstrap replicates, paired with the candidates' ``samples``."""
-    verdict = Verdict(learned=False)
-    for c in candidates:
-        if lift_low(c.samples, majority) <= 0:
-            verdict.excluded[c.arm] = "not above the majority class beyond noise"
-    eligible = [c for c in candidates if c.arm not in verdict.excluded]
-    if not eligible:
+    if not candidates or not any(lift_low(c.samples, majority) > 0 for c in candidates):
         return Verdict(learned=False)
-    verdict.learned = True
+    verdict = Verdict(learned=True)
+    eligible = list(candidates)
     forced = False
     if prefs.min_examples_per_second > 0:
         eligible, forced = _within_bound(eligible, prefs.min_examples_per_second, verdict)
