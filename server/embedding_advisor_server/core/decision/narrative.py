@@ -121,12 +121,12 @@ def scores(
         f"{options[c.arm].label} {pts(c.expected)} ({c.basis})"
         for c in sorted(candidates, key=lambda c: -c.expected)
     ]
-    flat = no_curve_note(candidates, options)
+    no_curve = no_curve_note(candidates, options)
     return (
         f"Expected {metric} by option: "
         + "; ".join(parts)
         + f"; the majority-class baseline scored {pts(majority.score)}."
-        + (f" {flat}" if flat else "")
+        + (f" {no_curve}" if no_curve else "")
     )
 
 
