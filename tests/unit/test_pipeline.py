@@ -1,5 +1,6 @@
 """What the pipeline derives from a request's options: the rule's preferences (a latency bound
-becomes a throughput bound; an unset priority is the rule's default) and the default budget."""
+stays a latency bound, checked against one request's measured latency, not turned into a
+throughput; an unset priority is the rule's default) and the default budget."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from embedding_advisor_server.core.pipeline import STAGES, preferences
 from embedding_advisor_server.core.schema import AdviceOptions, Budget, Priority
 
 
-def test_a_latency_bound_becomes_a_throughput_bound_and_the_stricter_one_wins():
-    assert preferences(AdviceOptions(max_latency_ms=20)).min_examples_per_second == 50
-    both = AdviceOptions(max_latency_ms=20, min_examples_per_second=120)
-    assert preferences(both).min_examples_per_second == 120
+def test_a_latency_bound_reaches_the_rule_as_a_latency_and_a_throughput_bound_as_itself():
+    latency = preferences(AdviceOptions(max_latency_ms=20))
+    assert latency.max_latency_ms == 20 and latency.min_examples_per_second == 0
+    both = preferences(AdviceOptions(max_latency_ms=20, min_examples_per_second=120))
+    assert (both.max_latency_ms, both.min_examples_per_second) == (20, 120)
 
 
 def test_an_unset_priority_is_the_rules_default_and_a_set_one_is_kept():

@@ -62,8 +62,16 @@ def _option(o: pb.Option) -> str:
     )
     return (
         f"{escape(o.label)}: {100 * e.score:.1f} [{100 * e.interval.low:.1f}, "
-        f"{100 * e.interval.high:.1f}] ({o.basis}), {throughput(o)} examples/s{trained}"
+        f"{100 * e.interval.high:.1f}] ({o.basis}), {throughput(o)} examples/s{_latency(o)}"
+        f"{trained}"
     )
+
+
+def _latency(o: pb.Option | pb.PilotResult) -> str:
+    """One request's latency in words ("" where not measured)."""
+    if not o.latency_ms:
+        return ""
+    return f", {o.latency_ms:.1f} ms a request ({o.latency_p95_ms:.1f} at p95)"
 
 
 def _decisions(rec: pb.Recommendation, console: Console) -> None:
@@ -77,6 +85,7 @@ def _decisions(rec: pb.Recommendation, console: Console) -> None:
             if rec.min_examples_per_second
             else ""
         )
+        + (f", one request at most {rec.max_latency_ms:g} ms at p95" if rec.max_latency_ms else "")
         + "):",
         highlight=False,
     )
@@ -146,7 +155,16 @@ def render(rec: pb.Recommendation, console: Console) -> None:
     )
     sizes = max((p.curve for p in rec.pilots), key=len, default=[])
     curve = f"curve {sizes[0].size}..{sizes[-1].size}" if sizes else "curve"
-    for col in ("arm", "score", "interval", curve, f"fit at {prof.num_train}", "examples/s"):
+    columns = (
+        "arm",
+        "score",
+        "interval",
+        curve,
+        f"fit at {prof.num_train}",
+        "examples/s",
+        "ms p95",
+    )
+    for col in columns:
         table.add_column(col, justify="left" if col == "arm" else "right")
     for p in rec.pilots:
         table.add_row(
@@ -156,6 +174,7 @@ def render(rec: pb.Recommendation, console: Console) -> None:
             " ".join(f"{100 * c.score:.0f}" for c in p.curve) or "-",
             _extrapolated(p.at_full_size) if p.HasField("at_full_size") else "-",
             throughput(p) if p.examples_per_second else "-",
+            f"{p.latency_p95_ms:.1f}" if p.latency_ms else "-",
         )
     console.print(table)
     for p in rec.pilots:

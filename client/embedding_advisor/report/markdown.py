@@ -51,6 +51,7 @@ def _option_row(o: pb.Option, pilots: dict[str, pb.PilotResult]) -> list[object]
         f"{_pts(e.interval.low)}-{_pts(e.interval.high)}",
         _basis(o, pilots) if o.arm in pilots else o.basis,
         throughput(o),
+        f"{o.latency_ms:.1f} / {o.latency_p95_ms:.1f}" if o.latency_ms else "-",
         f"{o.train_seconds:,.1f}",
         f"{o.train_seconds_at_decision:,.0f}",
     ]
@@ -69,6 +70,11 @@ def _decision(rec: pb.Recommendation) -> list[str]:
             + (
                 f", at least {rec.min_examples_per_second:,.0f} examples/s"
                 if rec.min_examples_per_second
+                else ""
+            )
+            + (
+                f", one request at most {rec.max_latency_ms:g} ms at p95"
+                if rec.max_latency_ms
                 else ""
             )
             + f". Confidence: **{conf}**."
@@ -173,6 +179,7 @@ def _options(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
                     "95% interval",
                     "basis",
                     "examples/s (95% interval)",
+                    "ms a request (median / p95)",
                     "pilot training s",
                     f"training s at {rec.decision_size:,}",
                 ],

@@ -298,12 +298,12 @@ class Pipeline:
 
 
 def preferences(options: AdviceOptions) -> Preferences:
-    """The decision rule's preferences (its own defaults for what the options leave unset); a
-    latency bound becomes a throughput bound."""
-    bound = options.min_examples_per_second
-    if options.max_latency_ms:
-        bound = max(bound, 1000.0 / options.max_latency_ms)
-    prefs = Preferences(tolerance_points=options.tolerance_points, min_examples_per_second=bound)
+    """The decision rule's preferences (its own defaults for what the options leave unset)."""
+    prefs = Preferences(
+        tolerance_points=options.tolerance_points,
+        min_examples_per_second=options.min_examples_per_second,
+        max_latency_ms=options.max_latency_ms,
+    )
     if options.priority is not Priority.UNSPECIFIED:
         prefs = replace(prefs, priority=options.priority)
     return prefs

@@ -242,6 +242,8 @@ class PilotResult(_Model):
     logme: float = math.nan
     fit: CurveFit | None = None
     examples_per_second_interval: Interval | None = None
+    latency_ms: float = 0.0
+    latency_p95_ms: float = 0.0
 
 
 class BucketGap(_Model):
@@ -269,6 +271,8 @@ class Option(_Model):
     train_seconds: float = 0.0
     examples_per_second_interval: Interval | None = None
     train_seconds_at_decision: float = 0.0
+    latency_ms: float = 0.0
+    latency_p95_ms: float = 0.0
 
 
 class Decision(_Model):
@@ -370,6 +374,7 @@ class Recommendation(_Model):
     options: list[Option] = []
     precision: str = ""
     run: RunInfo | None = None
+    max_latency_ms: float = 0.0
 
 
 class Progress(_Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -96,7 +97,34 @@ def test_a_throughput_bound_rules_out_slow_options_and_says_when_none_is_left():
     assert set(v.excluded) >= {"encoder_finetuned", "encoder_frozen_bilstm"}
     assert "below the bound of 1,000" in v.excluded["encoder_finetuned"]
     v = decide(ALL, MAJORITY, Preferences(min_examples_per_second=10**6))
-    assert v.pick is GLOVE_LR and "No option meets the bound" in v.notes[0]
+    assert v.pick is GLOVE_LR and "No option meets the inference bounds" in v.notes[0]
+
+
+def test_a_latency_bound_is_checked_against_one_requests_95th_percentile():
+    """Not against 1000 / batched throughput: the fine-tuned encoder's batched rate (180/s, 5.6 ms
+    an example) meets a 10 ms bound, its one request (25 ms at the 95th percentile) does not."""
+    slow = replace(TUNED, latency_ms=12.0, latency_p95_ms=25.0)
+    quick = replace(GLOVE, latency_ms=0.8, latency_p95_ms=1.5)
+    v = decide([slow, quick], MAJORITY, Preferences(Priority.ACCURACY, max_latency_ms=10))
+    assert v.pick is quick
+    assert v.excluded["encoder_finetuned"] == (
+        "one request takes 25.0 ms (95th percentile), over the bound of 10 ms"
+    )
+    # The median alone is within 30 ms, and so is the 95th percentile: nothing is excluded.
+    assert (
+        decide([slow, quick], MAJORITY, Preferences(Priority.ACCURACY, max_latency_ms=30)).pick
+        is slow
+    )
+    # Both bounds at once: each miss is named.
+    both = Preferences(Priority.ACCURACY, min_examples_per_second=1000, max_latency_ms=10)
+    assert decide([slow, quick], MAJORITY, both).excluded["encoder_finetuned"] == (
+        "180 examples/s is below the bound of 1,000; "
+        "one request takes 25.0 ms (95th percentile), over the bound of 10 ms"
+    )
+    # None meets it: the one with the lowest latency, forced, with a note.
+    forced = decide([slow, quick], MAJORITY, Preferences(max_latency_ms=1))
+    assert forced.pick is quick and forced.confidence is not Confidence.HIGH
+    assert "(static_bilstm, 1.5 ms a request) is advised" in forced.notes[0]
 
 
 def test_random_vectors_are_only_advised_when_truly_as_good():

@@ -66,6 +66,13 @@ def test_every_registered_arm_runs_in_order_with_its_curve(tiny_encoder, toy_vec
         r = by_arm[frozen]
         assert r.examples_per_second <= tuned.examples_per_second
         assert r.examples_per_second_low <= low and r.examples_per_second_high <= high
+    # One request's latency, timed on its own (an example alone): every option has it, and an
+    # option that runs the encoder waits longer than a lookup of word vectors.
+    for run in outcome.runs[1:]:
+        assert 0 < run.latency_ms <= run.latency_p95_ms, run.arm
+    assert outcome.runs[0].latency_ms == 0  # the baseline is no option to deploy
+    assert tuned.latency_ms > by_arm["static_logreg"].latency_ms
+    assert by_arm["encoder_frozen_logreg"].latency_ms > by_arm["static_logreg"].latency_ms
     assert "of up to 4 epochs" in outcome.runs[3].description  # the plan's head recipe
     fractions = [f for f, _ in reports]
     assert fractions == sorted(fractions) and reports[-1] == (1.0, "pilots done")

@@ -5,7 +5,8 @@ An option is a pilot arm a user could deploy (fine-tuned encoder, frozen encoder
 vectors + a head, random vectors + a head). Its *expected* score is at the decision size (the full
 training size, or ``--target-size``): from its fitted learning curve, or, without one, its pilot
 score (see ``evidence/candidates.py`` for how each is obtained). Its cost is inference throughput on this
-machine (examples/s), then training time.
+machine (examples/s, batched), then training time; one request's latency (an example alone,
+``pilots/deployed.py``) is a bound only.
 
 The rule, in order:
 
@@ -14,8 +15,11 @@ The rule, in order:
    above zero), nothing is advised. (Setting aside each option that does not was tried: on a
    240-example pilot scored on 60 examples it left one option, and fine-tuning, judged at the
    decision size, can rise past one that gated it out at the pilot size.)
-2. **Inference bound.** Options slower than ``min_examples_per_second`` are out. If that leaves
-   none, the fastest option is the only one left, and a note says the bound cannot be met.
+2. **Inference bounds.** Options slower than ``min_examples_per_second``, or whose one request
+   takes longer than ``max_latency_ms`` at the 95th percentile, are out (an option whose latency
+   was not measured is not held to that bound). If that leaves none, the fastest option is the
+   only one left (by latency when a latency bound is set, else by throughput), and a note says the
+   bound cannot be met.
 3. **Random vectors are a floor.** They stay in only if they are truly as good: their expected
    score at least that of the best other option.
 4. **Best.** The option with the highest expected score.
@@ -58,6 +62,7 @@ class Preferences:
     priority: Priority = Priority.BALANCED
     tolerance_points: float | None = None  # None: the priority's default
     min_examples_per_second: float = 0.0
+    max_latency_ms: float = 0.0  # one request, 95th percentile
 
     @property
     def tolerance(self) -> float:
@@ -137,8 +142,8 @@ def decide(
     verdict = Verdict(learned=True)
     eligible = list(candidates)
     forced = False
-    if prefs.min_examples_per_second > 0:
-        eligible, forced = _within_bound(eligible, prefs.min_examples_per_second, verdict)
+    if prefs.min_examples_per_second > 0 or prefs.max_latency_ms > 0:
+        eligible, forced = _within_bounds(eligible, prefs, verdict)
     others = [c for c in eligible if c.embedding is not Embedding.RANDOM]
     if others:
         top = max(c.expected for c in others)
@@ -177,23 +182,41 @@ def decide(
     return verdict
 
 
-def _within_bound(
-    eligible: list[Candidate], bound: float, verdict: Verdict
+def _misses(c: Candidate, prefs: Preferences) -> str:
+    """Why ``c`` misses the inference bounds, in words ("" when it meets them)."""
+    why = []
+    rate, bound = c.examples_per_second, prefs.min_examples_per_second
+    if bound > 0 and rate < bound:
+        why.append(f"{rate:,.0f} examples/s is below the bound of {bound:,.0f}")
+    latency, most = c.latency_p95_ms, prefs.max_latency_ms
+    if most > 0 and latency > most:
+        why.append(
+            f"one request takes {latency:,.1f} ms (95th percentile), over the bound of {most:g} ms"
+        )
+    return "; ".join(why)
+
+
+def _within_bounds(
+    eligible: list[Candidate], prefs: Preferences, verdict: Verdict
 ) -> tuple[list[Candidate], bool]:
-    """The options that meet the throughput bound (the others excluded in ``verdict``), or the
+    """The options that meet the inference bounds (the others excluded in ``verdict``), or the
     fastest alone with a note when none does; and whether that happened."""
-    fast = [c for c in eligible if c.examples_per_second >= bound]
+    misses = {c.arm: _misses(c, prefs) for c in eligible}
+    fast = [c for c in eligible if not misses[c.arm]]
     forced = not fast
     if forced:
-        fastest = max(eligible, key=lambda c: c.examples_per_second)
+        if prefs.max_latency_ms > 0:
+            fastest = min(eligible, key=lambda c: c.latency_p95_ms or float("inf"))
+            speed = f"{fastest.latency_p95_ms:,.1f} ms a request"
+        else:
+            fastest = max(eligible, key=lambda c: c.examples_per_second)
+            speed = f"{fastest.examples_per_second:,.0f}/s"
         verdict.notes.append(
-            f"No option meets the bound of {bound:,.0f} examples/s on this machine; the "
-            f"fastest ({fastest.arm}, {fastest.examples_per_second:,.0f}/s) is advised."
+            "No option meets the inference bounds on this machine; the fastest "
+            f"({fastest.arm}, {speed}) is advised."
         )
         fast = [fastest]
     for c in eligible:
         if c not in fast:
-            verdict.excluded[c.arm] = (
-                f"{c.examples_per_second:,.0f} examples/s is below the bound of {bound:,.0f}"
-            )
+            verdict.excluded[c.arm] = misses[c.arm]
     return fast, forced

@@ -86,6 +86,8 @@ def _option(c: Candidate, run: ArmRun, expected, size: int) -> Option:
         if measured
         else None,
         train_seconds_at_decision=c.train_seconds * size / max(run.num_train, 1),
+        latency_ms=c.latency_ms,
+        latency_p95_ms=c.latency_p95_ms,
     )
 
 
@@ -167,6 +169,7 @@ def recommend(
         priority=prefs.priority,
         tolerance_points=100 * prefs.tolerance,
         min_examples_per_second=prefs.min_examples_per_second,
+        max_latency_ms=prefs.max_latency_ms,
         decision_size=ev.size,
         logme_rank_correlation=_logme_correlation(list(ev.pilots.values())),
         options=sorted(options.values(), key=lambda o: -o.expected.score),

@@ -60,6 +60,9 @@ class Candidate:
     # The inference throughput's 95% interval (equal to the rate where only one was measured).
     speed_low: float = 0.0
     speed_high: float = 0.0
+    # One request's latency (an example alone), median and 95th percentile, ms; 0: not measured.
+    latency_ms: float = 0.0
+    latency_p95_ms: float = 0.0
 
     @property
     def choice(self) -> tuple[Embedding, bool]:
@@ -179,6 +182,8 @@ def candidates(
             train_seconds=run.train_seconds,
             speed_low=run.examples_per_second_low or run.examples_per_second,
             speed_high=run.examples_per_second_high or run.examples_per_second,
+            latency_ms=run.latency_ms,
+            latency_p95_ms=run.latency_p95_ms,
             samples=run.evaluation.resampled(weights),
             expected_samples=at_size,
         )

@@ -124,6 +124,8 @@ def pilot_result(
         train_seconds=run.train_seconds,
         examples_per_second=run.examples_per_second,
         examples_per_second_interval=speed_interval(run),
+        latency_ms=run.latency_ms,
+        latency_p95_ms=run.latency_p95_ms,
     )
 
 

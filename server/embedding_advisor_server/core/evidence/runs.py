@@ -34,6 +34,9 @@ class ArmRun:
     # Its 95% interval (0, 0: not measured): timed batches resampled (``pilots/cost.py``).
     examples_per_second_low: float = 0.0
     examples_per_second_high: float = 0.0
+    # One request's latency (an example alone), median and 95th percentile, ms; 0: not measured.
+    latency_ms: float = 0.0
+    latency_p95_ms: float = 0.0
     curve: list[CurveRun] = field(default_factory=list)
     peak_memory_mib: float = 0.0
     logme: float = math.nan  # LogME of the arm's pooled frozen features on the pool's labels

@@ -1,5 +1,5 @@
-"""Cost measurements of a pilot arm: peak resident memory while it runs, and inference
-throughput with its spread over timed batches."""
+"""Cost measurements of a pilot arm: peak resident memory while it runs, inference throughput
+with its spread over timed batches, and one request's latency (``latency.py`` times it)."""
 
 from __future__ import annotations
 
@@ -97,3 +97,23 @@ def throughput(
     rates = n[idx].sum(1) / np.maximum(t[idx].sum(1), 1e-12)
     low, high = np.quantile(rates, [0.025, 0.975])
     return Throughput(rate, float(low), float(high))
+
+
+@dataclass(frozen=True)
+class Latency:
+    """One request's latency (an example alone, batch size 1), in milliseconds: the median and
+    the 95th percentile over the timed requests; zeros where not measured."""
+
+    median_ms: float = 0.0
+    p95_ms: float = 0.0
+
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> Latency:
+        if not len(seconds):
+            return cls()
+        median, p95 = np.quantile(np.asarray(seconds, dtype=float) * 1000.0, [0.5, 0.95])
+        return cls(float(median), float(p95))
+
+    def fields(self) -> dict[str, float]:
+        """As ``ArmRun``'s fields."""
+        return {"latency_ms": self.median_ms, "latency_p95_ms": self.p95_ms}

@@ -79,6 +79,7 @@ class Featuriser:
         self.batches: list[int] = []  # examples per timed featurisation batch
         self.batch_seconds: list[float] = []
         self.features: dict[str, FeatureSet] = {}
+        self.random = None  # the random vectors (``_vector_features``)
         self.logme: dict[str, float] = {}
         # Held-out replicates for the pruning bounds (``pruning.py``).
         self.weights = bootstrap_weights(len(held_out), CURVE_ROUNDS, seed)
@@ -149,6 +150,19 @@ class Featuriser:
             self.logme[source] = transferability(pooled, self.pool.targets, self.tagging)
         self.check()
 
+    def one(self, source: str, i: int):
+        """Held-out example ``i`` as ``source`` features it when it comes alone (one request):
+        what a head reads, computed afresh at batch size 1."""
+        example = self.held_out.subset([i])
+        if source == ENCODER:
+            encode = self.encoder.word_features if self.tagging else self.encoder.sequence_features
+            with self.precision.autocast():
+                return (encode(example.inputs, self.check)[0],)
+        if source in (STATIC_VECTORS, RANDOM_VECTORS):
+            vectors = self.vectors if source == STATIC_VECTORS else self.random
+            return static_sequences(vectors, example)[0]
+        return example.inputs[0]  # fine-tuning and the baseline read the example itself
+
     def _fit_pool_to_deadline(self) -> None:
         left = self.time_left()
         if left is None:
@@ -168,6 +182,7 @@ class Featuriser:
     def _vector_features(self) -> None:
         vectors, tagging = self.vectors, self.tagging
         rand = random_vectors([self.pool, self.held_out], vectors.dim, self.seed)
+        self.random = rand
         self.report(PHASES["vectors"][0], f"{vectors.name} and random vectors: features")
         per_word = "one per word" if tagging else ""
         for source, vecs, name, suffix in (

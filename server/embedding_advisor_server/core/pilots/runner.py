@@ -33,11 +33,12 @@ from ..evidence.adaptation import PretrainingRun
 from ..evidence.metrics import evaluate
 from ..evidence.runs import ArmRun, CurveRun
 from ..progress import Check, Deadline, OutOfTime, Report, scaled
-from ..schema import Budget, Embedding
+from ..schema import Budget
 from .adaptive import pretraining_pilots
-from .arms import ARMS, ENCODER, ENCODER_FINETUNED, ArmSpec, new_run
+from .arms import ARMS, ENCODER_FINETUNED, ArmSpec, new_run
 from .arms import arm as arm_of
-from .cost import PeakMemory, Throughput
+from .cost import PeakMemory
+from .deployed import deployed_costs
 from .featurise import PHASES, Featuriser
 from .heads.base import HeadContext, HeadRun
 from .plan import FINETUNE_COST, Plan, curve_sizes
@@ -222,23 +223,8 @@ class _Pilots(Featuriser):
             [d.run for d in steps],
             featurize_seconds=features.seconds,
             peak_memory_mib=max([features.peak_mib] + [d.peak_mib for d in steps]),
-            **self.price(spec, headline).fields(),
+            **deployed_costs(self, spec, headline.head, headline.predict_seconds),
         )
-
-    def price(self, spec: ArmSpec, headline: _Step) -> Throughput:
-        """Inference throughput of ``spec`` as deployed: an option that runs the encoder (frozen
-        or fine-tuned: one architecture) pays the encoder's measured throughput on its runtime
-        (``encoder_cost``), the same for all of them, plus its own head's time per example on
-        the held-out set (a fine-tuned encoder's linear head: nothing measurable); the others
-        pay their featurisation of the pool and held-out examples plus the head's time."""
-        head = headline.predict_seconds / len(self.held_out)
-        if spec.features == ENCODER:
-            return self.encoder_cost().plus_head(head)
-        if spec.family is Embedding.CONTEXTUAL:  # fine-tuned: the encoder and a linear layer
-            return self.encoder_cost()
-        features = self.features[spec.features]
-        per_example = features.seconds / (len(self.pool) + len(self.held_out)) + head
-        return Throughput.point(1.0 / per_example if per_example > 0 else 0.0)
 
     def finetune_steps(
         self, spec: ArmSpec, sizes: list[int], decision_size: int
@@ -320,7 +306,7 @@ class _Pilots(Featuriser):
             headline,
             [d.run for d in done],
             peak_memory_mib=max(d.peak_mib for d in done),
-            **self.price(spec, headline).fields(),
+            **deployed_costs(self, spec, headline.head, headline.predict_seconds),
         )
 
 
