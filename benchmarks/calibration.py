@@ -8,7 +8,14 @@ the share of intervals that cover it (calibration), their median width (an inter
 covers everything and says nothing) and the mean absolute error. The small run's
 pick is scored by its **regret**: the best option's measured score at ``--big`` minus the pick's.
 
-    .venv/bin/python benchmarks/calibration.py [--small N] [--big N] [--out FILE] [--resume] [NAME ...]
+    .venv/bin/python benchmarks/calibration.py [--small N] [--big N] [--out FILE] [--resume]
+        [--truth FILE] [NAME ...]
+
+``--truth FILE``: take each option's score at ``--big`` from FILE's row for the dataset (an
+earlier run at the same sizes) instead of running the pilots at ``--big`` again. The score at
+``--big`` is the option's headline pilot run (the pool, seed 0), which the learning curves and the
+decision rule do not touch: valid to re-measure a change to those (half the time), not a change to
+the pilots. The row names the file it took its truth from.
 
 Default datasets: rotten_tomatoes, tweets_sentiment, mrpc (``TUNED_ON``: the training-noise model
 in ``curves.py`` was tuned by replaying their pilots, so their coverage is in-sample), then
@@ -39,9 +46,18 @@ TUNED_ON = ("rotten_tomatoes", "tweets_sentiment", "mrpc")
 OUT_OF_SAMPLE = ("aclsum_sentences", "reuters_r8")
 
 
-def main(names: list[str], small: int, big: int, out: Path = RESULTS, resume: bool = False) -> None:
+def main(
+    names: list[str],
+    small: int,
+    big: int,
+    out: Path = RESULTS,
+    resume: bool = False,
+    truth: Path | None = None,
+) -> None:
     """Each dataset's row is written as soon as it is measured; ``resume`` keeps the rows that
-    ``out`` already holds for these sizes and measures only the rest (a killed run goes on)."""
+    ``out`` already holds for these sizes and measures only the rest (a killed run goes on);
+    ``truth``, an earlier results file whose scores at ``big`` are reused (module docstring)."""
+    known = _truths(truth, small, big) if truth else {}
     rows = []
     if resume and out.is_file():
         kept = json.loads(out.read_text()).get("runs", [])
@@ -56,7 +72,12 @@ def main(names: list[str], small: int, big: int, out: Path = RESULTS, resume: bo
                 if not (SHARED / name / "train.jsonl").is_file():
                     print(f"skipping {name}: not found under {SHARED}")
                     continue
-                row = _row(client, name, small, big)
+                if truth and name not in known:
+                    print(f"skipping {name}: {truth} has no row for it at {small} -> {big}")
+                    continue
+                row = _row(client, name, small, big, known.get(name))
+                if truth:
+                    row["truth_from"] = truth.name
                 rows.append(row)
                 print(
                     f"{name:18s} pick {row['pick']:22s} regret {row['regret_points']:5.1f} pts  "
@@ -82,8 +103,23 @@ def _write(rows: list[dict], out: Path) -> dict:
     return summary
 
 
-def _row(client: AdvisorClient, name: str, small: int, big: int) -> dict:
-    """Advise from ``small`` examples for ``big``, then measure every option at ``big``."""
+def _truths(path: Path, small: int, big: int) -> dict[str, dict]:
+    """Per dataset in the results file ``path`` at these sizes: each option's score at ``big``,
+    and the pick the pilots at ``big`` made."""
+    rows = json.loads(path.read_text())["runs"]
+    return {
+        r["dataset"]: {
+            "measured": {o["arm"]: o["measured_at_big"] for o in r["options"]},
+            "pick": r["pick_at_big_pool"],
+        }
+        for r in rows
+        if (r.get("small", small), r.get("big", big)) == (small, big)
+    }
+
+
+def _row(client: AdvisorClient, name: str, small: int, big: int, known: dict | None) -> dict:
+    """Advise from ``small`` examples for ``big``, then measure every option at ``big`` (or take
+    ``known``'s scores there)."""
     train, test = SHARED / name / "train.jsonl", SHARED / name / "test.jsonl"
     t0 = time.perf_counter()
     claim = client.advise(
@@ -92,13 +128,17 @@ def _row(client: AdvisorClient, name: str, small: int, big: int) -> dict:
         advice_options=options(max_train_examples=small, target_size=big, seed=0),
     )
     t1 = time.perf_counter()
-    truth = client.advise(
-        train,
-        test_path=test,
-        advice_options=options(max_train_examples=big, target_size=big, seed=0),
-    )
+    if known is None:
+        truth = client.advise(
+            train,
+            test_path=test,
+            advice_options=options(max_train_examples=big, target_size=big, seed=0),
+        )
+        measured = {p.arm: p.score for p in truth.pilots}
+        pick_at_big = truth.choice.arm if truth.HasField("choice") else ""
+    else:
+        measured, pick_at_big = known["measured"], known["pick"]
     t2 = time.perf_counter()
-    measured = {p.arm: p.score for p in truth.pilots}
     per_option = []
     for o in claim.options:
         actual = measured[o.arm]
@@ -127,7 +167,7 @@ def _row(client: AdvisorClient, name: str, small: int, big: int) -> dict:
         "seconds_small": round(t1 - t0, 1),
         "seconds_big": round(t2 - t1, 1),
         "pick": pick,
-        "pick_at_big_pool": truth.choice.arm if truth.HasField("choice") else "",
+        "pick_at_big_pool": pick_at_big,
         "confidence": pb.Confidence.Name(claim.confidence),
         "question_confidences": {
             "embedding": pb.Confidence.Name(claim.embedding_decision.confidence),
@@ -166,7 +206,7 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     resume = "--resume" in args
     args = [a for a in args if a != "--resume"]
-    flags = {"--small": "500", "--big": "2000", "--out": str(RESULTS)}
+    flags = {"--small": "500", "--big": "2000", "--out": str(RESULTS), "--truth": ""}
     for flag in list(flags):
         if flag in args:
             i = args.index(flag)
@@ -178,4 +218,5 @@ if __name__ == "__main__":
         int(flags["--big"]),
         Path(flags["--out"]),
         resume,
+        Path(flags["--truth"]) if flags["--truth"] else None,
     )

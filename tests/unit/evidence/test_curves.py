@@ -89,6 +89,20 @@ def test_two_sizes_extrapolate_with_an_assumed_exponent_and_its_range_in_the_int
     assert C_RANGE[0] < 0.5 < C_RANGE[1]
 
 
+def test_a_two_size_estimate_sits_at_the_centre_of_its_replicates():
+    """120 and 240 examples to 5,000: the point (c = 0.5) is the median of the replicates'
+    expected scores, which draw c over its range (a uniform draw put the median at c = 0.625,
+    1.2x less gain than the point claimed)."""
+    difficulty = np.random.default_rng(2).random(1000)
+    sizes = [120, 240]
+    evaluations = [_paired_run(difficulty, law(n)) for n in sizes]
+    weights = bootstrap_weights(1000, 1000, seed=0)
+    (at,) = extrapolate(sizes, evaluations, [5000], weights, fallback_noise=Noise(0.0))
+    s240 = evaluations[1].score()
+    gain, median_gain = at.score - s240, float(np.median(at.samples)) - s240
+    assert gain > 0.05 and median_gain == pytest.approx(gain, rel=0.05)
+
+
 def test_intervals_stay_calibrated_when_training_runs_are_noisy():
     """Simulated quick pilots (3 sizes, 2 seeds below the pool) whose runs each draw training
     noise (3 points at 250 examples, shrinking as n^-1/2): the interval at 4x the pool must cover
