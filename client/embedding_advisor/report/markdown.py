@@ -189,7 +189,8 @@ def _options(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
         out.append(
             "\n*basis*: `fitted` = the option's learning curve extrapolated; `two-size fit` = a "
             "curve through two sizes, its exponent assumed (the interval spans its range); "
-            "`borrowed` = its pilot score plus the frozen encoder's fitted gain; "
+            "`not rising` = a curve with no rise to fit, at its largest size's score (the "
+            "interval may still rise); `borrowed` = its pilot score plus the frozen encoder's fitted gain; "
             "`measured` = its pilot score at the decision size; `not extrapolated` = its pilot "
             "score from fewer examples, no curve (the interval's top raised by the largest "
             "gain a fitted option makes)."

@@ -311,3 +311,24 @@ def test_a_borrowed_gain_starts_at_the_borrowers_own_pilot_size():
     expected = 0.625 + predictions_at(frozen, 500, 16000)
     assert borrowed.expected.score == pytest.approx(expected, abs=0.005)
     assert predictions_at(frozen, 500, 16000) > predictions_at(frozen, 1000, 16000) + 0.02
+
+
+def test_a_curve_with_no_rise_is_expected_at_its_latest_score_and_said_so():
+    """Static vectors falling from .85 at 250 to .80 at 1,000 examples: expected at .80 for
+    16,000 (not the fit's flat mean of every size, .82), basis "not rising", named in the
+    reasons."""
+    static = curve(STATIC, Embedding.STATIC, lambda n: {250: 0.85, 500: 0.82, 1000: 0.80}[n], 2)
+    frozen = curve(ENCODER_FROZEN, Embedding.CONTEXTUAL, lambda n: 0.9 - 4.0 / n**0.5, 1)
+    rec = recommend(
+        profile(num_train=16000),
+        [MAJORITY_RUN, static, frozen],
+        "accuracy",
+        bootstrap_weights(N, 1000, 0),
+        "MiniLM",
+        "GloVe",
+        prefs=Preferences(Priority.ACCURACY),
+    )
+    flat = {o.arm: o for o in rec.options}[STATIC]
+    assert flat.basis == "not rising" and flat.expected.score == pytest.approx(0.80)
+    assert flat.expected.interval.low < 0.80 < flat.expected.interval.high
+    assert any("no rise to fit (GloVe + BiLSTM)" in r for r in rec.reasons)

@@ -103,6 +103,25 @@ def test_a_two_size_estimate_sits_at_the_centre_of_its_replicates():
     assert gain > 0.05 and median_gain == pytest.approx(gain, rel=0.05)
 
 
+def test_a_curve_with_no_rise_is_flat_at_its_latest_point_and_its_replicates_may_rise():
+    """Falling throughout (60.0, 58.1, 56.5: the random arm's in the issue) has no rise to fit:
+    flat at its latest point, flagged, where the fit's flat line sat at the mean of all (58.2,
+    above it). Near the floor the held-out noise leaves room for a rise: the replicates are refitted
+    the same way, and those whose points rise keep the rise, so the interval reaches above."""
+    down = fit_curve([60, 120, 240], [0.60, 0.581, 0.565])
+    assert down.not_rising and not down.fitted and down.predict(5000) == pytest.approx(0.565)
+    rising = fit_curve([60, 120, 240], [0.50, 0.55, 0.58])
+    assert rising.fitted and not rising.not_rising
+    difficulty = np.random.default_rng(3).random(300)
+    sizes = [60, 120, 240]
+    weights = bootstrap_weights(300, 500, seed=0)
+    flat = [_paired_run(difficulty, s) for s in (0.56, 0.56, 0.555)]
+    (at,) = extrapolate(sizes, flat, [5000], weights, fallback_noise=Noise(0.2))
+    assert at.not_rising and not at.fitted and at.score == pytest.approx(flat[-1].score())
+    assert at.low < at.score and at.high > at.score + 0.05  # a rise stays possible
+    assert float(np.quantile(at.samples, 0.9)) > at.score + 0.02
+
+
 def test_intervals_stay_calibrated_when_training_runs_are_noisy():
     """Simulated quick pilots (3 sizes, 2 seeds below the pool) whose runs each draw training
     noise (3 points at 250 examples, shrinking as n^-1/2): the interval at 4x the pool must cover

@@ -9,6 +9,8 @@ expected score there (``basis``):
 - ``fitted``: its learning curve's prediction (``two-size fit`` with exactly two sizes, as
   fine-tuning has under a small budget: the exponent is assumed and the interval spans its
   plausible range, ``curves.py``);
+- ``not rising``: its learning curve has no rise to fit: flat at its largest size's mean score,
+  with the interval of its refitted replicates, which may rise (``curves.py``);
 - ``borrowed``: for an arm with a single size that names another arm to borrow from (the
   fine-tuned encoder borrows the frozen encoder's), its pilot score plus the gain the other arm's
   fitted curve makes from the borrower's own pilot size to the decision size (fine-tuning gained
@@ -49,8 +51,9 @@ class Candidate:
     expected: float  # score at the decision size
     low: float
     high: float
-    # "fitted", "two-size fit", "borrowed" (another arm's curve shape), "measured" (its pilot
-    # score at the decision size) or "not extrapolated" (its pilot score, no curve, from fewer)
+    # "fitted", "two-size fit", "not rising" (flat at its largest size: no rise fits), "borrowed"
+    # (another arm's curve shape), "measured" (its pilot score at the decision size) or "not
+    # extrapolated" (its pilot score, no curve, from fewer)
     basis: str
     examples_per_second: float
     train_seconds: float
@@ -90,6 +93,8 @@ def expected_score(
     if size != run.num_train and at is not None and at.fitted:
         two = curves.two_point_c([r.size for r in run.curve]) is not None
         return as_model(at), "two-size fit" if two else "fitted", at.samples
+    if size != run.num_train and at is not None and at.not_rising:  # its replicates may rise
+        return as_model(at), "not rising", at.samples
     pilot_samples = run.evaluation.resampled(curve_weights)
     rng = np.random.default_rng(zlib.crc32(f"{run.arm}:{size}".encode()))
     spread = _run_noise(run, noise, pilot_samples)

@@ -36,7 +36,7 @@ def bounds(run: ArmRun, decision_size: int, weights: np.ndarray, seed: int = 0) 
         return Bounds(low, high)
     if len({r.size for r in run.curve}) >= 2:
         at = extrapolations(run, weights, [decision_size], seed=seed).get(decision_size)
-        if at is not None and at.fitted:
+        if at is not None and (at.fitted or at.not_rising):
             return Bounds(at.low, at.high)
     return Bounds(low, math.inf)
 
