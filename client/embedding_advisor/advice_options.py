@@ -17,9 +17,7 @@ def _enum(enum, prefix: str, field: str, value: str | None) -> int:
         return 0
     spelled = value.lower().replace("_", "-")
     if spelled not in choices(enum):
-        raise ValueError(
-            f"{field} must be one of {', '.join(choices(enum))}, not {value!r}"
-        )
+        raise ValueError(f"{field} must be one of {', '.join(choices(enum))}, not {value!r}")
     return enum.Value(prefix + spelled.upper().replace("-", "_"))
 
 
@@ -42,18 +40,21 @@ def options(
     precision: str | None = None,
     transductive: bool = False,
     domain_corpus_id: str | None = None,
+    inference_volume: int | None = None,
 ) -> pb.AdviceOptions:
     """Build ``AdviceOptions``; ``None`` leaves the server's default. ``feature_backend``:
     ``onnx-fp32``, ``onnx-int8`` or ``torch``; ``budget``: ``quick``, ``standard`` or
     ``thorough``; ``priority``: ``accuracy``, ``balanced`` or ``cost``; ``precision``: ``auto``,
     ``fp32`` or ``bf16``; ``transductive``: task-adaptive pretraining may read the held-out
     inputs too; ``domain_corpus_id``: an uploaded domain corpus (``AdvisorClient.upload_corpus``)
-    for the DAPT pilots."""
+    for the DAPT pilots; ``inference_volume``: examples the deployment will score, against which
+    the decision weighs training time (unset: one million)."""
     return pb.AdviceOptions(
         priority=_enum(pb.Priority, "PRIORITY_", "priority", priority),
         tolerance_points=tolerance_points,
         min_examples_per_second=min_examples_per_second or 0.0,
         max_latency_ms=max_latency_ms or 0.0,
+        inference_volume=inference_volume or 0,
         feature_backend=_enum(
             pb.FeatureBackend, "FEATURE_BACKEND_", "feature_backend", feature_backend
         ),

@@ -35,3 +35,8 @@ def test_stages_cover_the_job_in_order_without_overlap():
     assert spans[0][0] == 0.0 and spans[-1][1] == 1.0
     assert all(lo < hi for lo, hi in spans)
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+def test_the_inference_volume_reaches_the_rule_and_defaults_to_a_million():
+    assert preferences(AdviceOptions(inference_volume=5000)).volume == 5000
+    assert preferences(AdviceOptions()).volume == 1_000_000

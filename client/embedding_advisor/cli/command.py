@@ -232,6 +232,14 @@ def advise(
             "many ms at the 95th percentile, measured here",
         ),
     ] = None,
+    inference_volume: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="examples the deployment will score: training time is weighed against "
+            "inference time for this many [default: 1,000,000]",
+        ),
+    ] = None,
     report: Annotated[
         Path | None,
         typer.Option(
@@ -290,6 +298,7 @@ def advise(
         tolerance_points=tolerance,
         min_examples_per_second=min_throughput,
         max_latency_ms=max_latency_ms,
+        inference_volume=inference_volume,
     )
     problem = check_inputs(
         files=(dataset, test, domain_corpus, tls_ca, tls_cert, tls_key),

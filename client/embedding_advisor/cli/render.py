@@ -86,6 +86,7 @@ def _decisions(rec: pb.Recommendation, console: Console) -> None:
             else ""
         )
         + (f", one request at most {rec.max_latency_ms:g} ms at p95" if rec.max_latency_ms else "")
+        + (f", costs for {rec.inference_volume:,} predictions" if rec.inference_volume else "")
         + "):",
         highlight=False,
     )

@@ -77,6 +77,7 @@ def _decision(rec: pb.Recommendation) -> list[str]:
                 if rec.max_latency_ms
                 else ""
             )
+            + (f", costs for {rec.inference_volume:,} predictions" if rec.inference_volume else "")
             + f". Confidence: **{conf}**."
         )
         rows = []

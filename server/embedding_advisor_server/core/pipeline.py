@@ -303,6 +303,7 @@ def preferences(options: AdviceOptions) -> Preferences:
         tolerance_points=options.tolerance_points,
         min_examples_per_second=options.min_examples_per_second,
         max_latency_ms=options.max_latency_ms,
+        inference_volume=options.inference_volume,
     )
     if options.priority is not Priority.UNSPECIFIED:
         prefs = replace(prefs, priority=options.priority)

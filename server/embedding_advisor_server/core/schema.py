@@ -112,6 +112,7 @@ class AdviceOptions(_Model):
     precision: Precision = Precision.UNSPECIFIED
     transductive: bool = False
     domain_corpus_id: str | None = None
+    inference_volume: int = Field(0, ge=0)
 
 
 class DatasetInfo(_Model):
@@ -375,6 +376,7 @@ class Recommendation(_Model):
     precision: str = ""
     run: RunInfo | None = None
     max_latency_ms: float = 0.0
+    inference_volume: int = 0
 
 
 class Progress(_Model):

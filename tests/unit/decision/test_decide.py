@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from embedding_advisor_server.core.decision.decide import Preferences, decide
+from embedding_advisor_server.core.decision.decide import Preferences, cost, decide
 from embedding_advisor_server.core.evidence.candidates import Candidate
 from embedding_advisor_server.core.schema import Confidence, Embedding, Priority
 
@@ -127,6 +127,24 @@ def test_a_latency_bound_is_checked_against_one_requests_95th_percentile():
     assert "(static_bilstm, 1.5 ms a request) is advised" in forced.notes[0]
 
 
+def test_the_cost_weighs_training_at_the_decision_size_against_the_deployments_inference():
+    """Fine-tuning and frozen+LR run one encoder (200/s both). For a million predictions (5,000 s
+    of inference each) fine-tuning's 3,000 s of training make it 60% dearer: frozen+LR, half a
+    point behind, is picked under a priority that tolerates that. For a billion predictions the
+    training is lost in the inference and the better score wins; the accuracy priority takes the
+    best whatever it costs."""
+    tuned = replace(TUNED, examples_per_second=200, train_seconds_at_decision=3000)
+    frozen = replace(FROZEN_LR, expected=0.795, train_seconds_at_decision=20)
+    v = decide([tuned, frozen], MAJORITY, Preferences(Priority.BALANCED))
+    assert v.pick is frozen and v.runner_up is tuned and v.best is tuned
+    assert decide([tuned, frozen], MAJORITY, Preferences(inference_volume=10**9)).pick is tuned
+    assert decide([tuned, frozen], MAJORITY, Preferences(Priority.ACCURACY)).pick is tuned
+    # Without the training time (the old rule), the two were equally cheap and the score won.
+    untrained = replace(tuned, train_seconds_at_decision=0)
+    assert decide([untrained, frozen], MAJORITY, Preferences(Priority.BALANCED)).pick is untrained
+    assert cost(tuned, 10**6) == (8000.0, 8000.0, 8000.0)
+
+
 def test_random_vectors_are_only_advised_when_truly_as_good():
     assert "random_bilstm" in decide(ALL, MAJORITY, Preferences(Priority.COST)).excluded
     as_good = option("random_bilstm", 0.80, 50000, Embedding.RANDOM)
@@ -138,6 +156,26 @@ def test_nothing_is_advised_when_no_option_beats_the_majority_beyond_noise():
     weak = [option("static_bilstm", 0.505, 6000, Embedding.STATIC, spread=0.03)]
     v = decide(weak, MAJORITY, Preferences())
     assert not v.learned and v.pick is None
+
+
+def test_the_pick_itself_beats_the_majority_at_the_decision_size():
+    """Cost priority would take static+LR (0.74, 3 points within, 40,000/s), but its replicates
+    at the decision size do not clear the majority (0.5) beyond noise: it is set aside, named, and
+    the pick is an option that does. With none above it there, those above at the pilot stay."""
+    wide = replace(GLOVE_LR, expected_samples=0.74 + 0.3 * NOISE)  # its curve is that uncertain
+    v = decide([FROZEN, wide], MAJORITY, Preferences(Priority.COST, tolerance_points=5))
+    assert v.pick is FROZEN and v.runner_up is None
+    assert v.excluded == {
+        "static_logreg": "not above the majority baseline beyond noise at the decision size"
+    }
+    assert (
+        decide([FROZEN, GLOVE_LR], MAJORITY, Preferences(Priority.COST, tolerance_points=5)).pick
+        is GLOVE_LR
+    )
+    lost = replace(FROZEN, expected_samples=0.78 + 0.3 * NOISE)
+    v = decide([lost, wide], MAJORITY, Preferences(Priority.COST, tolerance_points=5))
+    assert v.pick is wide and not v.excluded
+    assert "at the pilot size are weighed" in v.notes[0]
 
 
 def test_a_lone_option_is_compared_with_the_majority_and_capped_for_extrapolation():

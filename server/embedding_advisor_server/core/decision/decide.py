@@ -4,8 +4,13 @@ confidence. Pure: it sees numbers, not models, so it is unit-tested on synthetic
 An option is a pilot arm a user could deploy (fine-tuned encoder, frozen encoder + a head, static
 vectors + a head, random vectors + a head). Its *expected* score is at the decision size (the full
 training size, or ``--target-size``): from its fitted learning curve, or, without one, its pilot
-score (see ``evidence/candidates.py`` for how each is obtained). Its cost is inference throughput on this
-machine (examples/s, batched), then training time; one request's latency (an example alone,
+score (see ``evidence/candidates.py`` for how each is obtained). Its **cost** is the CPU time on
+this machine to train it at the decision size and then score the deployment's examples:
+``train_seconds_at_decision + inference_volume / examples_per_second`` (training time projected
+linearly from the pilot's; throughput batched, with its measured interval; ``inference_volume``
+the examples the deployment will score, ``DEFAULT_VOLUME`` unless the user says). A large volume
+makes inference dominate; a small one lets fine-tuning's minutes of training count against an
+option with the same encoder at inference. One request's latency (an example alone,
 ``pilots/deployed.py``) is a bound only.
 
 The rule, in order:
@@ -14,7 +19,11 @@ The rule, in order:
    end of the paired 95% bootstrap interval of option minus majority, at the pilot size, is not
    above zero), nothing is advised. (Setting aside each option that does not was tried: on a
    240-example pilot scored on 60 examples it left one option, and fine-tuning, judged at the
-   decision size, can rise past one that gated it out at the pilot size.)
+   decision size, can rise past one that gated it out at the pilot size.) Each option is then
+   checked where the advice is for: one whose expected score at the decision size does not beat
+   the baseline beyond noise (the low end of the paired interval of its replicates there minus
+   the majority's) is set aside, so the pick itself always does. If none does there, the options
+   that did at the pilot size stay, and a note says so.
 2. **Inference bounds.** Options slower than ``min_examples_per_second``, or whose one request
    takes longer than ``max_latency_ms`` at the 95th percentile, are out (an option whose latency
    was not measured is not held to that bound). If that leaves none, the fastest option is the
@@ -25,10 +34,10 @@ The rule, in order:
 4. **Best.** The option with the highest expected score.
 5. **Priority.** Among the options whose expected score is within the tolerance of the best
    (``accuracy``: 0 points, ``balanced``: 1, ``cost``: 3; ``tolerance`` overrides), pick the one
-   with the cheapest inference; options within 25% of that inference cost, or whose cost interval
-   overlaps its interval (the difference is inside the measurement noise: encoder options share
+   with the lowest cost; options within 25% of that cost, or whose cost interval overlaps its
+   interval (the difference is inside the throughput's measurement noise: encoder options share
    one timed encoder, ``pilots/cost.py``), count as equally cheap, and the one among them with the
-   highest expected score is picked (then the least training time).
+   highest expected score is picked (then the lowest cost).
 6. **Runner-up.** If the pick is not the best, the best (what more accuracy would cost). Otherwise
    the next option by expected score, preferring one that is a different choice (another embedding
    or the other side of fine-tune / freeze) over another head for the same choice.
@@ -55,6 +64,7 @@ DEFAULT_TOLERANCE = {Priority.ACCURACY: 0.0, Priority.BALANCED: 1.0, Priority.CO
 EQUALLY_CHEAP = 1.25
 HIGH, MEDIUM = 0.9, 0.7
 EXTRAPOLATION_FACTOR = 4
+DEFAULT_VOLUME = 1_000_000  # examples a deployment scores, unless the user says
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,11 @@ class Preferences:
     tolerance_points: float | None = None  # None: the priority's default
     min_examples_per_second: float = 0.0
     max_latency_ms: float = 0.0  # one request, 95th percentile
+    inference_volume: int = 0  # examples the deployment will score; 0: ``DEFAULT_VOLUME``
+
+    @property
+    def volume(self) -> int:
+        return self.inference_volume or DEFAULT_VOLUME
 
     @property
     def tolerance(self) -> float:
@@ -99,16 +114,27 @@ def paired_difference(a: Candidate, b: Candidate) -> np.ndarray:
     return a.samples - b.samples
 
 
-def _cost(c: Candidate) -> float:
-    return 1.0 / c.examples_per_second if c.examples_per_second > 0 else float("inf")
+def cost(c: Candidate, volume: float) -> tuple[float, float, float]:
+    """``c``'s cost in CPU seconds here (module docstring): the point, and its low and high ends
+    from the throughput's interval (the training time is one measurement, a point)."""
+
+    def scoring(rate: float) -> float:
+        return volume / rate if rate > 0 else float("inf")
+
+    train, rate = c.train_seconds_at_decision, c.examples_per_second
+    return (
+        train + scoring(rate),
+        train + scoring(c.speed_high or rate),
+        train + scoring(c.speed_low or rate),
+    )
 
 
-def equally_cheap(c: Candidate, cheapest: Candidate) -> bool:
-    """``c`` costs no more than ``cheapest`` beyond the 25% band or the measurement noise (their
-    throughput intervals overlap)."""
-    if _cost(c) <= _cost(cheapest) * EQUALLY_CHEAP:
-        return True
-    return c.speed_high > 0 and cheapest.speed_low > 0 and c.speed_high >= cheapest.speed_low
+def equally_cheap(c: Candidate, cheapest: Candidate, volume: float) -> bool:
+    """``c`` costs no more than ``cheapest`` beyond the 25% band or the measurement noise (its
+    cost interval reaches down to the top of ``cheapest``'s)."""
+    point, low, _ = cost(c, volume)
+    least, _, top = cost(cheapest, volume)
+    return point <= least * EQUALLY_CHEAP or low <= top
 
 
 def lift_low(samples: np.ndarray, baseline: np.ndarray) -> float:
@@ -140,7 +166,7 @@ def decide(
     if not candidates or not any(lift_low(c.samples, majority) > 0 for c in candidates):
         return Verdict(learned=False)
     verdict = Verdict(learned=True)
-    eligible = list(candidates)
+    eligible = _above_majority(candidates, majority, verdict)
     forced = False
     if prefs.min_examples_per_second > 0 or prefs.max_latency_ms > 0:
         eligible, forced = _within_bounds(eligible, prefs, verdict)
@@ -152,12 +178,16 @@ def decide(
                 verdict.excluded[c.arm] = "random vectors are the floor, and not as good"
         eligible = [c for c in eligible if c.arm not in verdict.excluded]
 
-    tol = prefs.tolerance
-    best = max(eligible, key=lambda c: (c.expected, -_cost(c)))
+    tol, volume = prefs.tolerance, prefs.volume
+
+    def price(c: Candidate) -> float:
+        return cost(c, volume)[0]
+
+    best = max(eligible, key=lambda c: (c.expected, -price(c)))
     within = [c for c in eligible if best.expected - c.expected <= tol + 1e-12]
-    cheapest = min(within, key=_cost)
-    cheap = [c for c in within if equally_cheap(c, cheapest)]
-    pick = max(cheap, key=lambda c: (c.expected, -c.train_seconds))
+    cheapest = min(within, key=price)
+    cheap = [c for c in within if equally_cheap(c, cheapest, volume)]
+    pick = max(cheap, key=lambda c: (c.expected, -price(c)))
     rest = sorted((c for c in eligible if c is not pick), key=lambda c: -c.expected)
     if pick is not best:
         runner_up = best
@@ -180,6 +210,38 @@ def decide(
         verdict.confidence = Confidence.MEDIUM
         verdict.notes.append("Confidence capped at medium: no option meets the inference bound.")
     return verdict
+
+
+def _expected(c: Candidate) -> np.ndarray:
+    """``c``'s replicates at the decision size (its pilot's when it has none)."""
+    return c.expected_samples if c.expected_samples is not None else c.samples
+
+
+def _above_majority(
+    candidates: list[Candidate], majority: np.ndarray, verdict: Verdict
+) -> list[Candidate]:
+    """The options that beat the majority baseline beyond noise at the decision size (the
+    others excluded in ``verdict``), or, when none does, those that did at the pilot size.
+    Replicates at the decision size come from the first rows of the held-out weights that the
+    pilot's replicates use (``recommend``), so they pair with the majority's first rows."""
+
+    def above_there(c: Candidate) -> bool:
+        e = _expected(c)
+        return lift_low(e, majority[: len(e)]) > 0
+
+    above = [c for c in candidates if above_there(c)]
+    if not above:
+        verdict.notes.append(
+            "No option's expected score at the decision size beats the majority baseline beyond "
+            "noise; the options that did at the pilot size are weighed."
+        )
+        return [c for c in candidates if lift_low(c.samples, majority) > 0]
+    for c in candidates:
+        if c not in above:
+            verdict.excluded[c.arm] = (
+                "not above the majority baseline beyond noise at the decision size"
+            )
+    return above
 
 
 def _misses(c: Candidate, prefs: Preferences) -> str:

@@ -100,7 +100,8 @@ def why_pick(verdict: Verdict, options: dict[str, Option], prefs: Preferences, m
     else:
         text = (
             f"Priority {priority}: {options[pick.arm].label} is the cheapest option within "
-            f"{points(tol)} of the best ({options[best.arm].label}, {pts(best.expected)})"
+            f"{points(tol)} of the best ({options[best.arm].label}, {pts(best.expected)}), "
+            f"counting its training at the decision size and {prefs.volume:,} predictions here"
         )
     if verdict.runner_up is not None:
         text += (

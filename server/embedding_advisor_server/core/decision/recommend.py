@@ -85,7 +85,7 @@ def _option(c: Candidate, run: ArmRun, expected, size: int) -> Option:
         examples_per_second_interval=Interval(low=c.speed_low, high=c.speed_high)
         if measured
         else None,
-        train_seconds_at_decision=c.train_seconds * size / max(run.num_train, 1),
+        train_seconds_at_decision=c.train_seconds_at_decision,
         latency_ms=c.latency_ms,
         latency_p95_ms=c.latency_p95_ms,
     )
@@ -166,10 +166,7 @@ def recommend(
         gap_interval=gap_iv,
         encoder=encoder_name,
         vectors=vectors_name,
-        priority=prefs.priority,
-        tolerance_points=100 * prefs.tolerance,
-        min_examples_per_second=prefs.min_examples_per_second,
-        max_latency_ms=prefs.max_latency_ms,
+        **_weighed_with(prefs),
         decision_size=ev.size,
         logme_rank_correlation=_logme_correlation(list(ev.pilots.values())),
         options=sorted(options.values(), key=lambda o: -o.expected.score),
@@ -202,6 +199,17 @@ def recommend(
         [scores],
         notes_end,
         _pretraining_gains(pretraining or [], runs, weights, seed),
+    )
+
+
+def _weighed_with(prefs: Preferences) -> dict:
+    """The preferences the advice was decided with, as ``Recommendation`` fields."""
+    return dict(
+        priority=prefs.priority,
+        tolerance_points=100 * prefs.tolerance,
+        min_examples_per_second=prefs.min_examples_per_second,
+        max_latency_ms=prefs.max_latency_ms,
+        inference_volume=prefs.volume,
     )
 
 

@@ -66,6 +66,9 @@ class Candidate:
     # One request's latency (an example alone), median and 95th percentile, ms; 0: not measured.
     latency_ms: float = 0.0
     latency_p95_ms: float = 0.0
+    # Training time at the decision size: the pilot's, scaled by the decision size over its
+    # training examples (same recipe, linear in examples).
+    train_seconds_at_decision: float = 0.0
 
     @property
     def choice(self) -> tuple[Embedding, bool]:
@@ -189,6 +192,7 @@ def candidates(
             speed_high=run.examples_per_second_high or run.examples_per_second,
             latency_ms=run.latency_ms,
             latency_p95_ms=run.latency_p95_ms,
+            train_seconds_at_decision=run.train_seconds * size / max(run.num_train, 1),
             samples=run.evaluation.resampled(weights),
             expected_samples=at_size,
         )
