@@ -22,7 +22,9 @@ def machine() -> dict:
 
 
 def write(path: Path, payload: dict) -> None:
-    """``payload`` with the machine first, as indented JSON; says where it went."""
+    """``payload`` with the machine first, as indented JSON; says where it went (relative to the
+    checkout when it lies inside)."""
+    path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"machine": machine(), **payload}, indent=2) + "\n")
-    print(f"wrote {path.relative_to(ROOT)}")
+    print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
