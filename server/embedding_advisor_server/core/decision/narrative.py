@@ -44,24 +44,27 @@ def speed(a: float, b: float) -> str:
     return f"{times} {'faster' if ratio > 1 else 'slower'} at inference"
 
 
+UNCURVED = {
+    "not extrapolated": (
+        "Without a learning curve ({}): expected at the pilot's score, which more data may raise; "
+        "the interval's top is raised by the largest gain any fitted option makes to the "
+        "decision size."
+    ),
+    "not rising": (
+        "Learning curves with no rise to fit ({}): expected at the largest pilot size's score, "
+        "not smoothed upward; the interval still allows the rise that more data may bring."
+    ),
+}
+
+
 def no_curve_note(cands: list[Candidate], options: dict[str, Option]) -> str:
     """Which options have no learning curve to extrapolate, or one that does not rise, and what
     their expected score is then."""
     notes = []
-    alone = [options[c.arm].label for c in cands if c.basis == "not extrapolated"]
-    if alone:
-        notes.append(
-            f"Without a learning curve ({', '.join(alone)}): expected at the pilot's score, which "
-            "more data may raise; the interval's top is raised by the largest gain any fitted "
-            "option makes to the decision size."
-        )
-    flat = [options[c.arm].label for c in cands if c.basis == "not rising"]
-    if flat:
-        notes.append(
-            f"Learning curves with no rise to fit ({', '.join(flat)}): expected at the largest "
-            "pilot size's score, not smoothed upward; the interval still allows the rise that "
-            "more data may bring."
-        )
+    for basis, text in UNCURVED.items():
+        named = [options[c.arm].label for c in cands if c.basis == basis]
+        if named:
+            notes.append(text.format(", ".join(named)))
     return " ".join(notes)
 
 
