@@ -331,4 +331,7 @@ def test_a_curve_with_no_rise_is_expected_at_its_latest_score_and_said_so():
     flat = {o.arm: o for o in rec.options}[STATIC]
     assert flat.basis == "not rising" and flat.expected.score == pytest.approx(0.80)
     assert flat.expected.interval.low < 0.80 < flat.expected.interval.high
+    # Its top is raised by the frozen curve's gain from 1,000 to 16,000 examples (4/sqrt(1000)
+    # - 4/sqrt(16000) = 9.5 points): it may rise as much, and nothing measured says it will not.
+    assert flat.expected.interval.high >= 0.80 + 0.094
     assert any("no rise to fit (GloVe + BiLSTM)" in r for r in rec.reasons)

@@ -10,7 +10,10 @@ expected score there (``basis``):
   fine-tuning has under a small budget: the exponent is assumed and the interval spans its
   plausible range, ``curves.py``);
 - ``not rising``: its learning curve has no rise to fit: flat at its largest size's mean score,
-  with the interval of its refitted replicates, which may rise (``curves.py``);
+  with the interval of its refitted replicates (which may rise, ``curves.py``), its top raised
+  like ``not extrapolated``'s: a curve that did not rise at the pilot sizes says no more about
+  its rise beyond them than no curve does (MRPC's frozen+LR fell from 250 to 500 examples and
+  rose 5.6 points by 2,000);
 - ``borrowed``: for an arm with a single size that names another arm to borrow from (the
   fine-tuned encoder borrows the frozen encoder's), its pilot score plus the gain the other arm's
   fitted curve makes from the borrower's own pilot size to the decision size (fine-tuning gained
@@ -96,8 +99,14 @@ def expected_score(
     if size != run.num_train and at is not None and at.fitted:
         two = curves.two_point_c([r.size for r in run.curve]) is not None
         return as_model(at), "two-size fit" if two else "fitted", at.samples
-    if size != run.num_train and at is not None and at.not_rising:  # its replicates may rise
-        return as_model(at), "not rising", at.samples
+    if size != run.num_train and at is not None and at.not_rising:
+        e = as_model(at)  # its replicates may rise, and so may it: as far as a fitted option
+        top = min(e.interval.high + max(widen, 0.0), 1.0)
+        return (
+            e.model_copy(update={"interval": Interval(low=e.interval.low, high=top)}),
+            ("not rising"),
+            at.samples,
+        )
     pilot_samples = run.evaluation.resampled(curve_weights)
     rng = np.random.default_rng(zlib.crc32(f"{run.arm}:{size}".encode()))
     spread = _run_noise(run, noise, pilot_samples)
