@@ -237,7 +237,7 @@ def advise(
         typer.Option(
             min=1,
             help="examples the deployment will score: training time is weighed against "
-            "inference time for this many [default: 1,000,000]",
+            "inference time for this many (default one million)",
         ),
     ] = None,
     report: Annotated[
