@@ -17,7 +17,9 @@ def _enum(enum, prefix: str, field: str, value: str | None) -> int:
         return 0
     spelled = value.lower().replace("_", "-")
     if spelled not in choices(enum):
-        raise ValueError(f"{field} must be one of {', '.join(choices(enum))}, not {value!r}")
+        raise ValueError(
+            f"{field} must be one of {', '.join(choices(enum))}, not {value!r}"
+        )
     return enum.Value(prefix + spelled.upper().replace("-", "_"))
 
 

@@ -84,9 +84,7 @@ class AsyncAdvisorClient:
 
     async def _upload(self, path, request, rpc, chunk_bytes, stored_as, timeout):
         digest = sha256()
-        answer = await rpc(
-            upload_requests(path, request, chunk_bytes, digest), **self._call(timeout)
-        )
+        answer = await rpc(upload_requests(path, request, chunk_bytes, digest), **self._call(timeout))
         verify(path, digest, stored_as(answer))
         return answer
 

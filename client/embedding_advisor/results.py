@@ -46,9 +46,7 @@ Adaptation = _python_enum(pb.Adaptation.DESCRIPTOR)
 Pretraining = _python_enum(pb.Pretraining.DESCRIPTOR)
 Confidence = _python_enum(pb.Confidence.DESCRIPTOR)
 
-FINISHED = frozenset(
-    {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.INTERRUPTED}
-)
+FINISHED = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.INTERRUPTED})
 
 
 def recommendation_of(job: pb.Job) -> pb.Recommendation:

@@ -64,10 +64,16 @@ def _print_version(value: bool) -> None:
 
 
 # The CLI's choices come from the proto's enums, so the two cannot drift apart.
-Backend = enum.Enum("Backend", {c: c for c in choices(pb.FeatureBackend)}, type=str)
+Backend = enum.Enum(
+    "Backend", {c: c for c in choices(pb.FeatureBackend)}, type=str
+)
 BudgetName = enum.Enum("BudgetName", {c: c for c in choices(pb.Budget)}, type=str)
-PriorityName = enum.Enum("PriorityName", {c: c for c in choices(pb.Priority)}, type=str)
-PrecisionName = enum.Enum("PrecisionName", {c: c for c in choices(pb.Precision)}, type=str)
+PriorityName = enum.Enum(
+    "PriorityName", {c: c for c in choices(pb.Priority)}, type=str
+)
+PrecisionName = enum.Enum(
+    "PrecisionName", {c: c for c in choices(pb.Precision)}, type=str
+)
 
 
 @app.command(help="Advise on embeddings for a labelled JSONL dataset.", epilog=EPILOG)
@@ -114,9 +120,7 @@ def advise(
             case_sensitive=False,
         ),
     ] = Mode.auto,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", metavar="", help="no progress: --progress none")
-    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="no progress: --progress none")] = False,
     encoder: Annotated[
         str | None, typer.Option(help="Hugging Face model directory (on the server)")
     ] = None,
@@ -273,11 +277,7 @@ def advise(
     version: Annotated[
         bool,
         typer.Option(
-            "--version",
-            metavar="",
-            is_eager=True,
-            callback=_print_version,
-            help="print the version and exit",
+            "--version", metavar="", is_eager=True, callback=_print_version, help="print the version and exit"
         ),
     ] = False,
 ) -> None:

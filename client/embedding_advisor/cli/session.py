@@ -68,7 +68,8 @@ def connect(
         from embedding_advisor_server.settings import ServerSettings
     except ImportError as exc:
         raise errors.FailedPreconditionError(
-            f"no --server given and the embedded server cannot start ({exc}); {SERVER_INSTALL}"
+            "no --server given and the embedded server cannot start "
+            f"({exc}); {SERVER_INSTALL}"
         ) from None
     overrides = {"host": "127.0.0.1", "port": 0}
     if data_dir is not None:
@@ -169,9 +170,7 @@ def _track(rec: pb.Recommendation, inputs: dict, tracking: Tracking, files: list
     except Exception as exc:  # the store's own errors: unreachable, locked, refused
         error(f"cannot log to MLflow at {tracking.uri}: {type(exc).__name__}: {exc}")
         return EXIT_FAILED
-    stderr.print(
-        f"logged to MLflow: run {run_id} in experiment {tracking.experiment!r} ({tracking.uri})"
-    )
+    stderr.print(f"logged to MLflow: run {run_id} in experiment {tracking.experiment!r} ({tracking.uri})")
     return 0
 
 
