@@ -1,5 +1,5 @@
 """Cost measurements of a pilot arm: peak resident memory while it runs, inference throughput
-with its spread over timed batches, and one request's latency (``latency.py`` times it)."""
+with its spread over timed batches, and one request's latency (``deployed.py`` times it)."""
 
 from __future__ import annotations
 

@@ -97,14 +97,20 @@ class Featuriser:
             stamps.append(time.perf_counter())
             report(done / total, f"{encoder.name}: encoding the {part} examples")
 
-        features = encoder.word_features if self.tagging else encoder.sequence_features
-        with self.precision.autocast():  # torch backends only; ONNX Runtime keeps its own
-            out = [(f,) for f in features(data.inputs, self.check, on_batch)]
+        out = self._encoder_features(data.inputs, on_batch)
         # Every batch is full but the last: what each timed batch held.
         size, n = encoder.batch_size, len(data)
         self.batches += [min(size, n - i * size) for i in range(len(stamps) - 1)]
         self.batch_seconds += list(np.diff(stamps))
         return out
+
+    def _encoder_features(self, inputs, on_batch=None) -> list:
+        """The frozen encoder's features of ``inputs``, one ``(features,)`` per example: word
+        states for tagging, else word-piece states; in the job's precision."""
+        encoder = self.encoder
+        features = encoder.word_features if self.tagging else encoder.sequence_features
+        with self.precision.autocast():  # torch backends only; ONNX Runtime keeps its own
+            return [(f,) for f in features(inputs, self.check, on_batch)]
 
     def encoder_cost(self) -> Throughput:
         """The frozen encoder's inference throughput on its runtime and batch size, with its
@@ -155,9 +161,7 @@ class Featuriser:
         what a head reads, computed afresh at batch size 1."""
         example = self.held_out.subset([i])
         if source == ENCODER:
-            encode = self.encoder.word_features if self.tagging else self.encoder.sequence_features
-            with self.precision.autocast():
-                return (encode(example.inputs, self.check)[0],)
+            return self._encoder_features(example.inputs)[0]
         if source in (STATIC_VECTORS, RANDOM_VECTORS):
             vectors = self.vectors if source == STATIC_VECTORS else self.random
             return static_sequences(vectors, example)[0]
