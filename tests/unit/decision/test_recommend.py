@@ -157,15 +157,7 @@ def test_fine_tuning_borrows_the_frozen_curve_shape_beyond_its_pilot_size():
     static = curve(STATIC, Embedding.STATIC, lambda n: 0.8 - 4.0 / n**0.5, 2, speed=9000.0)
     tuned = run(ENCODER_FINETUNED, Embedding.CONTEXTUAL, 350, 3, 90.0)
     tuned.curve = [CurveRun(1000, 0, tuned.evaluation, 1.0)]  # one size: no curve of its own
-    rec = recommend(
-        profile(num_train=16000),
-        [MAJORITY_RUN, static, frozen, tuned],
-        "accuracy",
-        bootstrap_weights(N, 1000, 0),
-        "MiniLM",
-        "GloVe",
-        prefs=Preferences(Priority.ACCURACY),
-    )
+    rec = _recommend([static, frozen, tuned], 16000)
     options = {p.arm: p for p in rec.pilots}
     frozen_gain = options[ENCODER_FROZEN].at_full_size.score - 0.775  # its fit near .9-4/sqrt(n)
     assert rec.decision_size == 16000 and rec.choice.arm == ENCODER_FINETUNED
@@ -181,15 +173,7 @@ def test_fine_tuning_at_two_sizes_extrapolates_its_own_curve_with_an_assumed_exp
     half = run(ENCODER_FINETUNED, Embedding.CONTEXTUAL, 320, 4, 90.0, num_train=500)
     tuned = run(ENCODER_FINETUNED, Embedding.CONTEXTUAL, 340, 3, 90.0)
     tuned.curve = [CurveRun(500, 0, half.evaluation, 1.0), CurveRun(1000, 0, tuned.evaluation, 1.0)]
-    rec = recommend(
-        profile(num_train=4000),
-        [MAJORITY_RUN, frozen, tuned],
-        "accuracy",
-        bootstrap_weights(N, 1000, 0),
-        "MiniLM",
-        "GloVe",
-        prefs=Preferences(Priority.ACCURACY),
-    )
+    rec = _recommend([frozen, tuned], 4000)
     e = rec.choice.expected
     # through (500, .80) and (1000, .85) with c = 1/2: .85 + .05 (1000^-.5 - 4000^-.5) / (500^-.5 - 1000^-.5)
     along = 0.85 + 0.05 * (1000**-0.5 - 4000**-0.5) / (500**-0.5 - 1000**-0.5)
@@ -319,15 +303,7 @@ def test_a_curve_with_no_rise_is_expected_at_its_latest_score_and_said_so():
     reasons."""
     static = curve(STATIC, Embedding.STATIC, lambda n: {250: 0.85, 500: 0.82, 1000: 0.80}[n], 2)
     frozen = curve(ENCODER_FROZEN, Embedding.CONTEXTUAL, lambda n: 0.9 - 4.0 / n**0.5, 1)
-    rec = recommend(
-        profile(num_train=16000),
-        [MAJORITY_RUN, static, frozen],
-        "accuracy",
-        bootstrap_weights(N, 1000, 0),
-        "MiniLM",
-        "GloVe",
-        prefs=Preferences(Priority.ACCURACY),
-    )
+    rec = _recommend([static, frozen], 16000)
     flat = {o.arm: o for o in rec.options}[STATIC]
     assert flat.basis == "not rising" and flat.expected.score == pytest.approx(0.80)
     assert flat.expected.interval.low < 0.80 < flat.expected.interval.high
