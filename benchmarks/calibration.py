@@ -147,6 +147,8 @@ def _row(client: AdvisorClient, name: str, small: int, big: int, known: dict | N
             {
                 "arm": o.arm,
                 "basis": o.basis,
+                "convergence": o.convergence,
+                "epoch_gain": round(o.epoch_gain, 4),
                 "expected": round(e.score, 4),
                 "interval": [round(e.interval.low, 4), round(e.interval.high, 4)],
                 "measured_at_big": round(actual, 4),
@@ -174,6 +176,9 @@ def _row(client: AdvisorClient, name: str, small: int, big: int, known: dict | N
             "adaptation": pb.Confidence.Name(claim.adaptation_decision.confidence),
         },
         "pretraining": pb.Pretraining.Name(claim.pretraining.kind),
+        "pick_recipe": json.loads(claim.choice.recipe_config or "{}"),
+        "notes": [r for r in claim.reasons if "Could not tell" in r or "third size" in r]
+        + [n for n in claim.pilot_notes if "third size" in n],
         "best_measured_at_big": best,
         "regret_points": round(100 * regret, 2),
         "coverage": round(sum(r["covered"] for r in per_option) / len(per_option), 3),

@@ -234,3 +234,20 @@ def test_a_cost_difference_inside_the_measurement_noise_is_a_tie():
     apart = replace(lr, speed_low=165, speed_high=175)
     tight = replace(tuned, speed_low=115, speed_high=125)
     assert decide([tight, apart], MAJORITY, prefs).pick is apart  # distinct: the cheaper wins
+
+
+def test_an_interval_too_wide_to_settle_an_overlap_makes_the_advice_say_it_could_not_tell():
+    # Fine-tuning 67 points wide (the relation set's [22.0, 89.1]) against a narrow frozen arm.
+    wide = replace(TUNED, expected=0.569, low=0.22, high=0.891)
+    glove = replace(GLOVE, expected=0.567, low=0.447, high=0.648)
+    v = decide([wide, glove], MAJORITY, Preferences(Priority.ACCURACY))
+    assert v.confidence is Confidence.LOW
+    said = " ".join(v.notes)
+    assert "Could not tell" in said and "spans 67 points" in said and "--budget" in said
+    # The same two, narrowed to 20 points: the rule's own confidence stands, without the note.
+    narrow = replace(wide, low=0.47, high=0.67)
+    v = decide([narrow, glove], MAJORITY, Preferences(Priority.ACCURACY))
+    assert not any("Could not tell" in n for n in v.notes)
+    # Wide but apart: nothing to tell apart.
+    apart = replace(wide, expected=0.95, low=0.70, high=1.0)
+    assert not any("Could not tell" in n for n in decide([apart, glove], MAJORITY, Preferences()).notes)

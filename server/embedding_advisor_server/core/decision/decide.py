@@ -49,6 +49,11 @@ The rule, in order:
    answer. At most medium when the decision size is more than four times the pilot size (it
    rests on extrapolation; ``capped``, which the per-question confidences share), and at most
    medium when no option meets the inference bound (the pick is forced, not chosen).
+8. **Too wide to tell.** When the pick's or the runner-up's interval at the decision size spans
+   more than ``WIDEST`` (30 points) and the two overlap, the pilots could not tell them apart
+   within the budget (fine-tuning from two sizes once spanned [22.0, 89.1]): confidence is low,
+   and a note says so and what would narrow it. The runner measures a third fine-tuning size
+   before it comes to this (``pilots/tuning.py``).
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ EQUALLY_CHEAP = 1.25
 HIGH, MEDIUM = 0.9, 0.7
 EXTRAPOLATION_FACTOR = 4
 DEFAULT_VOLUME = 1_000_000  # examples a deployment scores, unless the user says
+WIDEST = 0.30  # an interval wider than this (a fraction) cannot settle an overlap
 
 
 @dataclass(frozen=True)
@@ -209,7 +215,28 @@ def decide(
     if forced and verdict.confidence is Confidence.HIGH:
         verdict.confidence = Confidence.MEDIUM
         verdict.notes.append("Confidence capped at medium: no option meets the inference bound.")
+    wide = too_wide(pick, runner_up)
+    if wide:
+        verdict.confidence = Confidence.LOW
+        verdict.notes.append(wide)
     return verdict
+
+
+def too_wide(pick: Candidate, runner_up: Candidate | None) -> str:
+    """Why the pick cannot be told from the runner-up ("" when it can): one of their intervals
+    at the decision size spans more than ``WIDEST`` and the two overlap."""
+    if runner_up is None or runner_up.high < pick.low or pick.high < runner_up.low:
+        return ""
+    wide = max((pick, runner_up), key=lambda c: c.high - c.low)
+    if wide.high - wide.low <= WIDEST:
+        return ""
+    return (
+        f"Could not tell {pick.arm} from {runner_up.arm} within this budget: {wide.arm}'s "
+        f"expected score at the decision size spans {100 * (wide.high - wide.low):.0f} points, "
+        "and the two intervals overlap. A larger --budget (standard and thorough measure "
+        "fine-tuning at more sizes and seeds and probe more learning rates) or more pilot "
+        "examples (--max-train) would narrow it."
+    )
 
 
 def _expected(c: Candidate) -> np.ndarray:

@@ -33,6 +33,7 @@ from . import narrative
 from .decide import Preferences, Verdict, decide
 from .pretraining import advise_pretraining
 from .questions import adaptation_decision, best_by_family, embedding_decision
+from .train_recipe import handed_over
 
 NOTHING_LEARNED_HINT = "Check the labels, add data, or give the pilots more examples (--max-train)."
 
@@ -73,6 +74,7 @@ def _evidence(
 def _option(c: Candidate, run: ArmRun, expected, size: int) -> Option:
     """The wire form of a candidate; training time projected to the decision size ``size``."""
     measured = c.speed_high > c.speed_low
+    words, config = handed_over(run, c, size)
     return Option(
         arm=c.arm,
         embedding=c.embedding,
@@ -88,6 +90,10 @@ def _option(c: Candidate, run: ArmRun, expected, size: int) -> Option:
         train_seconds_at_decision=c.train_seconds_at_decision,
         latency_ms=c.latency_ms,
         latency_p95_ms=c.latency_p95_ms,
+        convergence=c.convergence,
+        epoch_gain=c.epoch_gain,
+        recipe=words,
+        recipe_config=config,
     )
 
 

@@ -22,6 +22,10 @@ expected score there (``basis``):
   score, with an interval whose top is raised by the largest gain any fitted option makes from
   its pilot to the decision size: it may gain as much, and nothing measured says it will not.
 
+A pilot still improving at its epoch cap (``convergence.py``) is judged at convergence by epoch
+extrapolation: its expected score is raised by the gain more epochs are expected to add, its
+replicates by a draw from none of that gain to twice it, its interval's top by twice it.
+
 Every expected score carries the same two kinds of uncertainty in its replicates: the held-out
 examples resampled (paired across options) and training noise. A curve's replicates carry the
 latter (``curves.py``); a pilot score's get one run's training noise drawn at its size, from the
@@ -72,6 +76,10 @@ class Candidate:
     # Training time at the decision size: the pilot's, scaled by the decision size over its
     # training examples (same recipe, linear in examples).
     train_seconds_at_decision: float = 0.0
+    # How its pilot's training was judged (``convergence.py``), and the dev gain more epochs are
+    # expected to add (by epoch extrapolation; in ``expected``).
+    convergence: str = ""
+    epoch_gain: float = 0.0
 
     @property
     def choice(self) -> tuple[Embedding, bool]:
@@ -124,6 +132,19 @@ def expected_score(
     score = float(np.clip(score, 0.0, 1.0))
     iv = Interval(low=min(low, score), high=min(max(high, score) + top, 1.0))
     return Extrapolation(size=size, score=score, interval=iv, fitted=False), basis, expected
+
+
+def with_epoch_gain(
+    e: Extrapolation, samples: np.ndarray, gain: float, arm: str
+) -> tuple[Extrapolation, np.ndarray]:
+    """``e`` and its replicates raised by what more epochs are expected to add (``gain``, by
+    epoch extrapolation): the point by ``gain``, each replicate by a draw from 0 to twice it, the
+    interval's top by twice it (the extrapolation's uncertainty)."""
+    rng = np.random.default_rng(zlib.crc32(f"{arm}:epochs".encode()))
+    raised = np.clip(samples + rng.uniform(0.0, 2 * gain, len(samples)), 0.0, 1.0)
+    iv = Interval(low=e.interval.low, high=min(e.interval.high + 2 * gain, 1.0))
+    score = min(e.score + gain, 1.0)
+    return e.model_copy(update={"score": score, "interval": iv}), raised
 
 
 def _run_noise(run: ArmRun, fallback: curves.Noise | None, samples: np.ndarray) -> float:
@@ -187,6 +208,8 @@ def candidates(
         expected, basis, at_size = expected_score(
             run, pilots[run.arm], predicted[run.arm], size, curve_weights, gain, noise, widen
         )
+        if run.convergence.gain > 0:
+            expected, at_size = with_epoch_gain(expected, at_size, run.convergence.gain, run.arm)
         c = Candidate(
             arm=run.arm,
             embedding=run.embedding,
@@ -202,6 +225,8 @@ def candidates(
             latency_ms=run.latency_ms,
             latency_p95_ms=run.latency_p95_ms,
             train_seconds_at_decision=run.train_seconds * size / max(run.num_train, 1),
+            convergence=run.convergence.verdict,
+            epoch_gain=run.convergence.gain,
             samples=run.evaluation.resampled(weights),
             expected_samples=at_size,
         )

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..schema import Adaptation, Embedding
+from .convergence import CONVEX, Convergence
 from .metrics import Evaluation
 
 
@@ -45,3 +46,8 @@ class ArmRun:
     short_label: str = ""  # for tables, e.g. "fine-tuned"
     # With a single size, the expected score borrows this arm's fitted gain (see candidates.py).
     borrows_curve_of: str = ""
+    # How the headline run's training was judged (``convergence.py``): converged, by
+    # epoch extrapolation (with the dev gain more epochs are expected to add), or a convex fit.
+    convergence: Convergence = field(default_factory=lambda: Convergence(CONVEX))
+    # The recipe to train the option at full size (JSON-ready; ``decision/train_recipe.py``).
+    recipe: dict = field(default_factory=dict)

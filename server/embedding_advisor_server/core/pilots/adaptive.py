@@ -192,9 +192,7 @@ class _Pilot:
 def _affordable(pilots, kind: str, texts: int, size: int) -> bool:
     """Whether masked-LM training over ``texts`` texts (epochs counted) and one fine-tuning on
     ``size`` examples fit the time left (noted when not)."""
-    cost = (
-        FINETUNE_COST / max(pilots.rate, 1e-6) * (texts + size * pilots.plan.finetune.epochs(size))
-    )
+    cost = FINETUNE_COST / max(pilots.rate, 1e-6) * texts + pilots.finetune_cost(size)
     left = pilots.time_left()
     if left is not None and cost > left:
         pilots.notes.append(

@@ -1,5 +1,7 @@
 """How much the pilots do: the budget presets (learning-curve sizes, seeds, fine-tuning's sizes,
-seeds and recipe grid, the TAPT pilot's masked-LM recipe) and a deadline in seconds."""
+seeds, recipe grid and stopping rule, the TAPT pilot's masked-LM recipe) and a deadline in
+seconds. Fine-tuning trains to convergence (early stopping on a dev slice) under every preset:
+the larger presets spend their time on patience and learning rates before extra seeds."""
 
 from __future__ import annotations
 
@@ -55,14 +57,16 @@ PRESETS = {
         3,
         2,
         finetune_points=2,
-        finetune=FineTuneRecipe((1e-4,), max_epochs=2, min_steps=120),
+        finetune=FineTuneRecipe((1e-4,), max_epochs=8, min_steps=120, sensitive_rates=(1e-4, 2e-4)),
         tapt=MLMRecipe(max_epochs=1),
     ),
     Budget.STANDARD: Plan(
         4,
         2,
         finetune_points=2,
-        finetune=FineTuneRecipe((5e-5, 1e-4), max_epochs=3, min_steps=120),
+        finetune=FineTuneRecipe(
+            (5e-5, 1e-4), max_epochs=10, min_steps=120, sensitive_rates=(5e-5, 1e-4, 2e-4)
+        ),
         tapt=MLMRecipe(max_epochs=3),
         dapt_documents=2,
     ),
@@ -70,7 +74,13 @@ PRESETS = {
         5,
         3,
         finetune_points=3,
-        finetune=FineTuneRecipe((3e-5, 5e-5, 1e-4), max_epochs=5, min_steps=200),
+        finetune=FineTuneRecipe(
+            (3e-5, 5e-5, 1e-4),
+            max_epochs=12,
+            min_steps=200,
+            patience=3,
+            sensitive_rates=(5e-5, 1e-4, 2e-4, 3e-4),
+        ),
         finetune_seeds=2,
         tapt=MLMRecipe(max_epochs=5, patience=2),
         dapt_documents=4,

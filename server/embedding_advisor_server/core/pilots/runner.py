@@ -40,9 +40,11 @@ from .arms import arm as arm_of
 from .cost import PeakMemory
 from .deployed import deployed_costs
 from .featurise import PHASES, Featuriser
-from .heads.base import HeadContext, HeadRun
-from .plan import FINETUNE_COST, Plan, curve_sizes
-from .pruning import Bounds, bounds, dominated, settled
+from .heads.base import HeadContext
+from .heads.finetune_recipe import FineTuneRecipe
+from .plan import Plan, curve_sizes
+from .pruning import Bounds, bounds, dominated
+from .tuning import FineTuning, Step
 
 
 @dataclass
@@ -53,28 +55,19 @@ class Outcome:
     pretraining: list[PretrainingRun] = field(default_factory=list)
 
 
-@dataclass
-class _Step:
-    """One training of a head and its score on the held-out examples."""
-
-    run: CurveRun
-    head: HeadRun
-    seconds: float  # fit and predict
-    predict_seconds: float
-    peak_mib: float
-
-
-class _Pilots(Featuriser):
+class _Pilots(FineTuning, Featuriser):
     """One job's pilots: the featurised data (``Featuriser``), the plan, and what has been
     measured so far."""
 
-    def context(self, report: Report | None = None) -> HeadContext:
+    def context(
+        self, report: Report | None = None, finetune: FineTuneRecipe | None = None
+    ) -> HeadContext:
         plan = self.plan
         return HeadContext(
             self.tagging,
             self.metric,
             self.encoder,
-            plan.finetune,
+            finetune or plan.finetune,
             plan.bilstm,
             report or self.report,
             self.precision,
@@ -86,7 +79,7 @@ class _Pilots(Featuriser):
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise OutOfTime("the budget is spent")
 
-    def step(self, spec: ArmSpec, size: int, offset: int, ctx: HeadContext) -> _Step | None:
+    def step(self, spec: ArmSpec, size: int, offset: int, ctx: HeadContext) -> Step | None:
         """Train ``spec``'s head on ``size`` pool examples drawn with seed ``seed + offset`` and
         score the held-out examples; None when the deadline passes first (a hard cap: the
         training stops at its next check)."""
@@ -95,7 +88,7 @@ class _Pilots(Featuriser):
         except OutOfTime:
             return None
 
-    def _step(self, spec: ArmSpec, size: int, offset: int, ctx: HeadContext, check) -> _Step:
+    def _step(self, spec: ArmSpec, size: int, offset: int, ctx: HeadContext, check) -> Step:
         features = self.features[spec.features]
         x_all, x_eval = features.view(spec.pooled)
         seed = self.seed + offset
@@ -110,9 +103,9 @@ class _Pilots(Featuriser):
             t2 = time.perf_counter()
         evaluation = evaluate(self.metric, self.held_out.targets, predictions)
         run = CurveRun(size, seed, evaluation, head.train_seconds)
-        return _Step(run, head, t2 - t0, t2 - t1, mem.added_mib)
+        return Step(run, head, t2 - t0, t2 - t1, mem.added_mib)
 
-    def arm_run(self, spec: ArmSpec, headline: _Step, curve: list[CurveRun], **costs) -> ArmRun:
+    def arm_run(self, spec: ArmSpec, headline: Step, curve: list[CurveRun], **costs) -> ArmRun:
         features = self.features[spec.features]
         description = ", ".join(
             p for p in (features.describe(spec.pooled), headline.head.description) if p
@@ -128,6 +121,8 @@ class _Pilots(Featuriser):
             train_seconds=headline.run.train_seconds,
             curve=sorted(curve, key=lambda r: (r.size, r.seed)),
             logme=self.logme.get(spec.features, math.nan),
+            convergence=headline.head.convergence,
+            recipe=headline.head.recipe,
             **costs,
         )
 
@@ -137,11 +132,11 @@ class _Pilots(Featuriser):
             spec, self._step(spec, len(self.pool), 0, self.context(), self.check), []
         )
 
-    def headlines(self, specs: list[ArmSpec], size: int) -> dict[str, list[_Step]]:
+    def headlines(self, specs: list[ArmSpec], size: int) -> dict[str, list[Step]]:
         """Round one of successive halving: every ``curve`` arm once at the pool size (seed 0),
         its headline run; these always run."""
         report = scaled(self.report, *PHASES["headlines"])
-        done: dict[str, list[_Step]] = {}
+        done: dict[str, list[Step]] = {}
         for i, spec in enumerate(specs):
             self.check()
             report(i / len(specs), f"{spec.id}: {size} examples, seed {self.seed}")
@@ -154,7 +149,7 @@ class _Pilots(Featuriser):
             done[spec.id] = [headline] if headline else []
         return done
 
-    def bounds(self, spec: ArmSpec, steps: list[_Step], decision_size: int) -> Bounds:
+    def bounds(self, spec: ArmSpec, steps: list[Step], decision_size: int) -> Bounds:
         run = new_run(
             spec.id,
             description="",
@@ -169,7 +164,7 @@ class _Pilots(Featuriser):
         self,
         specs: list[ArmSpec],
         sizes: list[int],
-        done: dict[str, list[_Step]],
+        done: dict[str, list[Step]],
         decision_size: int,
         rivals: dict[str, Bounds],
     ) -> list[ArmRun]:
@@ -214,7 +209,7 @@ class _Pilots(Featuriser):
             )
         return [self._curve_arm(spec, done[spec.id], sizes[-1]) for spec in specs if done[spec.id]]
 
-    def _curve_arm(self, spec: ArmSpec, steps: list[_Step], pool_size: int) -> ArmRun:
+    def _curve_arm(self, spec: ArmSpec, steps: list[Step], pool_size: int) -> ArmRun:
         features = self.features[spec.features]
         headline = steps[0]  # the pool size, seed 0 (``headlines``)
         return self.arm_run(
@@ -223,89 +218,6 @@ class _Pilots(Featuriser):
             [d.run for d in steps],
             featurize_seconds=features.seconds,
             peak_memory_mib=max([features.peak_mib] + [d.peak_mib for d in steps]),
-            **deployed_costs(self, spec, headline.head, headline.predict_seconds),
-        )
-
-    def finetune_steps(
-        self, spec: ArmSpec, sizes: list[int], decision_size: int
-    ) -> list[tuple[int, int]]:
-        """``(size, seed offset)`` of fine-tuning's runs: the plan's largest sizes, largest first
-        (the first run is the headline); smaller sizes get ``plan.finetune_seeds`` seeds.
-
-        One size when the pool is the decision size: the pilot then measures fine-tuning where
-        the advice is for, and its costliest runs would not change it."""
-        points = self.plan.finetune_points if decision_size > len(self.pool) else 1
-        chosen = sorted(sizes[-points:], reverse=True)
-        return [
-            (size, s)
-            for size in chosen
-            for s in range(1 if size == chosen[0] else self.plan.finetune_seeds)
-        ]
-
-    def tune(self, spec: ArmSpec, steps: list[tuple[int, int]], phase: str) -> list[_Step]:
-        """Fine-tune at each of ``steps``, skipping (and noting) what the deadline rules out."""
-        recipe = self.plan.finetune
-        done: list[_Step] = []
-        lo, hi = PHASES[phase]
-        for k, (size, s) in enumerate(steps):
-            cost = (
-                size * recipe.epochs(size) * len(recipe.learning_rates) * FINETUNE_COST / self.rate
-            )
-            left = self.time_left()
-            if left is not None and cost > left:
-                self.notes.append(
-                    f"Fine-tuning on {size} examples (seed {self.seed + s}) skipped: it needs "
-                    f"~{cost:.0f} s and the budget has {max(left, 0):.0f} s left."
-                )
-                continue
-            self.check()
-            part = scaled(
-                self.report, lo + (hi - lo) * k / len(steps), lo + (hi - lo) * (k + 1) / len(steps)
-            )
-            what = f"{spec.id}, {size} examples, seed {self.seed + s}"
-            part(0.0, f"{what}: starting")
-            ctx = self.context(lambda f, m, part=part, what=what: part(f, f"{what}: {m}"))
-            step = self.step(spec, size, s, ctx)
-            if step is None:
-                self.notes.append(
-                    f"Fine-tuning on {size} examples (seed {self.seed + s}) stopped: the budget "
-                    "ran out while it trained."
-                )
-                continue
-            done.append(step)
-        return done
-
-    def fine_tune(
-        self,
-        spec: ArmSpec,
-        sizes: list[int],
-        decision_size: int,
-        rivals: dict[str, Bounds] | None = None,
-        done: list[_Step] | None = None,
-    ) -> ArmRun | None:
-        """Fine-tuning's runs (``finetune_steps``): the headline (unless ``done`` holds it), then
-        the smaller sizes only when they can change the pick against ``rivals`` (the other arms'
-        bounds at the decision size, ``pruning.settled``)."""
-        steps = self.finetune_steps(spec, sizes, decision_size)
-        done = self.tune(spec, steps[:1], "finetune") if done is None else done
-        extra = steps[1:]
-        why = ""
-        if done and extra:
-            arms = (rivals or {}) | {spec.id: self.bounds(spec, done, decision_size)}
-            why = settled(spec.id, arms)
-        if why:
-            self.notes.append(f"{spec.id}: no runs below {steps[0][0]} examples, since {why}.")
-        elif extra:  # also when the headline could not run: a smaller size may still fit
-            done += self.tune(spec, extra, "finetune_rest")
-        if not done:
-            self.unafforded.append(spec.id)
-            return None
-        headline = done[0]  # the largest size that could run, its first seed
-        return self.arm_run(
-            spec,
-            headline,
-            [d.run for d in done],
-            peak_memory_mib=max(d.peak_mib for d in done),
             **deployed_costs(self, spec, headline.head, headline.predict_seconds),
         )
 

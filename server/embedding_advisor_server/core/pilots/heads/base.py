@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from ...backends.precision import Resolved, device
+from ...evidence.convergence import CONVEX, Convergence
 from ...progress import Check, Report, no_report
 
 if TYPE_CHECKING:  # the heads import torch only when they train
@@ -36,6 +37,10 @@ class HeadRun:
     epochs: int = 0
     learning_rate: float = 0.0
     dev_score: float = float("nan")
+    # Whether training had converged (``evidence/convergence.py``); without epochs: a convex fit.
+    convergence: Convergence = field(default_factory=lambda: Convergence(CONVEX))
+    # The recipe to train this head at full size, as a JSON-ready config (``recipe.py``).
+    recipe: dict = field(default_factory=dict)
 
 
 class Head(Protocol):

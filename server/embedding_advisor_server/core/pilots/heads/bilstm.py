@@ -12,8 +12,9 @@ features need a richer head than fine-tuning does).
   ``[u, v, |u-v|, u*v]``.
 - Token tagging: a label per position (word).
 - Training: Adam, up to ``max_epochs`` over the run's examples less a dev slice, keeping the epoch
-  with the best dev score (stops after ``patience`` epochs without a gain); small runs use smaller
-  batches, so that they too get some updates per epoch. CUDA when torch sees one.
+  with the best dev score (stops after ``patience`` epochs without a gain: converged; a run still
+  improving at the cap is judged by epoch extrapolation, ``evidence/convergence.py``); small runs
+  use smaller batches, so that they too get some updates per epoch. CUDA when torch sees one.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...evidence.convergence import CONVERGED, EXTRAPOLATED, UNJUDGED, Convergence, remaining_gain
 from ...evidence.metrics import evaluate
 from ...progress import Check
-from .base import HeadContext, HeadRun, dev_split, device
+from .base import DEV_FRACTION, HeadContext, HeadRun, dev_split, device
 
 # One example: one (positions, dim) array per side.
 Example = tuple[np.ndarray, ...]
@@ -202,6 +204,8 @@ class BiLSTMHead:
         dev_x, dev_y = [x[i] for i in dev_idx], [y[i] for i in dev_idx]
         t0 = time.perf_counter()
         best: tuple[tuple[float, float], int, dict] | None = None
+        scores: list[float] = []
+        stopped = False
         batch_size = int(np.clip(len(fit) // 16, 8, recipe.batch_size))
         for epoch in range(1, recipe.max_epochs + 1):
             net.train()
@@ -220,11 +224,13 @@ class BiLSTMHead:
             if dev_x:
                 predicted, dev_loss = model.predict(dev_x, check, dev_y)
                 key = (evaluate(self.metric, dev_y, predicted).score(), -dev_loss)
+                scores.append(key[0])
             else:
                 key = (0.0, 0.0)
             if best is None or key > best[0] or not dev_x:
                 best = (key, epoch, copy.deepcopy(net.state_dict()))
             elif epoch - best[1] >= recipe.patience:
+                stopped = True
                 break
         train_seconds = time.perf_counter() - t0
         assert best is not None
@@ -241,4 +247,29 @@ class BiLSTMHead:
             train_seconds=train_seconds,
             epochs=chosen,
             dev_score=score,
+            convergence=_verdict(scores, chosen, stopped, bool(dev_x)),
+            recipe={
+                "head": "BiLSTM, "
+                + ("a tag per word" if tagging else "max-pooled states, then a linear layer"),
+                "hidden_per_direction": recipe.hidden,
+                "dropout": recipe.dropout,
+                "input_dropout": recipe.input_dropout,
+                "learning_rate": recipe.learning_rate,
+                "optimizer": "Adam, gradient clipping 5.0",
+                "batch_size": recipe.batch_size,
+                "max_epochs": recipe.max_epochs,
+                "early_stopping_patience": recipe.patience,
+                "pilot_epochs": chosen,
+                "max_positions": recipe.max_positions,
+                "dev_fraction": DEV_FRACTION,
+            },
         )
+
+
+def _verdict(scores: list[float], chosen: int, stopped: bool, dev: bool) -> Convergence:
+    """Early stopping's verdict: converged when patience stopped the run, else extrapolated."""
+    if not dev:
+        return Convergence(UNJUDGED, chosen, chosen)
+    if stopped:
+        return Convergence(CONVERGED, chosen, len(scores))
+    return Convergence(EXTRAPOLATED, chosen, len(scores), remaining_gain(scores))

@@ -2,57 +2,32 @@
 
 Peters et al. 2019: fine-tuning needs only a minimal head (here: a linear layer over the
 mean-pooled last hidden states; for tagging, over each word's first piece). What the project
-learned on real data: a fixed recipe can collapse on small sets, so each run tries a small grid of
-learning rates, trains up to ``max_epochs`` and keeps the epoch and rate that score best on a dev
-slice held out of the run's training examples (early stopping). The chosen recipe is part of the
-arm's description. Runs on CUDA when torch sees a GPU, on the CPU otherwise.
+learned on real data: a fixed recipe can collapse on small sets, and a short one under-trains
+(``evidence/convergence.py``), so each run probes a small grid of learning rates, goes on with
+the best until its score on a dev slice held out of the run's training examples stops improving
+(early stopping, ``finetune_recipe.py``) and keeps its best epoch. The chosen recipe is part of the
+arm's description and of the config handed over for the full-size run. Runs on CUDA when torch
+sees a GPU, on the CPU otherwise.
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ...backends.precision import Resolved, resolve
 from ...backends.tokens import first_pieces, text_columns
 from ...backends.torch_encoder import Encoder
+from ...evidence.convergence import CONVERGED, UNJUDGED, Convergence, judge, should_stop
 from ...evidence.metrics import evaluate
 from ...progress import Check, Report, no_report
 from ...schema import Precision
-from .base import HeadContext, HeadRun, dev_split
-
-
-@dataclass(frozen=True)
-class FineTuneRecipe:
-    """The grid: each learning rate trains ``max_epochs`` epochs, or more on a small run, so that
-    it makes at least ``min_steps`` optimiser steps (at most ``epoch_cap`` epochs); runs under
-    ``SMALL_RUN`` examples take batches of ``small_batch``. A few dozen steps leave a small run at
-    the majority class (MRPC, 500 examples, 2 epochs of 16: 40.3 macro-F1)."""
-
-    learning_rates: tuple[float, ...] = (5e-5, 1e-4)
-    max_epochs: int = 3
-    batch_size: int = 16
-    max_length: int = 128
-    min_steps: int = 0
-    epoch_cap: int = 6
-    small_batch: int = 8
-
-    def batch(self, examples: int) -> int:
-        """The batch size for a run that trains on ``examples``."""
-        return self.small_batch if examples < SMALL_RUN else self.batch_size
-
-    def epochs(self, examples: int) -> int:
-        """Epochs for a run that trains on ``examples``."""
-        per_epoch = max(1, -(-examples // self.batch(examples)))
-        wanted = -(-self.min_steps // per_epoch)
-        return max(self.max_epochs, min(wanted, self.epoch_cap))
-
-
-SMALL_RUN = 800
+from .base import DEV_FRACTION, HeadContext, HeadRun, dev_split
+from .finetune_recipe import FineTuneRecipe
 
 
 class _Model:
@@ -238,36 +213,66 @@ class FineTuneHead:
         )
 
     def fit(self, x: Sequence, y: Sequence, check: Check) -> HeadRun:
-        import torch
-
-        recipe, metric = self.recipe, self.metric
+        recipe = self.recipe
         classes = _classes(y, self.tagging)
         fit_idx, dev_idx = dev_split(len(x), self.seed)
-        fit_x, fit_y = [x[i] for i in fit_idx], [y[i] for i in fit_idx]
-        dev_x, dev_y = [x[i] for i in dev_idx], [y[i] for i in dev_idx]
-        epochs, batch = recipe.epochs(len(fit_x)), recipe.batch(len(fit_x))
+        data = (
+            [x[i] for i in fit_idx],
+            [y[i] for i in fit_idx],
+            [x[i] for i in dev_idx],
+            [y[i] for i in dev_idx],
+        )
+        rates = recipe.rates(len(classes), self.tagging)
+        batch = recipe.batch(len(data[0]))
+        least = recipe.least(len(data[0]), len(rates))
+        planned = recipe.expected_epochs(len(data[0]), len(rates))
         t0 = time.perf_counter()
-        best: tuple[float, float, int, dict] | None = None
-        model = None
-        for k, lr in enumerate(recipe.learning_rates):
-            torch.manual_seed(self.seed)
-            model = _Model(self.encoder, classes, self.tagging, self.precision)
-            for epoch, score in self._train(
-                model, lr, epochs, batch, fit_x, fit_y, dev_x, dev_y, check
-            ):
-                done = (k * epochs + epoch) / (len(recipe.learning_rates) * epochs)
-                self.report(
-                    done, f"fine-tuning: lr {lr:g}, epoch {epoch}: dev {metric} {100 * score:.1f}"
-                )
-                # Without a dev slice (tiny data) nothing can be chosen: keep the last epoch.
-                better = score >= best[0] if best is not None and not dev_x else None
-                if best is None or (score > best[0] if better is None else better):
-                    best = (score, lr, epoch, model.state())
+        runs = [self._run(classes, lr, batch, data, check) for lr in rates]
+        done = 0
+        if len(runs) > 1:  # each rate's probe epochs; the best on dev goes on
+            for run in runs:
+                for _ in range(min(recipe.probe_epochs, recipe.max_epochs)):
+                    done += 1
+                    self._epoch(run, min(done / planned, 1.0), check, bool(data[2]))
+            runs = [max(runs, key=lambda r: (max(r.scores), -r.lr))]
+        run = runs[0]
+        while len(run.scores) < recipe.max_epochs and not (
+            data[2] and should_stop(run.scores, recipe.patience, least)
+        ):
+            done += 1
+            self._epoch(run, min(done / planned, 1.0), check, bool(data[2]))
         train_seconds = time.perf_counter() - t0
-        assert best is not None and model is not None
-        score, lr, chosen, state = best
-        model.load(state)
-        grid = "/".join(f"{v:g}" for v in recipe.learning_rates)
+        run.model.load(run.best_state)
+        judged = judge(run.scores, recipe.patience) if data[2] else Convergence(UNJUDGED)
+        return self._result(run, judged, rates, batch, len(data[2]), train_seconds, check)
+
+    def _run(self, classes, lr, batch, data, check) -> _Run:
+        import torch
+
+        torch.manual_seed(self.seed)
+        model = _Model(self.encoder, classes, self.tagging, self.precision)
+        return _Run(lr, model, self._train(model, lr, batch, *data, check))
+
+    def _epoch(self, run: _Run, done: float, check: Check, dev: bool) -> None:
+        """One more epoch of ``run``; keeps its state when its dev score is the best so far
+        (without a dev slice, tiny data, nothing can be chosen: the last epoch is kept)."""
+        epoch, score = next(run.epochs)
+        run.scores.append(score)
+        self.report(
+            done, f"fine-tuning: lr {run.lr:g}, epoch {epoch}: dev {self.metric} {100 * score:.1f}"
+        )
+        if not dev or len(run.scores) == 1 or score > max(run.scores[:-1]):
+            run.best_state = run.model.state()
+
+    def _result(self, run, judged, rates, batch, dev, train_seconds, check) -> HeadRun:
+        recipe, model = self.recipe, run.model
+        grid = "/".join(f"{v:g}" for v in rates)
+        epoch = judged.epoch or len(run.scores)
+        stop = (
+            f"early stopping after {patience_words(recipe.patience)}"
+            if judged.verdict == CONVERGED
+            else f"still improving at the cap of {recipe.max_epochs}"
+        )
         return HeadRun(
             predict=lambda inputs: model.predict(
                 inputs, recipe.batch_size, recipe.max_length, check
@@ -277,28 +282,50 @@ class FineTuneHead:
                 f"{self.precision.precision.value}), linear "
                 "head on "
                 + ("each word's first piece" if self.tagging else "the mean-pooled states")
-                + f"; lr {lr:g} and {chosen} epoch(s) chosen on a {len(dev_x)}-example dev slice "
-                f"(grid lr {grid}, up to {epochs} epochs, length-grouped batches of {batch})"
+                + f"; lr {run.lr:g} (of {grid}) and epoch {epoch} of {len(run.scores)} chosen on "
+                f"a {dev}-example dev slice ({stop}; length-grouped batches of {batch})"
             ),
             train_seconds=train_seconds,
-            epochs=chosen,
-            learning_rate=lr,
-            dev_score=score,
+            epochs=epoch,
+            learning_rate=run.lr,
+            dev_score=max(run.scores) if dev else float("nan"),
+            convergence=judged,
+            recipe={
+                "head": "fine-tuned encoder, linear layer on "
+                + ("each word's first piece" if self.tagging else "the mean-pooled states"),
+                "encoder": self.encoder.name,
+                "learning_rate": run.lr,
+                "learning_rates_tried": list(rates),
+                "max_epochs": recipe.max_epochs,
+                "early_stopping_patience": recipe.patience,
+                "pilot_epochs": epoch,
+                "batch_size": batch,
+                "max_length": recipe.max_length,
+                "optimizer": "AdamW, weight decay 0.01, gradient clipping 1.0",
+                "schedule": f"linear warm-up over {recipe.warmup:.0%} of the steps, then linear "
+                "decay to 0 at max_epochs",
+                "dev_fraction": DEV_FRACTION,
+                "precision": self.precision.precision.value,
+            },
         )
 
-    def _train(self, model, lr, epochs, batch, fit_x, fit_y, dev_x, dev_y, check):
-        """Train ``model`` at ``lr``; yields ``(epoch, dev score)`` after each epoch."""
+    def _train(self, model, lr, batch, fit_x, fit_y, dev_x, dev_y, check):
+        """Train ``model`` at ``lr`` up to the recipe's cap; yields ``(epoch, dev score)`` after
+        each epoch (the caller decides when to stop)."""
         import torch
 
         recipe = self.recipe
         n_classes = len(model.classes)
         opt = adamw(model.parameters(), lr)
-        steps = epochs * max(1, -(-len(fit_x) // batch))
+        steps = recipe.max_epochs * max(1, -(-len(fit_x) // batch))
+        warm = max(1, int(recipe.warmup * steps))
         lengths = model.lengths(fit_x, recipe.max_length)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1.0 - s / steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(steps - warm, 1)))
+        )
         loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
         rng = np.random.default_rng(self.seed)
-        for epoch in range(1, epochs + 1):
+        for epoch in range(1, recipe.max_epochs + 1):
             for idx in grouped_batches(lengths, batch, rng):
                 check()
                 enc = model.encode([fit_x[i] for i in idx], recipe.max_length)
@@ -315,3 +342,19 @@ class FineTuneHead:
                 preds = model.predict(dev_x, recipe.batch_size, recipe.max_length, check)
                 score = evaluate(self.metric, dev_y, preds).score()
             yield epoch, score
+
+
+@dataclass
+class _Run:
+    """One learning rate's training: its model, its epochs (a generator), dev scores so far and
+    the state of its best epoch."""
+
+    lr: float
+    model: _Model
+    epochs: Iterator
+    scores: list[float] = field(default_factory=list)
+    best_state: dict | None = None
+
+
+def patience_words(patience: int) -> str:
+    return f"{patience} epoch{'s' if patience != 1 else ''} without a gain"

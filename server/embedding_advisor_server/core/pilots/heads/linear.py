@@ -43,9 +43,24 @@ class LinearHead:
         check()
         if self.tagging:
             x, y = np.concatenate(x), [tag for tags in y for tag in tags]
-        model, description, seconds = self._fit(x, np.asarray(y))
+        model, c, seconds = self._fit(x, np.asarray(y))
+        searched = c is not None
+        description = (
+            f"logistic regression (C={c:g} by {CV_FOLDS}-fold CV)"
+            if searched
+            else "logistic regression (C=1)"
+        )
+        recipe = {
+            "head": "logistic regression on standardised pooled features",
+            "C": 1.0 if c is None else c,
+            "C_grid": list(LOGREG_C_GRID) if searched else [],
+            "cv_folds": CV_FOLDS if searched else 0,
+            "max_iter": 1000,
+        }
         if not self.tagging:
-            return HeadRun(lambda x_eval: list(model.predict(x_eval)), description, seconds)
+            return HeadRun(
+                lambda x_eval: list(model.predict(x_eval)), description, seconds, recipe=recipe
+            )
 
         def predict(sentences: Sequence[np.ndarray]) -> list:
             flat = model.predict(np.concatenate(sentences))
@@ -55,7 +70,7 @@ class LinearHead:
                 start += len(sentence)
             return out
 
-        return HeadRun(predict, description, seconds)
+        return HeadRun(predict, description, seconds, recipe=recipe)
 
     def _fit(self, x: np.ndarray, y: np.ndarray):
         from sklearn.linear_model import LogisticRegression
@@ -75,10 +90,9 @@ class LinearHead:
                 cv=StratifiedKFold(CV_FOLDS, shuffle=True, random_state=self.seed),
             )
             search.fit(x, y)
-            c = search.best_params_["logisticregression__C"]
-            return search, f"logistic regression (C={c:g} by {CV_FOLDS}-fold CV)", _since(t0)
+            return search, float(search.best_params_["logisticregression__C"]), _since(t0)
         head.fit(x, y)
-        return head, "logistic regression (C=1)", _since(t0)
+        return head, None, _since(t0)
 
 
 def _since(t0: float) -> float:
