@@ -9,13 +9,22 @@ covers everything and says nothing) and the mean absolute error. The small run's
 pick is scored by its **regret**: the best option's measured score at ``--big`` minus the pick's.
 
     .venv/bin/python benchmarks/calibration.py [--small N] [--big N] [--out FILE] [--resume]
-        [--truth FILE] [NAME ...]
+        [--truth FILE] [--claims FILE] [NAME ...]
 
 ``--truth FILE``: take each option's score at ``--big`` from FILE's row for the dataset (an
 earlier run at the same sizes) instead of running the pilots at ``--big`` again. The score at
 ``--big`` is the option's headline pilot run (the pool, seed 0), which the learning curves and the
 decision rule do not touch: valid to re-measure a change to those (half the time), not a change to
 the pilots. The row names the file it took its truth from.
+
+``--claims FILE``: take the advice's claims (each option's expected score and interval, the pick)
+from FILE's row for the dataset instead of advising again: an earlier code's advice scored
+against a new truth (``--truth``, or measured now), with no CPU spent on it. The row names the
+file.
+
+The truth at ``--big`` is the advisor's own pilots there, each trained to convergence as the
+advice's recipe says (early stopping on a dev slice, the learning-rate probe); the row keeps how
+each was judged and its recipe (``truth``).
 
 Default datasets: rotten_tomatoes, tweets_sentiment, mrpc (``TUNED_ON``: the training-noise model
 in ``curves.py`` was tuned by replaying their pilots, so their coverage is in-sample), then
@@ -53,11 +62,13 @@ def main(
     out: Path = RESULTS,
     resume: bool = False,
     truth: Path | None = None,
+    claims: Path | None = None,
 ) -> None:
     """Each dataset's row is written as soon as it is measured; ``resume`` keeps the rows that
     ``out`` already holds for these sizes and measures only the rest (a killed run goes on);
     ``truth``, an earlier results file whose scores at ``big`` are reused (module docstring)."""
     known = _truths(truth, small, big) if truth else {}
+    claimed = _earlier_claims(claims, small, big) if claims else {}
     rows = []
     if resume and out.is_file():
         kept = json.loads(out.read_text()).get("runs", [])
@@ -75,7 +86,10 @@ def main(
                 if truth and name not in known:
                     print(f"skipping {name}: {truth} has no row for it at {small} -> {big}")
                     continue
-                row = _row(client, name, small, big, known.get(name))
+                if claims and name not in claimed:
+                    print(f"skipping {name}: {claims} has no row for it at {small} -> {big}")
+                    continue
+                row = _row(client, name, small, big, known.get(name), claimed.get(name))
                 if truth:
                     row["truth_from"] = truth.name
                 rows.append(row)
@@ -117,17 +131,28 @@ def _truths(path: Path, small: int, big: int) -> dict[str, dict]:
     }
 
 
-def _row(client: AdvisorClient, name: str, small: int, big: int, known: dict | None) -> dict:
-    """Advise from ``small`` examples for ``big``, then measure every option at ``big`` (or take
-    ``known``'s scores there)."""
+def _row(
+    client: AdvisorClient,
+    name: str,
+    small: int,
+    big: int,
+    known: dict | None,
+    claimed: dict | None = None,
+) -> dict:
+    """Advise from ``small`` examples for ``big`` (or take ``claimed``, an earlier row's claims),
+    then measure every option at ``big`` (or take ``known``'s scores there)."""
     train, test = SHARED / name / "train.jsonl", SHARED / name / "test.jsonl"
     t0 = time.perf_counter()
-    claim = client.advise(
-        train,
-        test_path=test,
-        advice_options=options(max_train_examples=small, target_size=big, seed=0),
-    )
+    if claimed is None:
+        claim = client.advise(
+            train,
+            test_path=test,
+            advice_options=options(max_train_examples=small, target_size=big, seed=0),
+        )
+        claimed = _claims_of(claim)
+        claimed["seconds_small"] = round(time.perf_counter() - t0, 1)
     t1 = time.perf_counter()
+    truth_of: dict = {}
     if known is None:
         truth = client.advise(
             train,
@@ -136,49 +161,37 @@ def _row(client: AdvisorClient, name: str, small: int, big: int, known: dict | N
         )
         measured = {p.arm: p.score for p in truth.pilots}
         pick_at_big = truth.choice.arm if truth.HasField("choice") else ""
+        truth_of = {
+            o.arm: {"convergence": o.convergence, "recipe": json.loads(o.recipe_config or "{}")}
+            for o in truth.options
+        }
     else:
         measured, pick_at_big = known["measured"], known["pick"]
-    t2 = time.perf_counter()
+    seconds_big = round(time.perf_counter() - t1, 1)
     per_option = []
-    for o in claim.options:
-        actual = measured[o.arm]
-        e = o.expected
+    for o in claimed["options"]:
+        actual = measured[o["arm"]]
+        low, high = o["interval"]
         per_option.append(
-            {
-                "arm": o.arm,
-                "basis": o.basis,
-                "convergence": o.convergence,
-                "epoch_gain": round(o.epoch_gain, 4),
-                "expected": round(e.score, 4),
-                "interval": [round(e.interval.low, 4), round(e.interval.high, 4)],
+            o
+            | {
                 "measured_at_big": round(actual, 4),
-                "covered": e.interval.low <= actual <= e.interval.high,
-                "width_points": round(100 * (e.interval.high - e.interval.low), 2),
-                "error": round(e.score - actual, 4),
+                "covered": low <= actual <= high,
+                "width_points": round(100 * (high - low), 2),
+                "error": round(o["expected"] - actual, 4),
             }
         )
-    best = max((o.arm for o in claim.options), key=measured.__getitem__)
-    pick = claim.choice.arm if claim.HasField("choice") else ""
+    best = max((o["arm"] for o in per_option), key=measured.__getitem__)
+    pick = claimed["pick"]
     regret = measured[best] - measured[pick] if pick else float("nan")
     row = {
         "dataset": name,
         "tuned_on": name in TUNED_ON,
-        "metric": claim.metric,
         "small": small,
         "big": big,
-        "seconds_small": round(t1 - t0, 1),
-        "seconds_big": round(t2 - t1, 1),
-        "pick": pick,
+        **{k: v for k, v in claimed.items() if k != "options"},
+        "seconds_big": seconds_big,
         "pick_at_big_pool": pick_at_big,
-        "confidence": pb.Confidence.Name(claim.confidence),
-        "question_confidences": {
-            "embedding": pb.Confidence.Name(claim.embedding_decision.confidence),
-            "adaptation": pb.Confidence.Name(claim.adaptation_decision.confidence),
-        },
-        "pretraining": pb.Pretraining.Name(claim.pretraining.kind),
-        "pick_recipe": json.loads(claim.choice.recipe_config or "{}"),
-        "notes": [r for r in claim.reasons if "Could not tell" in r or "third size" in r]
-        + [n for n in claim.pilot_notes if "third size" in n],
         "best_measured_at_big": best,
         "regret_points": round(100 * regret, 2),
         "coverage": round(sum(r["covered"] for r in per_option) / len(per_option), 3),
@@ -188,7 +201,58 @@ def _row(client: AdvisorClient, name: str, small: int, big: int, known: dict | N
         ),
         "options": per_option,
     }
+    if truth_of:
+        row["truth"] = truth_of  # how each option's run at ``big`` was judged, and its recipe
     return row
+
+
+def _claims_of(claim) -> dict:
+    """What the advice at the small size claims: the pick, confidences, each option's expected
+    score and interval at the big size, how its pilot was judged, the pick's recipe."""
+    return {
+        "metric": claim.metric,
+        "pick": claim.choice.arm if claim.HasField("choice") else "",
+        "confidence": pb.Confidence.Name(claim.confidence),
+        "question_confidences": {
+            "embedding": pb.Confidence.Name(claim.embedding_decision.confidence),
+            "adaptation": pb.Confidence.Name(claim.adaptation_decision.confidence),
+        },
+        "pretraining": pb.Pretraining.Name(claim.pretraining.kind),
+        "pick_recipe": json.loads(claim.choice.recipe_config or "{}"),
+        "notes": [r for r in claim.reasons if "Could not tell" in r]
+        + [n for n in claim.pilot_notes if "third size" in n],
+        "options": [
+            {
+                "arm": o.arm,
+                "basis": o.basis,
+                "convergence": o.convergence,
+                "epoch_gain": round(o.epoch_gain, 4),
+                "expected": round(o.expected.score, 4),
+                "interval": [round(o.expected.interval.low, 4), round(o.expected.interval.high, 4)],
+            }
+            for o in claim.options
+        ],
+    }
+
+
+_KEPT = ("metric", "pick", "confidence", "question_confidences", "pretraining", "seconds_small")
+
+
+def _earlier_claims(path: Path, small: int, big: int) -> dict[str, dict]:
+    """Per dataset in the results file ``path`` at these sizes: the claims its advice made."""
+    rows = json.loads(path.read_text())["runs"]
+    return {
+        r["dataset"]: {k: r[k] for k in _KEPT if k in r}
+        | {
+            "options": [
+                {k: o[k] for k in ("arm", "basis", "expected", "interval") if k in o}
+                for o in r["options"]
+            ],
+            "claims_from": path.name,
+        }
+        for r in rows
+        if (r.get("small", small), r.get("big", big)) == (small, big)
+    }
 
 
 def _summary(rows: list[dict]) -> dict:
@@ -211,7 +275,13 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     resume = "--resume" in args
     args = [a for a in args if a != "--resume"]
-    flags = {"--small": "500", "--big": "2000", "--out": str(RESULTS), "--truth": ""}
+    flags = {
+        "--small": "500",
+        "--big": "2000",
+        "--out": str(RESULTS),
+        "--truth": "",
+        "--claims": "",
+    }
     for flag in list(flags):
         if flag in args:
             i = args.index(flag)
@@ -224,4 +294,5 @@ if __name__ == "__main__":
         Path(flags["--out"]),
         resume,
         Path(flags["--truth"]) if flags["--truth"] else None,
+        Path(flags["--claims"]) if flags["--claims"] else None,
     )

@@ -60,11 +60,28 @@ def _option(o: pb.Option) -> str:
     trained = (
         f", ~{o.train_seconds_at_decision:,.0f} s to train" if o.train_seconds_at_decision else ""
     )
+    judged = f"; {_judged(o)}" if o.convergence else ""
     return (
         f"{escape(o.label)}: {100 * e.score:.1f} [{100 * e.interval.low:.1f}, "
-        f"{100 * e.interval.high:.1f}] ({o.basis}), {throughput(o)} examples/s{_latency(o)}"
-        f"{trained}"
+        f"{100 * e.interval.high:.1f}] ({o.basis}{judged}), {throughput(o)} examples/s"
+        f"{_latency(o)}{trained}"
     )
+
+
+def _judged(o: pb.Option) -> str:
+    """How its pilot's training was judged, in words."""
+    if o.convergence == "epoch extrapolation":
+        return f"judged by epoch extrapolation, {100 * o.epoch_gain:+.1f} for more epochs"
+    return f"judged {o.convergence}" if o.convergence != "convex fit" else "a convex fit"
+
+
+def _recipe(o: pb.Option, console: Console) -> None:
+    """The recipe handed over for ``o``: in words, then its config (one JSON line to copy)."""
+    if o.recipe:
+        console.print(f"             recipe: {escape(o.recipe)}", highlight=False)
+        console.print(
+            f"             config: {escape(o.recipe_config)}", highlight=False, soft_wrap=True
+        )
 
 
 def _latency(o: pb.Option | pb.PilotResult) -> str:
@@ -91,8 +108,10 @@ def _decisions(rec: pb.Recommendation, console: Console) -> None:
         highlight=False,
     )
     console.print(f"  choice     {_option(rec.choice)}, {confidence} confidence", highlight=False)
+    _recipe(rec.choice, console)
     if rec.HasField("runner_up"):
         console.print(f"  runner-up  {_option(rec.runner_up)}", highlight=False)
+        _recipe(rec.runner_up, console)
     for name, d in (
         ("embedding", rec.embedding_decision),
         ("adaptation", rec.adaptation_decision),

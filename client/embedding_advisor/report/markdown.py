@@ -110,9 +110,21 @@ def _decision(rec: pb.Recommendation) -> list[str]:
         out.append(f"- **Choice:** {rec.choice.label}.")
         if rec.trade_off:
             out.append(f"- **{rec.trade_off}**")
+        out += _recipe_lines("Choice", rec.choice)
+        if rec.HasField("runner_up"):
+            out += _recipe_lines("Runner-up", rec.runner_up)
         out += _pretraining_lines(pre)
         out += [f"- Set aside: {x}" for x in rec.excluded]
     return out
+
+
+def _recipe_lines(role: str, o: pb.Option) -> list[str]:
+    """The recipe handed over for ``o`` at full size: how its pilot was judged, the recipe in
+    words and its JSON config."""
+    if not o.recipe:
+        return []
+    judged = f" (its pilot: {o.convergence})" if o.convergence else ""
+    return [f"- **{role}'s recipe{judged}:** {o.recipe}", "", "```json", o.recipe_config, "```", ""]
 
 
 def _pretraining_rows(pre: pb.PretrainingAdvice) -> list[list[str]]:

@@ -311,3 +311,67 @@ def test_a_curve_with_no_rise_is_expected_at_its_latest_score_and_said_so():
     # - 4/sqrt(16000) = 9.5 points): it may rise as much, and nothing measured says it will not.
     assert flat.expected.interval.high >= 0.80 + 0.094
     assert any("no rise to fit (GloVe + BiLSTM)" in r for r in rec.reasons)
+
+
+FT_RECIPE = {
+    "head": "fine-tuned encoder, linear layer on the mean-pooled states",
+    "encoder": "MiniLM",
+    "learning_rate": 2e-4,
+    "learning_rates_tried": [1e-4, 2e-4],
+    "max_epochs": 8,
+    "early_stopping_patience": 2,
+    "pilot_epochs": 5,
+    "batch_size": 16,
+    "max_length": 128,
+    "optimizer": "AdamW, weight decay 0.01, gradient clipping 1.0",
+    "schedule": "linear warm-up over 6% of the steps, then linear decay to 0 at max_epochs",
+    "dev_fraction": 0.15,
+    "precision": "bf16",
+}
+
+
+def test_a_pilot_still_rising_at_its_epoch_cap_is_raised_by_its_extrapolated_gain():
+    from embedding_advisor_server.core.evidence.convergence import (
+        CONVERGED,
+        EXTRAPOLATED,
+        Convergence,
+    )
+
+    def tuned(verdict):
+        return run(ENCODER_FINETUNED, Embedding.CONTEXTUAL, 330, 3, 90.0, convergence=verdict)
+
+    done = advise(320, 280, more=[tuned(Convergence(CONVERGED, 5, 7))])
+    rising = advise(320, 280, more=[tuned(Convergence(EXTRAPOLATED, 8, 8, 0.04))])
+    before = next(o for o in done.options if o.arm == ENCODER_FINETUNED)
+    after = next(o for o in rising.options if o.arm == ENCODER_FINETUNED)
+    assert (before.convergence, after.convergence) == (CONVERGED, EXTRAPOLATED)
+    assert after.expected.score == pytest.approx(before.expected.score + 0.04)
+    assert after.expected.interval.high == pytest.approx(
+        min(before.expected.interval.high + 0.08, 1.0)
+    )
+    assert after.expected.interval.low == pytest.approx(before.expected.interval.low)
+    assert after.epoch_gain == pytest.approx(0.04) and before.epoch_gain == 0.0
+
+
+def test_the_pick_and_runner_up_carry_the_recipe_to_run_at_the_decision_size():
+    import json
+
+    tuned = run(
+        ENCODER_FINETUNED,
+        Embedding.CONTEXTUAL,
+        360,
+        3,
+        90.0,
+        train_seconds=60.0,
+        recipe=FT_RECIPE,
+    )
+    rec = advise(340, 280, more=[tuned], target_size=4000)
+    assert rec.choice.arm == ENCODER_FINETUNED
+    config = json.loads(rec.choice.recipe_config)
+    assert config["training_examples"] == 4000 and config["learning_rate"] == 2e-4
+    assert config["expected_train_seconds_here"] == pytest.approx(60.0 * 4000 / 1000)
+    assert "lr 0.0002 (chosen from 0.0001/0.0002)" in rec.choice.recipe
+    assert "up to 8 epochs, stopping after 2 epochs without a gain" in rec.choice.recipe
+    assert "~4 min to train on 4,000 examples here" in rec.choice.recipe
+    # An option whose head has no recipe (this synthetic runner-up) hands none over.
+    assert rec.runner_up.arm == ENCODER_FROZEN and rec.runner_up.recipe_config == ""

@@ -5,10 +5,18 @@ cancelled. A tiny seeded BERT stands in for the encoder: the subject is the arm 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from synthetic import TASKS
 
+from embedding_advisor_server.core.evidence.convergence import (
+    CONVERGED,
+    CONVEX,
+    EXTRAPOLATED,
+    UNJUDGED,
+)
 from embedding_advisor_server.core.evidence.metrics import ACCURACY, ENTITY_F1
 from embedding_advisor_server.core.pilots.arms import ARMS, BY_ID, arm
 from embedding_advisor_server.core.pilots.heads.bilstm import BiLSTMRecipe
@@ -83,6 +91,12 @@ def test_every_arm_fits_predicts_and_describes_itself(pilots, spec):
     assert (run.arm, run.embedding, run.adaptation) == (spec.id, spec.family, spec.adaptation)
     assert run.label == spec.label_for(pilots.encoder.name, pilots.vectors.name) and run.short_label
     assert step.head.description and step.head.description in run.description
+    # Every trained head says how it was judged and hands over its full-size recipe.
+    assert run.convergence.verdict in {CONVERGED, EXTRAPOLATED, CONVEX, UNJUDGED}
+    if spec.schedule != "once":
+        assert run.recipe["head"] and json.loads(json.dumps(run.recipe)) == run.recipe
+        epochs = run.convergence.verdict != CONVEX
+        assert ("max_epochs" in run.recipe) == epochs and ("C" in run.recipe) != epochs
 
     again = pilots.step(spec, len(pilots.pool), 0, ctx)  # the same seed: the same predictions
     assert np.array_equal(again.run.evaluation.stats, step.run.evaluation.stats)

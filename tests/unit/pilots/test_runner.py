@@ -114,6 +114,28 @@ def test_fine_tuning_repeats_seeds_below_the_largest_size_and_notes_what_it_skip
     assert len(pilots.notes) == 3 and "seed 6" in pilots.notes[2]
 
 
+def test_a_third_fine_tuning_size_narrows_an_interval_too_wide_to_decide_on(
+    tiny_encoder, toy_vectors, monkeypatch
+):
+    from embedding_advisor_server.core.pilots import tuning
+
+    pool, held_out = sentences(120, 0), sentences(40, 1)
+    plan = Plan(3, 1, finetune_points=2, finetune=FineTuneRecipe((1e-3,), max_epochs=1))
+    pilots = _Pilots(
+        pool, held_out, tiny_encoder, toy_vectors, ACCURACY, 0, no_check, lambda f, m: None, plan
+    )
+    pilots.featurise()
+    pilots.rate = 100.0
+    spec = arm(ENCODER_FINETUNED)
+    monkeypatch.setattr(tuning, "WIDE", 1.0)  # no interval is too wide: two sizes
+    run = pilots.fine_tune(spec, [30, 60, 120], decision_size=5000)
+    assert sorted({r.size for r in run.curve}) == [60, 120] and pilots.notes == []
+    monkeypatch.setattr(tuning, "WIDE", -1.0)  # every interval is: a third, smaller size
+    run = pilots.fine_tune(spec, [30, 60, 120], decision_size=5000)
+    assert sorted({r.size for r in run.curve}) == [30, 60, 120]
+    assert len(pilots.notes) == 1 and "a third size (30 examples)" in pilots.notes[0]
+
+
 def test_the_deadline_is_a_hard_cap_and_the_notes_name_what_did_not_run(tiny_encoder, toy_vectors):
     """A deadline that passes while the pilots run: no run starts after it, a training under way
     stops at its next check, and the options with no run at all are named."""
