@@ -15,6 +15,7 @@ from embedding_advisor.report.markdown import markdown
 from embedding_advisor.v1 import advisor_pb2 as pb
 from embedding_advisor_server.convert import to_proto
 from embedding_advisor_server.core.decision.recommend import recommend
+from embedding_advisor_server.core.evidence.convergence import CONVERGED, Convergence
 from embedding_advisor_server.core.evidence.metrics import accuracy, bootstrap_weights
 from embedding_advisor_server.core.evidence.runs import ArmRun, CurveRun
 from embedding_advisor_server.core.pilots.arms import (
@@ -30,6 +31,21 @@ from embedding_advisor_server.core.schema import (
 )
 
 N = 200
+FT_RECIPE = {
+    "head": "fine-tuned encoder, linear layer on the mean-pooled states",
+    "encoder": "MiniLM",
+    "learning_rate": 1e-4,
+    "learning_rates_tried": [1e-4],
+    "max_epochs": 8,
+    "early_stopping_patience": 2,
+    "pilot_epochs": 4,
+    "batch_size": 16,
+    "max_length": 128,
+    "optimizer": "AdamW, weight decay 0.01, gradient clipping 1.0",
+    "schedule": "linear warm-up over 6% of the steps, then linear decay to 0 at max_epochs",
+    "dev_fraction": 0.15,
+    "precision": "bf16",
+}
 TRUTH = np.array(["pos", "neg"] * (N // 2))
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -87,6 +103,8 @@ def rec() -> pb.Recommendation:
         60.0,
         150.0,
         curve=[CurveRun(1000, 0, _evaluation(0.86, 9), 60.0)],
+        convergence=Convergence(CONVERGED, 4, 6),
+        recipe=FT_RECIPE,
     )
     runs = [
         arm_run(MAJORITY, Embedding.UNSPECIFIED, "majority", accuracy(TRUTH, ["pos"] * N), 1000, N),
@@ -189,3 +207,24 @@ def test_metric_in_words_and_a_footer_with_versions_and_options(rec):
     run = next(p for p in at_pool.pilots if p.arm == option.arm).curve[-1]
     option.expected.size, option.expected.score = run.size, run.score + 0.005
     assert f"fitted (the run at this size measured {100 * run.score:.1f};" in markdown(at_pool, {})
+
+
+def test_the_choices_recipe_is_in_the_report_and_the_cli_as_words_and_a_config(rec):
+    import json
+
+    from rich.console import Console
+
+    from embedding_advisor.cli.render import render
+
+    assert rec.choice.arm == ENCODER_FINETUNED and rec.choice.convergence == CONVERGED
+    md = markdown(rec, {})
+    assert "**Choice's recipe (its pilot: converged):** fine-tuned MiniLM: fine-tune MiniLM" in md
+    block = md.split("**Choice's recipe")[1].split("```json\n")[1].split("\n```")[0]
+    config = json.loads(block)
+    assert config["training_examples"] == 8000 and config["max_epochs"] == 8
+    console = Console(width=100, record=True)
+    render(rec, console)
+    text = console.export_text()
+    assert "judged converged" in text and "recipe: fine-tuned MiniLM: fine-tune MiniLM" in text
+    (line,) = [x for x in text.splitlines() if "config: {" in x]
+    assert json.loads(line.split("config: ", 1)[1]) == config  # one line, copyable whole
