@@ -351,6 +351,10 @@ def test_a_pilot_still_rising_at_its_epoch_cap_is_raised_by_its_extrapolated_gai
     )
     assert after.expected.interval.low == pytest.approx(before.expected.interval.low)
     assert after.epoch_gain == pytest.approx(0.04) and before.epoch_gain == 0.0
+    said, said_before = " ".join(rising.reasons), " ".join(done.reasons)
+    assert "Judged by epoch extrapolation" in said and "fine-tuned MiniLM +4.0 points" in said
+    assert "Judged at convergence (trained until" in said_before
+    assert "fine-tuned MiniLM" in said_before.split("Judged at convergence")[1]
 
 
 def test_the_pick_and_runner_up_carry_the_recipe_to_run_at_the_decision_size():

@@ -135,12 +135,39 @@ def scores(
         for c in sorted(candidates, key=lambda c: -c.expected)
     ]
     no_curve = no_curve_note(candidates, options)
+    judged = convergence_note(candidates, options)
     return (
         f"Expected {metric} by option: "
         + "; ".join(parts)
         + f"; the majority-class baseline scored {pts(majority.score)}."
         + (f" {no_curve}" if no_curve else "")
+        + (f" {judged}" if judged else "")
     )
+
+
+def convergence_note(cands: list[Candidate], options: dict[str, Option]) -> str:
+    """Which options were judged at convergence (early stopping) and which by epoch
+    extrapolation, with the gain more epochs are expected to add ("" when none trains by
+    epochs)."""
+    converged = [options[c.arm].label for c in cands if c.convergence == "converged"]
+    rising = [c for c in cands if c.convergence == "epoch extrapolation"]
+    if not converged and not rising:
+        return ""
+    out = []
+    if converged:
+        out.append(
+            "Judged at convergence (trained until the dev score stopped improving): "
+            + ", ".join(converged)
+            + "."
+        )
+    if rising:
+        out.append(
+            "Judged by epoch extrapolation (still improving at the epoch cap; the dev curve's "
+            "plateau is added): "
+            + ", ".join(f"{options[c.arm].label} +{pts(c.epoch_gain)} points" for c in rising)
+            + "."
+        )
+    return " ".join(out)
 
 
 def sample_note(pool: int, num_train: int, num_eval: int, metric: str) -> str:
