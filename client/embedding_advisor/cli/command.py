@@ -1,7 +1,8 @@
 """``advise``: the command line over the client library.
 
 ``advise data.jsonl`` starts an embedded server in this process (needs the ``server`` extra) and
-talks to it through the same client as ``--server HOST:PORT`` would. ``advise serve`` runs a server.
+talks to it through the same client as ``--server HOST:PORT`` would. ``advise serve`` runs a server;
+``advise eval DIR`` proves the advice on a folder of datasets (``embedding_advisor_server.evaluation``).
 Exit codes: 0 success, 2 invalid input, 1 any other failure, 130 interrupted.
 """
 
@@ -24,7 +25,9 @@ from .session import EXIT_FAILED, EXIT_INVALID, Remote, Tracking, error, run
 
 EPILOG = (
     "Other commands: advise serve [SETTINGS] runs the service (as advise-server; see "
-    "advise-server --help); advise schema prints the JSON Schema of --json's output.\n\n"
+    "advise-server --help); advise eval DIR checks the advice against full sweeps on a "
+    "folder of datasets (see advise eval --help); advise schema prints the JSON Schema of "
+    "--json's output.\n\n"
     "Environment: ADVISOR_SERVER, ADVISOR_TOKEN (as above); the embedded server reads the "
     "ADVISOR_* settings of advise-server (ADVISOR_DATA_DIR, ADVISOR_BUDGET, "
     "ADVISOR_MODEL_ROOTS, ...).\n\n"
@@ -341,6 +344,13 @@ def main() -> None:
 
         print(json.dumps(output.schema(), indent=2, ensure_ascii=False))
         sys.exit(0)
+    if sys.argv[1:2] == ["eval"]:
+        try:
+            from embedding_advisor_server.evaluation.__main__ import main as evaluate
+        except ImportError as exc:
+            error(f"advise eval runs locally and needs the server ({exc}): {SERVER_INSTALL}")
+            sys.exit(EXIT_FAILED)
+        sys.exit(evaluate(sys.argv[2:]))
     if sys.argv[1:2] == ["serve"]:
         try:
             from embedding_advisor_server.__main__ import main as serve

@@ -1,0 +1,71 @@
+"""The advisor as a user runs it: the embedded server (a real gRPC server on a free loopback
+port, as ``advise`` starts it), the sampled training file uploaded, the dataset's ``dev.jsonl``
+as the test file when there is one (the test split is the sweep's alone), the advice asked for
+at the sampled size, timed."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from embedding_advisor import AdvisorClient, options
+from embedding_advisor.v1 import advisor_pb2 as pb
+
+from ..app import AdvisorServer
+from ..settings import ServerSettings
+
+
+class Advisor:
+    """One embedded server for the whole evaluation (``with Advisor() as a: a.advise(...)``)."""
+
+    def __enter__(self) -> Advisor:
+        self._dir = tempfile.TemporaryDirectory(prefix="advise-eval-")
+        settings = ServerSettings(host="127.0.0.1", port=0, data_dir=Path(self._dir.name))
+        self._server = AdvisorServer(settings).__enter__()
+        self._client = AdvisorClient(self._server.target).__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._client.__exit__(*exc)
+        self._server.__exit__(*exc)
+        self._dir.cleanup()
+
+    def advise(self, train: Path, dev: Path | None, size: int, budget: str, seed: int) -> dict:
+        """The advice's claims on ``train`` for ``size`` examples, and the seconds it took."""
+        t0 = time.perf_counter()
+        rec = self._client.advise(
+            train,
+            test_path=dev,
+            advice_options=options(target_size=size, budget=budget, seed=seed),
+        )
+        return claims(rec) | {"seconds": round(time.perf_counter() - t0, 1)}
+
+
+def claims(rec: pb.Recommendation) -> dict:
+    """What the advice claims: the pick and runner-up, confidence, each option's expected score
+    and interval at the decision size and how its pilot was judged, the pretraining answer."""
+    pre = rec.pretraining
+    tapt = pre.tapt if pre.HasField("tapt") else None
+    return {
+        "metric": rec.metric,
+        "decision_size": rec.decision_size,
+        "pick": rec.choice.arm if rec.HasField("choice") else "",
+        "runner_up": rec.runner_up.arm if rec.HasField("runner_up") else "",
+        "confidence": pb.Confidence.Name(rec.confidence).removeprefix("CONFIDENCE_").lower(),
+        "pretraining": pb.Pretraining.Name(pre.kind).removeprefix("PRETRAINING_").lower(),
+        "tapt_gain": [tapt.gain, tapt.gain_interval.low, tapt.gain_interval.high] if tapt else [],
+        "pick_recipe": json.loads(rec.choice.recipe_config or "{}"),
+        "options": [
+            {
+                "arm": o.arm,
+                "label": o.label,
+                "basis": o.basis,
+                "convergence": o.convergence,
+                "expected": o.expected.score,
+                "interval": [o.expected.interval.low, o.expected.interval.high],
+            }
+            for o in rec.options
+        ],
+    }

@@ -1,0 +1,167 @@
+"""One evaluation, end to end: the collection checked, then per dataset and training size the
+advice (cached), the sweep's missing runs (each cached as it finishes), the comparison, and the
+results rewritten after every comparison, so that a killed run keeps what it finished."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..core.backends.precision import resolve
+from ..core.data.sampling import sample
+from ..core.pilots.plan import Plan
+from ..core.pilots.sweep import SWEPT, sweep
+from ..core.progress import no_check
+from ..core.schema import Budget, Precision
+from . import output, scoring
+from .advisor import Advisor
+from .cache import Cache, key
+from .collection import CollectionError, collect
+
+SMALL = 2000  # below this many training examples the sweep runs ``small_seeds`` seeds
+
+
+@dataclass
+class Settings:
+    root: Path
+    out: Path
+    cache: Path
+    sizes: list[int] = field(default_factory=lambda: [500, 2000, 0])  # 0: the whole split
+    seeds: int = 1
+    small_seeds: int = 3
+    cap: int = 0  # 0: no cap on the training split
+    max_test: int = 2000
+    options: list[str] = field(default_factory=list)  # arm ids; empty: every option
+    budget: str = "quick"
+    datasets: list[str] = field(default_factory=list)  # folder names; empty: every one
+    seed: int = 0
+
+
+def evaluate(s: Settings, say: Callable[[str], None] | None = None) -> tuple[list[dict], dict]:
+    """Run the evaluation ``s`` describes; progress goes to ``say`` (default: stderr)."""
+    say = say or (lambda m: print(m, file=sys.stderr, flush=True))
+    collected = collect(s.root, s.datasets or None)  # every file checked before any work
+    unknown = sorted(set(s.options) - {spec.id for spec in SWEPT})
+    if unknown:
+        raise CollectionError(
+            f"--options: no option {', '.join(unknown)}; the options are "
+            + ", ".join(spec.id for spec in SWEPT)
+        )
+    rows: list[dict] = []
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(s).items()}
+    with Advisor() as advisor:
+        e = _Evaluation(s, Cache(s.cache), advisor, say)
+        for ds in collected:
+            test = sample(ds.test, s.max_test, s.seed)
+            for size in ds.sizes(s.sizes, s.cap):
+                rows.append(e.compare(ds, test, size))
+                output.write(s.out, rows, scoring.summary(rows), settings)
+    summary = scoring.summary(rows)
+    output.write(s.out, rows, summary, settings)
+    return rows, summary
+
+
+class _Evaluation:
+    """The parts one evaluation shares: its settings, cache, embedded advisor and models."""
+
+    def __init__(self, s: Settings, cache: Cache, advisor: Advisor, say) -> None:
+        self.s, self.cache, self.advisor, self.say = s, cache, advisor, say
+        self.specs = [spec for spec in SWEPT if not s.options or spec.id in s.options]
+        self.resources = None
+
+    def compare(self, ds, test, size: int) -> dict:
+        """The advice and the sweep of ``ds`` at ``size``, compared (``scoring.compare``)."""
+        s, where = self.s, f"{ds.name} at {size:,}"
+        train, path = ds.sample(size, s.seed, s.cache / "samples")
+        claimed = self.advice(ds, path, size, where)
+        seeds = s.small_seeds if size < SMALL else s.seeds
+        recipe = key(Plan.of(Budget.THOROUGH), claimed["metric"], s.max_test, __version__)
+        keys = {
+            (spec.id, s.seed + k): key("sweep", ds.digest, size, spec.id, recipe, s.seed + k)
+            for spec in self.specs
+            for k in range(seeds)
+        }
+        fkey = key("featurise", ds.digest, size, s.max_test, __version__)
+        todo = [
+            (spec, s.seed + k)
+            for spec in self.specs
+            for k in range(seeds)
+            if not self.cache.get("sweep", keys[spec.id, s.seed + k])
+        ]
+        if todo:
+            self.sweep(train, test, claimed["metric"], todo, keys, fkey, where)
+        runs = [self.cache.get("sweep", k) for k in keys.values()]
+        shared = (self.cache.get("featurise", fkey) or {"seconds": 0.0})["seconds"]
+        row = scoring.compare(
+            ds.name, size, claimed, runs, sum(r["seconds"] for r in runs) + shared
+        )
+        self.say(
+            f"{where}: pick {row['pick'] or '-'}, best {row['best']}, regret "
+            f"{row['regret_points']:.1f} points"
+        )
+        return row
+
+    def advice(self, ds, path: Path, size: int, where: str) -> dict:
+        s = self.s
+        akey = key("advice", ds.digest, size, s.budget, s.seed, __version__)
+        claimed = self.cache.get("advice", akey)
+        if claimed is None:
+            self.say(f"{where}: advising ({s.budget} budget)")
+            dev = ds.folder / "dev.jsonl" if ds.dev is not None else None
+            claimed = self.advisor.advise(path, dev, size, s.budget, s.seed)
+            self.cache.put("advice", akey, claimed)
+        self.say(f"{where}: advised {claimed['pick'] or 'nothing'} in {claimed['seconds']:.0f} s")
+        return claimed
+
+    def sweep(self, train, test, metric: str, todo, keys: dict, fkey: str, where: str) -> None:
+        """Train the ``todo`` runs, each kept in the cache as it finishes."""
+        if self.resources is None:
+            from ..core.backends.cache import ResourceCache
+
+            self.resources = ResourceCache()
+        self.say(f"{where}: sweeping {len(todo)} run(s) of {len(keys)}")
+
+        def keep(run) -> None:
+            value = {
+                "arm": run.arm,
+                "seed": run.seed,
+                "score": run.score,
+                "seconds": run.seconds,
+                "convergence": run.convergence,
+                "recipe": run.recipe,
+            }
+            self.cache.put("sweep", keys[run.arm, run.seed], value)
+
+        t0 = time.perf_counter()
+        _, featurised = sweep(
+            train,
+            test,
+            self.resources.frozen_encoder(None, "onnx_fp32"),
+            self.resources.vectors(None),
+            metric,
+            todo,
+            no_check,
+            _progress(self.say, where),
+            resolve(Precision.AUTO),
+            done=keep,
+        )
+        if self.cache.get("featurise", fkey) is None:
+            self.cache.put("featurise", fkey, {"seconds": featurised})
+        self.say(f"{where}: swept in {time.perf_counter() - t0:.0f} s")
+
+
+def _progress(say: Callable[[str], None], where: str):
+    """The sweep's progress as a line on stderr at most every 20 seconds."""
+    last = [0.0]
+
+    def report(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 20:
+            last[0] = now
+            say(f"{where}: {100 * fraction:.0f}% {message}")
+
+    return report

@@ -1,0 +1,138 @@
+"""How the advice compares with the sweep, per dataset and size, and over the collection.
+
+- **truth**: each option's mean test score over its sweep seeds, with the seeds' standard
+  deviation; the **best** is the option with the highest mean.
+- **regret**: the best's mean minus the pick's, in points.
+- **agreement**: the pick is the best, or within the seeds' noise of it: the difference of the
+  two means no more than twice its standard error (``sqrt(sd_best**2 + sd_pick**2) / sqrt(k)``
+  with ``k`` seeds). With one seed there is no noise to be within: only the best agrees.
+- **coverage**: whether each option's measured mean lies in the advice's interval for it; the
+  **width** of that interval in points.
+- **cost ratio**: the advisor's seconds over the sweep's (every option's runs, their seeds and
+  the shared featurisation), by training size.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+TARGETS = {
+    "agreement": 0.90,
+    "mean_regret_points": 0.5,
+    "coverage": 0.90,
+    "median_width_points": 8.0,
+    "cost_ratio_at_10k": 0.05,
+}
+
+
+def truth(runs: list[dict]) -> dict[str, dict]:
+    """Per option: its mean test score, the seeds' sd (0 with one) and their scores."""
+    by_arm: dict[str, list[float]] = {}
+    for r in runs:
+        by_arm.setdefault(r["arm"], []).append(r["score"])
+    return {
+        arm: {
+            "mean": statistics.fmean(s),
+            "sd": statistics.stdev(s) if len(s) > 1 else 0.0,
+            "scores": s,
+        }
+        for arm, s in by_arm.items()
+    }
+
+
+def compare(name: str, size: int, claimed: dict, runs: list[dict], sweep_seconds: float) -> dict:
+    """One dataset at one size: the advice's claims against the sweep's ``runs``."""
+    measured = truth(runs)
+    options = []
+    for o in claimed["options"]:
+        if o["arm"] not in measured:
+            continue
+        low, high = o["interval"]
+        actual = measured[o["arm"]]["mean"]
+        options.append(
+            o
+            | {
+                "measured": actual,
+                "measured_sd": measured[o["arm"]]["sd"],
+                "covered": low <= actual <= high,
+                "width_points": 100 * (high - low),
+                "error_points": 100 * (o["expected"] - actual),
+            }
+        )
+    best = max(measured, key=lambda a: measured[a]["mean"])
+    pick = claimed["pick"]
+    row = {
+        "dataset": name,
+        "size": size,
+        "metric": claimed["metric"],
+        "pick": pick,
+        "best": best,
+        "truth": measured,
+        "advisor_seconds": claimed["seconds"],
+        "sweep_seconds": sweep_seconds,
+        "cost_ratio": claimed["seconds"] / sweep_seconds if sweep_seconds else math.nan,
+        "confidence": claimed["confidence"],
+        "pretraining": claimed["pretraining"],
+        "tapt_gain": claimed["tapt_gain"],
+        "options": options,
+    }
+    if pick in measured:
+        b, p = measured[best], measured[pick]
+        k = min(len(b["scores"]), len(p["scores"]))
+        noise = 2 * math.hypot(b["sd"], p["sd"]) / math.sqrt(k) if k > 1 else 0.0
+        regret = b["mean"] - p["mean"]
+        row |= {"regret_points": 100 * regret, "agrees": regret <= noise + 1e-12}
+    else:  # nothing advised, or an option the sweep does not run
+        row |= {"regret_points": math.nan, "agrees": False}
+    row["coverage"] = sum(o["covered"] for o in options) / len(options) if options else math.nan
+    row["median_width_points"] = (
+        statistics.median(o["width_points"] for o in options) if options else math.nan
+    )
+    return row
+
+
+def summary(rows: list[dict]) -> dict:
+    """The collection's figures, beside the targets."""
+    if not rows:
+        return {}
+    regrets = [r["regret_points"] for r in rows if not math.isnan(r["regret_points"])]
+    covered = [o["covered"] for r in rows for o in r["options"]]
+    widths = [o["width_points"] for r in rows for o in r["options"]]
+    big = [r["cost_ratio"] for r in rows if r["size"] >= 10_000 and not math.isnan(r["cost_ratio"])]
+    out = {
+        "datasets": sorted({r["dataset"] for r in rows}),
+        "comparisons": len(rows),
+        "agreement": sum(r["agrees"] for r in rows) / len(rows),
+        "mean_regret_points": statistics.fmean(regrets) if regrets else math.nan,
+        "max_regret_points": max(regrets, default=math.nan),
+        "coverage": sum(covered) / len(covered) if covered else math.nan,
+        "intervals": len(covered),
+        "median_width_points": statistics.median(widths) if widths else math.nan,
+        "cost_ratio_by_size": {band: statistics.fmean(v) for band, v in _bands(rows).items() if v},
+        "cost_ratio_at_10k": statistics.fmean(big) if big else math.nan,
+    }
+    out["targets"] = {
+        name: {"target": target, "met": _met(name, out[name], target)}
+        for name, target in TARGETS.items()
+    }
+    return out
+
+
+def _bands(rows: list[dict]) -> dict[str, list[float]]:
+    bands: dict[str, list[float]] = {"< 2,000": [], "2,000-9,999": [], ">= 10,000": []}
+    for r in rows:
+        if math.isnan(r["cost_ratio"]):
+            continue
+        band = (
+            "< 2,000" if r["size"] < 2000 else "2,000-9,999" if r["size"] < 10_000 else ">= 10,000"
+        )
+        bands[band].append(r["cost_ratio"])
+    return bands
+
+
+def _met(name: str, value: float, target: float) -> bool | None:
+    if math.isnan(value):
+        return None
+    higher = name in ("agreement", "coverage")
+    return value >= target if higher else value <= target

@@ -1,0 +1,76 @@
+"""The evaluation's comparison of advice and sweep: regret, agreement within the seeds' noise,
+coverage, widths, cost ratios and the targets, on made-up numbers."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from embedding_advisor_server.evaluation.scoring import compare, summary, truth
+
+
+def _claims(pick: str, seconds: float = 60.0) -> dict:
+    return {
+        "metric": "accuracy",
+        "pick": pick,
+        "confidence": "high",
+        "pretraining": "none",
+        "tapt_gain": [],
+        "seconds": seconds,
+        "options": [
+            {"arm": "a", "expected": 0.80, "interval": [0.75, 0.85]},
+            {"arm": "b", "expected": 0.78, "interval": [0.70, 0.79]},
+        ],
+    }
+
+
+def _runs(a: list[float], b: list[float]) -> list[dict]:
+    return [{"arm": "a", "score": s} for s in a] + [{"arm": "b", "score": s} for s in b]
+
+
+def test_truth_is_the_mean_over_seeds_with_their_spread():
+    t = truth(_runs([0.8, 0.82, 0.84], [0.7]))
+    assert t["a"]["mean"] == pytest.approx(0.82) and t["a"]["sd"] == pytest.approx(0.02)
+    assert t["b"] == {"mean": 0.7, "sd": 0.0, "scores": [0.7]}
+
+
+def test_regret_and_agreement_within_the_seeds_noise():
+    # b is picked; a is best by 1 point, inside twice the standard error of the difference.
+    row = compare("d", 500, _claims("b"), _runs([0.80, 0.83, 0.77], [0.79, 0.80, 0.78]), 600.0)
+    assert row["best"] == "a" and row["regret_points"] == pytest.approx(1.0)
+    assert row["agrees"]
+    # The same gap with one seed each: no noise to be within.
+    row = compare("d", 5000, _claims("b"), _runs([0.80], [0.79]), 600.0)
+    assert row["regret_points"] == pytest.approx(1.0) and not row["agrees"]
+    # Picking the best always agrees, with no regret.
+    row = compare("d", 5000, _claims("a"), _runs([0.80], [0.79]), 600.0)
+    assert row["regret_points"] == 0.0 and row["agrees"]
+
+
+def test_coverage_width_and_cost_ratio_per_comparison():
+    row = compare("d", 500, _claims("a", seconds=30.0), _runs([0.80], [0.81]), 600.0)
+    covered = {o["arm"]: o["covered"] for o in row["options"]}
+    assert covered == {"a": True, "b": False}  # b measured 0.81 above its [0.70, 0.79]
+    assert row["coverage"] == 0.5 and row["median_width_points"] == pytest.approx(9.5)
+    assert row["cost_ratio"] == pytest.approx(0.05)
+    nothing = compare("d", 500, _claims(""), _runs([0.8], [0.7]), 600.0)
+    assert math.isnan(nothing["regret_points"]) and not nothing["agrees"]
+
+
+def test_the_summary_sets_each_figure_beside_its_target():
+    rows = [
+        compare("d1", 500, _claims("a"), _runs([0.80], [0.79]), 600.0),
+        compare("d2", 12_000, _claims("b", seconds=20.0), _runs([0.90], [0.80]), 1000.0),
+    ]
+    s = summary(rows)
+    assert s["agreement"] == 0.5 and s["mean_regret_points"] == pytest.approx(5.0)
+    assert s["max_regret_points"] == pytest.approx(10.0)
+    assert s["cost_ratio_at_10k"] == pytest.approx(0.02)
+    assert s["cost_ratio_by_size"] == {
+        "< 2,000": pytest.approx(0.1),
+        ">= 10,000": pytest.approx(0.02),
+    }
+    targets = s["targets"]
+    assert targets["agreement"]["met"] is False and targets["cost_ratio_at_10k"]["met"] is True
+    assert targets["mean_regret_points"]["met"] is False
