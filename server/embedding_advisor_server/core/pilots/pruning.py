@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..evidence.curves import Noise
 from ..evidence.evidence import extrapolations
 from ..evidence.metrics import interval
 from ..evidence.runs import ArmRun
@@ -29,13 +30,16 @@ class Bounds:
     high: float  # inf: unknown
 
 
-def bounds(run: ArmRun, decision_size: int, weights: np.ndarray, seed: int = 0) -> Bounds:
-    """``run``'s 95% bounds at ``decision_size`` from what it has measured so far."""
+def bounds(
+    run: ArmRun, decision_size: int, weights: np.ndarray, seed: int = 0, noise: Noise | None = None
+) -> Bounds:
+    """``run``'s 95% bounds at ``decision_size`` from what it has measured so far; ``noise``: the
+    training noise of an arm with one seed per size (None: none assumed)."""
     low, high = interval(run.evaluation.resampled(weights))
     if decision_size <= run.num_train:
         return Bounds(low, high)
     if len({r.size for r in run.curve}) >= 2:
-        at = extrapolations(run, weights, [decision_size], seed=seed).get(decision_size)
+        at = extrapolations(run, weights, [decision_size], noise, seed).get(decision_size)
         if at is not None and (at.fitted or at.not_rising):
             return Bounds(at.low, at.high)
     return Bounds(low, math.inf)

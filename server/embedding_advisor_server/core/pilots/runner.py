@@ -30,6 +30,8 @@ from ..backends.vectors import StaticVectors
 from ..data.dataset import Dataset
 from ..data.sampling import sample_indices
 from ..evidence.adaptation import PretrainingRun
+from ..evidence.curves import Noise
+from ..evidence.evidence import training_noise
 from ..evidence.metrics import evaluate
 from ..evidence.runs import ArmRun, CurveRun
 from ..progress import Check, Deadline, OutOfTime, Report, scaled
@@ -149,7 +151,9 @@ class _Pilots(FineTuning, Featuriser):
             done[spec.id] = [headline] if headline else []
         return done
 
-    def bounds(self, spec: ArmSpec, steps: list[Step], decision_size: int) -> Bounds:
+    def bounds(
+        self, spec: ArmSpec, steps: list[Step], decision_size: int, noise: Noise | None = None
+    ) -> Bounds:
         run = new_run(
             spec.id,
             description="",
@@ -158,7 +162,7 @@ class _Pilots(FineTuning, Featuriser):
             num_eval=len(self.held_out),
             curve=[d.run for d in steps],
         )
-        return bounds(run, decision_size, self.weights, self.seed)
+        return bounds(run, decision_size, self.weights, self.seed, noise)
 
     def curves(
         self,
@@ -280,6 +284,7 @@ def run_pilots(
     final = {
         spec.id: pilots.bounds(spec, done[spec.id], decision) for spec in curved if done[spec.id]
     }
+    pilots.noise = training_noise(runs)  # what fine-tuning's one seed per size is taken to have
     for spec in tuned:
         others = final | {k: v for k, v in rivals.items() if k != spec.id}
         run = pilots.fine_tune(spec, sizes, decision, others, headline[spec.id])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..evidence.curves import Noise
 from ..evidence.runs import ArmRun, CurveRun
 from ..progress import scaled
 from .arms import ArmSpec
@@ -34,6 +35,10 @@ class Step:
 
 class FineTuning:
     """Fine-tuning's runs; the attributes and the other steps are the runner's ``_Pilots``'."""
+
+    # The training noise assumed for fine-tuning's one seed per size when its bounds are judged
+    # too wide: the largest any curve arm measured (as the advice assumes, ``evidence.py``).
+    noise: Noise | None = None
 
     def finetune_steps(
         self, spec: ArmSpec, sizes: list[int], decision_size: int
@@ -154,7 +159,7 @@ class FineTuning:
         7-class relation set: [22.0, 89.1]), a third measures it."""
         if not done:
             return []
-        here = self.bounds(spec, done, decision_size)
+        here = self.bounds(spec, done, decision_size, self.noise)
         arms = rivals | {spec.id: here}
         measured = {d.run.size for d in done}
         smaller = [z for z in sizes if z not in measured and z < min(measured)]
