@@ -72,3 +72,12 @@ def test_fine_tunings_extra_runs_are_settled_either_way_or_needed():
     close = {"ft": Bounds(0.70, math.inf), STATIC: Bounds(0.65, 0.75)}
     assert settled("ft", close) == ""
     assert settled("ft", {"ft": Bounds(0.7, 0.8)}) == ""
+
+
+def test_an_arm_with_one_seed_per_size_is_bounded_with_the_training_noise_assumed_for_it():
+    from embedding_advisor_server.core.evidence.curves import Noise
+
+    run = _run(STATIC, {250: 0.54, 500: 0.55})
+    quiet = bounds(run, 2000, WEIGHTS)
+    noisy = bounds(run, 2000, WEIGHTS, noise=Noise(1.0, 4))  # 6 points of noise at 250
+    assert noisy.high - noisy.low > quiet.high - quiet.low + 0.05
