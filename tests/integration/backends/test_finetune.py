@@ -53,7 +53,11 @@ def test_fine_tuning_learns_an_easy_task_and_reports_its_recipe():
 def test_without_room_for_a_dev_slice_the_last_epoch_is_kept():
     encoder = ResourceCache().encoder(None)
     result, predictions = _tune(
-        encoder, _sentiment(15, 2), _sentiment(6, 3), ACCURACY, FineTuneRecipe((1e-4,), 2)
+        encoder,
+        _sentiment(15, 2),
+        _sentiment(6, 3),
+        ACCURACY,
+        FineTuneRecipe((1e-4,), max_epochs=2),
     )
     assert result.epochs == 2 and "0-example dev slice" in result.description
     assert len(predictions) == 6
@@ -63,7 +67,9 @@ def test_fine_tuning_tags_tokens():
     rows = read_jsonl(shared("wnut16") / "train.jsonl", limit=90, seed=0)
     train, held_out = _dataset(rows[:60], "wnut.jsonl"), _dataset(rows[60:], "wnut.jsonl")
     encoder = ResourceCache().encoder(None)
-    _, predictions = _tune(encoder, train, held_out, ENTITY_F1, FineTuneRecipe((1e-4,), 1))
+    _, predictions = _tune(
+        encoder, train, held_out, ENTITY_F1, FineTuneRecipe((1e-4,), min_epochs=1, max_epochs=1)
+    )
     assert [len(p) for p in predictions] == [len(t) for t in held_out.targets]
     tags = {t for tags in train.targets for t in tags}
     assert {t for p in predictions for t in p} <= tags | {"O"}

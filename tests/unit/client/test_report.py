@@ -36,10 +36,13 @@ FT_RECIPE = {
     "encoder": "MiniLM",
     "learning_rate": 1e-4,
     "learning_rates_tried": [1e-4],
-    "max_epochs": 8,
+    "schedule_steps": 400,
+    "min_epochs": 2,
+    "max_epochs": 10,
     "early_stopping_patience": 2,
     "pilot_epochs": 4,
     "batch_size": 16,
+    "small_batch": 8,
     "max_length": 128,
     "optimizer": "AdamW, weight decay 0.01, gradient clipping 1.0",
     "schedule": "linear warm-up over 6% of the steps, then linear decay to 0 at max_epochs",
@@ -221,7 +224,7 @@ def test_the_choices_recipe_is_in_the_report_and_the_cli_as_words_and_a_config(r
     assert "**Choice's recipe (its pilot: converged):** fine-tuned MiniLM: fine-tune MiniLM" in md
     block = md.split("**Choice's recipe")[1].split("```json\n")[1].split("\n```")[0]
     config = json.loads(block)
-    assert config["training_examples"] == 8000 and config["max_epochs"] == 8
+    assert config["training_examples"] == 8000 and config["epochs"] == 2
     console = Console(width=100, record=True)
     render(rec, console)
     text = console.export_text()

@@ -318,10 +318,13 @@ FT_RECIPE = {
     "encoder": "MiniLM",
     "learning_rate": 2e-4,
     "learning_rates_tried": [1e-4, 2e-4],
-    "max_epochs": 8,
+    "schedule_steps": 400,
+    "min_epochs": 2,
+    "max_epochs": 10,
     "early_stopping_patience": 2,
     "pilot_epochs": 5,
     "batch_size": 16,
+    "small_batch": 8,
     "max_length": 128,
     "optimizer": "AdamW, weight decay 0.01, gradient clipping 1.0",
     "schedule": "linear warm-up over 6% of the steps, then linear decay to 0 at max_epochs",
@@ -375,7 +378,11 @@ def test_the_pick_and_runner_up_carry_the_recipe_to_run_at_the_decision_size():
     assert config["training_examples"] == 4000 and config["learning_rate"] == 2e-4
     assert config["expected_train_seconds_here"] == pytest.approx(60.0 * 4000 / 1000)
     assert "lr 0.0002 (chosen from 0.0001/0.0002)" in rec.choice.recipe
-    assert "up to 8 epochs, stopping after 2 epochs without a gain" in rec.choice.recipe
+    # 4,000 examples less the dev slice, in batches of 16: 213 steps an epoch, 2 for 400 steps.
+    assert config["epochs"] == 2 and config["batch_size"] == 16
+    assert "2 epochs with the rate decaying to 0 at the last, stopping after 2 epochs" in (
+        rec.choice.recipe
+    )
     assert "~4 min to train on 4,000 examples here" in rec.choice.recipe
     # An option whose head has no recipe (this synthetic runner-up) hands none over.
     assert rec.runner_up.arm == ENCODER_FROZEN and rec.runner_up.recipe_config == ""

@@ -44,6 +44,12 @@ def test_a_run_still_rising_at_the_cap_is_extrapolated_to_its_geometric_plateau(
     assert remaining_gain([0.4, 0.5, 0.55, 0.54]) == pytest.approx(0.05 * 0.5 / 0.5 * 0.5)
 
 
+def test_a_best_last_epoch_whose_gains_have_died_down_is_converged():
+    # The last epoch is the best by a hair: more epochs would add under half a point.
+    verdict = judge([0.40, 0.55, 0.60, 0.601], patience=2)
+    assert verdict.verdict == CONVERGED and verdict.epoch == 4 and verdict.gain == 0.0
+
+
 def test_the_extrapolated_gain_is_bounded_and_zero_without_a_rise():
     assert remaining_gain([0.5, 0.5, 0.5]) == 0.0
     assert remaining_gain([0.7]) == 0.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from synthetic import sentences, tagging
 
-from embedding_advisor_server.core.evidence.convergence import CONVERGED, EXTRAPOLATED
+from embedding_advisor_server.core.evidence.convergence import CONVERGED
 from embedding_advisor_server.core.evidence.metrics import ACCURACY, ENTITY_F1
 from embedding_advisor_server.core.pilots.heads.finetune import FineTuneHead, FineTuneRecipe
 from embedding_advisor_server.core.progress import no_check
@@ -20,7 +20,8 @@ def _fit(encoder, data, metric, recipe):
 
 def test_training_stops_once_the_dev_score_has_not_improved_for_patience_epochs(tiny_encoder):
     data = sentences(80, 0)
-    run, said = _fit(tiny_encoder, data, ACCURACY, FineTuneRecipe((3e-3,), 40, patience=2))
+    recipe = FineTuneRecipe((3e-3,), steps=10_000, max_epochs=40, patience=2)
+    run, said = _fit(tiny_encoder, data, ACCURACY, recipe)
     verdict = run.convergence
     assert verdict.verdict == CONVERGED
     assert verdict.epochs_run < 40 and verdict.epochs_run - verdict.epoch == 2
@@ -28,22 +29,16 @@ def test_training_stops_once_the_dev_score_has_not_improved_for_patience_epochs(
     assert run.epochs == verdict.epoch and run.recipe["pilot_epochs"] == verdict.epoch
     assert run.recipe["max_epochs"] == 40 and run.recipe["early_stopping_patience"] == 2
     assert f"epoch {verdict.epoch} of {verdict.epochs_run}" in run.description
+    assert "over 40 epochs: stopped early, 2 epochs without a gain" in run.description
 
 
-def test_a_run_cut_by_the_cap_while_improving_is_extrapolated_not_called_converged(tiny_encoder):
-    run, _ = _fit(tiny_encoder, sentences(80, 0), ACCURACY, FineTuneRecipe((1e-5,), 2, patience=2))
-    assert run.convergence.verdict == EXTRAPOLATED and run.convergence.epochs_run == 2
-    assert "still improving at the cap of 2" in run.description
-
-
-def test_a_tagging_task_probes_each_rate_and_only_the_best_goes_on(tiny_encoder):
+def test_a_grid_trains_each_rate_over_its_schedule_and_keeps_the_best(tiny_encoder):
     recipe = FineTuneRecipe(
-        (1e-4,), max_epochs=6, patience=2, probe_epochs=1, sensitive_rates=(1e-5, 3e-3)
+        (1e-4,), steps=1, min_epochs=3, max_epochs=3, patience=5, sensitive_rates=(1e-5, 3e-3)
     )
     run, said = _fit(tiny_encoder, tagging(60, 0), ENTITY_F1, recipe)
-    probed = [m for m in said if "epoch 1:" in m]
-    assert probed == said[:2] and len(probed) == 2  # each rate's probe first
-    kept = f"lr {run.learning_rate:g},"
-    assert all(kept in m for m in said[2:])  # then only the kept rate trains on
+    assert [m.split(",")[0] for m in said] == ["fine-tuning: lr 1e-05"] * 3 + [
+        "fine-tuning: lr 0.003"
+    ] * 3
     assert run.recipe["learning_rates_tried"] == [1e-5, 3e-3]
     assert run.learning_rate in (1e-5, 3e-3)

@@ -23,33 +23,30 @@ def test_curve_sizes_halve_from_the_pool():
     assert Plan.of(Budget.THOROUGH, 30).seconds == 30
 
 
-def test_small_runs_take_more_epochs_and_smaller_batches_to_reach_the_step_floor():
-    recipe = Recipe((1e-4,), max_epochs=6, min_steps=120)
-    # 1,700 examples in batches of 16: 107 steps an epoch, 2 epochs pass the floor.
-    assert (recipe.batch(1700), recipe.least(1700)) == (16, 2)
-    # 425 in batches of 8: 54 steps an epoch, 3 epochs for 120 steps.
-    assert (recipe.batch(425), recipe.least(425)) == (8, 3)
-    # 100 examples: 13 steps an epoch; the floor would take 10 epochs, the cap stops at 6.
-    assert recipe.least(100) == 6
-    assert Recipe((1e-4,), max_epochs=3).least(100) == 1  # no floor: early stopping decides
+def test_the_schedule_is_sized_in_steps_within_its_epoch_bounds():
+    recipe = Recipe((1e-4,), steps=400, min_epochs=2, max_epochs=10)
+    # 1,700 examples in batches of 16: 107 steps an epoch, 4 epochs for 400 steps.
+    assert (recipe.batch(1700), recipe.epochs(1700)) == (16, 4)
+    # 425 in batches of 8: 54 steps an epoch, 8 epochs.
+    assert (recipe.batch(425), recipe.epochs(425)) == (8, 8)
+    assert recipe.epochs(100) == 10  # the cap
+    assert recipe.epochs(20_000) == 2  # at least min_epochs
+    # A full-size run of 2,000 examples holds out its 15% dev slice: 1,700 to train on.
+    assert recipe.at_size(2000) == (16, 4)
 
 
-def test_a_grid_probes_each_rate_and_sensitive_tasks_get_their_own_grid():
-    recipe = Recipe((1e-4,), max_epochs=8, patience=2, probe_epochs=2, sensitive_rates=(1e-4, 2e-4))
+def test_every_rate_runs_its_schedule_and_sensitive_tasks_get_their_own_grid():
+    recipe = Recipe((1e-4,), steps=400, sensitive_rates=(1e-4, 2e-4))
     assert recipe.rates(2, tagging=False) == (1e-4,)
     assert recipe.rates(7, tagging=False) == recipe.rates(2, tagging=True) == (1e-4, 2e-4)
-    # One rate: at least 1 epoch, then 2 of patience. Two rates: each probes 2 epochs, the kept
-    # one goes on past them for the patience.
-    assert recipe.expected_epochs(1700, 1) == 3
-    assert recipe.expected_epochs(1700, 2) == 4 + 2
-    assert Recipe((1e-4,), max_epochs=2, patience=2).expected_epochs(1700) == 2  # the cap
+    assert recipe.expected_epochs(1700, 1) == 4 and recipe.expected_epochs(1700, 2) == 8
 
 
-def test_every_preset_trains_fine_tuning_to_convergence_with_more_patience_and_rates_higher_up():
+def test_the_larger_presets_spend_more_on_schedule_patience_and_rates_before_seeds():
     plans = [Plan.of(b).finetune for b in (Budget.QUICK, Budget.STANDARD, Budget.THOROUGH)]
-    assert all(p.patience >= 2 and p.max_epochs >= 8 for p in plans)
+    assert [p.steps for p in plans] == sorted(p.steps for p in plans)
     assert [len(p.rates(7, False)) for p in plans] == sorted(len(p.rates(7, False)) for p in plans)
-    assert plans[0].patience <= plans[2].patience
+    assert all(p.patience >= 2 for p in plans) and plans[0].patience <= plans[2].patience
 
 
 def test_one_seed_at_the_pool_and_the_plans_seeds_below_it():

@@ -3,8 +3,9 @@ was trained and judged (``evidence/convergence.py``), in words (``Option.recipe`
 config (``Option.recipe_config``) that a pipeline can read.
 
 The head's settings are those its headline pilot used (the learning rate and C it chose, the
-stopping rule); ``pilot_epochs`` is the epoch that pilot kept, a guide, since early stopping on
-the dev slice decides at full size. The training time is the pilot's scaled linearly to the
+stopping rule); fine-tuning's epochs at the decision size come from its schedule's steps (fewer
+epochs on more data); ``pilot_epochs`` is the epoch the pilot kept, a guide, since early stopping
+on the dev slice decides at full size. The training time is the pilot's scaled linearly to the
 decision size, on this machine (its learning-rate probes included, so an upper estimate).
 """
 
@@ -14,6 +15,7 @@ import json
 
 from ..evidence.candidates import Candidate
 from ..evidence.runs import ArmRun
+from ..pilots.heads.finetune_recipe import FineTuneRecipe
 
 
 def handed_over(run: ArmRun, c: Candidate, size: int) -> tuple[str, str]:
@@ -26,19 +28,39 @@ def handed_over(run: ArmRun, c: Candidate, size: int) -> tuple[str, str]:
         "arm": run.arm,
         "training_examples": size,
         **run.recipe,
+        **_schedule_at(run.recipe, size),
         "pilot_judged": c.convergence,
         "expected_train_seconds_here": round(c.train_seconds_at_decision, 1),
     }
     return _words(config, size), json.dumps(config)
 
 
+def _schedule_at(recipe: dict, size: int) -> dict:
+    """Fine-tuning's batch and epochs at ``size`` examples: its schedule is sized in optimiser
+    steps (``finetune_recipe.py``), so a full-size run takes fewer epochs than the pilot."""
+    if "schedule_steps" not in recipe:
+        return {}
+    batch, epochs = FineTuneRecipe(
+        steps=recipe["schedule_steps"],
+        min_epochs=recipe["min_epochs"],
+        max_epochs=recipe["max_epochs"],
+        batch_size=recipe["batch_size"],
+        small_batch=recipe["small_batch"],
+    ).at_size(size)
+    return {"batch_size": batch, "epochs": epochs}
+
+
 def _stopping(config: dict) -> str:
     patience = config["early_stopping_patience"]
+    length = (
+        f"{config['epochs']} epochs with the rate decaying to 0 at the last"
+        if "epochs" in config
+        else f"up to {config['max_epochs']} epochs"
+    )
     return (
-        f"up to {config['max_epochs']} epochs, stopping after {patience} "
-        f"epoch{'s' if patience != 1 else ''} without a gain on a "
-        f"{config['dev_fraction']:.0%} dev slice and keeping the best epoch (the pilot kept "
-        f"epoch {config['pilot_epochs']})"
+        f"{length}, stopping after {patience} epoch{'s' if patience != 1 else ''} without a "
+        f"gain on a {config['dev_fraction']:.0%} dev slice and keeping the best epoch (the pilot "
+        f"kept epoch {config['pilot_epochs']})"
     )
 
 
@@ -50,7 +72,7 @@ def _words(config: dict, size: int) -> str:
             f"fine-tune {config['encoder']} ({head.removeprefix('fine-tuned encoder, ')}): "
             f"lr {config['learning_rate']:g} (chosen from "
             + "/".join(f"{r:g}" for r in config["learning_rates_tried"])
-            + f"), {config['optimizer']}, {config['schedule']}, batches of "
+            + f"), {config['optimizer']}, warm-up over 6% of the steps, batches of "
             f"{config['batch_size']}, {config['max_length']} pieces max, {_stopping(config)}"
         )
     elif "hidden_per_direction" in config:  # the BiLSTM

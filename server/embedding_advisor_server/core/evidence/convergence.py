@@ -4,8 +4,9 @@ per epoch, and, where the epoch cap came first, the dev curve extrapolated to it
 An option is judged as the user will train it at full size, to convergence, not as a short pilot
 left it (a fine-tuning pilot of 2 epochs on a 7-class relation set scored 49.6 macro-F1 where 8
 epochs reach 69.0). Each epoch-trained head stops once its dev score has not improved for
-``patience`` epochs: **converged**. A run that reaches its cap while still improving is judged
-by **epoch extrapolation**: the running best dev score is taken as ``c - a * r**epoch`` (a
+``patience`` epochs, or whose best epoch is not its last: **converged**. A run whose last epoch is its best
+and whose gains say more epochs would add at least ``MIN_GAIN`` is judged by **epoch
+extrapolation**: the running best dev score is taken as ``c - a * r**epoch`` (a
 geometric approach to a plateau ``c``: each epoch's gain a fixed share ``r`` of the previous
 one's, ``r`` from the last gains, at most ``MAX_RATIO``), and ``c`` minus the best is the gain
 more epochs are expected to add (at most ``MAX_GAIN``). The advice adds that gain to the option's expected score and carries its uncertainty
@@ -28,6 +29,8 @@ CONVERGED, EXTRAPOLATED, CONVEX, UNJUDGED = (
 # this ratio gives, and at MAX_GAIN.
 MAX_RATIO = 0.8
 MAX_GAIN = 0.15
+# More epochs expected to add less than this (half a point) count as none: converged.
+MIN_GAIN = 0.005
 # Without two gains to take a ratio from, each further epoch is taken to add half the last gain.
 DEFAULT_RATIO = 0.5
 
@@ -54,13 +57,17 @@ def should_stop(scores: Sequence[float], patience: int, least: int = 1) -> bool:
 
 
 def judge(scores: Sequence[float], patience: int) -> Convergence:
-    """The verdict on a run's dev scores per epoch (``scores[0]`` after epoch 1)."""
+    """The verdict on a run's dev scores per epoch (``scores[0]`` after epoch 1): converged when
+    its best epoch is not its last (it stopped improving: early stopping, or a plateau at the end
+    of its schedule) or more epochs would add less than ``MIN_GAIN``; else by extrapolation.
+    ``patience`` is the stopping rule's (the verdict does not depend on it)."""
     if not scores:
         return Convergence(UNJUDGED)
     best = max(range(len(scores)), key=lambda i: (scores[i], -i))
-    if len(scores) - 1 - best >= patience:
+    gain = remaining_gain(scores) if best == len(scores) - 1 else 0.0
+    if gain < MIN_GAIN:
         return Convergence(CONVERGED, best + 1, len(scores))
-    return Convergence(EXTRAPOLATED, best + 1, len(scores), remaining_gain(scores))
+    return Convergence(EXTRAPOLATED, best + 1, len(scores), gain)
 
 
 def remaining_gain(scores: Sequence[float]) -> float:

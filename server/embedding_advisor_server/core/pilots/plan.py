@@ -57,16 +57,14 @@ PRESETS = {
         3,
         2,
         finetune_points=2,
-        finetune=FineTuneRecipe((1e-4,), max_epochs=8, min_steps=120, sensitive_rates=(1e-4, 2e-4)),
+        finetune=FineTuneRecipe((1e-4,), steps=400),
         tapt=MLMRecipe(max_epochs=1),
     ),
     Budget.STANDARD: Plan(
         4,
         2,
         finetune_points=2,
-        finetune=FineTuneRecipe(
-            (5e-5, 1e-4), max_epochs=10, min_steps=120, sensitive_rates=(5e-5, 1e-4, 2e-4)
-        ),
+        finetune=FineTuneRecipe((5e-5, 1e-4), steps=500, sensitive_rates=(5e-5, 1e-4, 2e-4)),
         tapt=MLMRecipe(max_epochs=3),
         dapt_documents=2,
     ),
@@ -76,8 +74,8 @@ PRESETS = {
         finetune_points=3,
         finetune=FineTuneRecipe(
             (3e-5, 5e-5, 1e-4),
+            steps=600,
             max_epochs=12,
-            min_steps=200,
             patience=3,
             sensitive_rates=(5e-5, 1e-4, 2e-4, 3e-4),
         ),

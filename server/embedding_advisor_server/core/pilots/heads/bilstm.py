@@ -22,11 +22,11 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ...evidence.convergence import CONVERGED, EXTRAPOLATED, UNJUDGED, Convergence, remaining_gain
+from ...evidence.convergence import UNJUDGED, Convergence, judge
 from ...evidence.metrics import evaluate
 from ...progress import Check
 from .base import DEV_FRACTION, HeadContext, HeadRun, dev_split, device
@@ -205,7 +205,6 @@ class BiLSTMHead:
         t0 = time.perf_counter()
         best: tuple[tuple[float, float], int, dict] | None = None
         scores: list[float] = []
-        stopped = False
         batch_size = int(np.clip(len(fit) // 16, 8, recipe.batch_size))
         for epoch in range(1, recipe.max_epochs + 1):
             net.train()
@@ -230,7 +229,6 @@ class BiLSTMHead:
             if best is None or key > best[0] or not dev_x:
                 best = (key, epoch, copy.deepcopy(net.state_dict()))
             elif epoch - best[1] >= recipe.patience:
-                stopped = True
                 break
         train_seconds = time.perf_counter() - t0
         assert best is not None
@@ -247,7 +245,7 @@ class BiLSTMHead:
             train_seconds=train_seconds,
             epochs=chosen,
             dev_score=score,
-            convergence=_verdict(scores, chosen, stopped, bool(dev_x)),
+            convergence=_verdict(scores, chosen, bool(dev_x)),
             recipe={
                 "head": "BiLSTM, "
                 + ("a tag per word" if tagging else "max-pooled states, then a linear layer"),
@@ -266,10 +264,9 @@ class BiLSTMHead:
         )
 
 
-def _verdict(scores: list[float], chosen: int, stopped: bool, dev: bool) -> Convergence:
-    """Early stopping's verdict: converged when patience stopped the run, else extrapolated."""
+def _verdict(scores: list[float], chosen: int, dev: bool) -> Convergence:
+    """Early stopping's verdict on the dev scores (``convergence.judge``), with the epoch the head
+    kept (a lower dev loss breaks its ties)."""
     if not dev:
         return Convergence(UNJUDGED, chosen, chosen)
-    if stopped:
-        return Convergence(CONVERGED, chosen, len(scores))
-    return Convergence(EXTRAPOLATED, chosen, len(scores), remaining_gain(scores))
+    return replace(judge(scores, 1), epoch=chosen)

@@ -22,7 +22,14 @@ import numpy as np
 from ...backends.precision import Resolved, resolve
 from ...backends.tokens import first_pieces, text_columns
 from ...backends.torch_encoder import Encoder
-from ...evidence.convergence import CONVERGED, UNJUDGED, Convergence, judge, should_stop
+from ...evidence.convergence import (
+    CONVERGED,
+    EXTRAPOLATED,
+    UNJUDGED,
+    Convergence,
+    judge,
+    should_stop,
+)
 from ...evidence.metrics import evaluate
 from ...progress import Check, Report, no_report
 from ...schema import Precision
@@ -223,35 +230,34 @@ class FineTuneHead:
             [y[i] for i in dev_idx],
         )
         rates = recipe.rates(len(classes), self.tagging)
-        batch = recipe.batch(len(data[0]))
-        least = recipe.least(len(data[0]), len(rates))
-        planned = recipe.expected_epochs(len(data[0]), len(rates))
+        batch, epochs = recipe.batch(len(data[0])), recipe.epochs(len(data[0]))
+        planned, done = epochs * len(rates), 0
         t0 = time.perf_counter()
-        runs = [self._run(classes, lr, batch, data, check) for lr in rates]
-        done = 0
-        if len(runs) > 1:  # each rate's probe epochs; the best on dev goes on
-            for run in runs:
-                for _ in range(min(recipe.probe_epochs, recipe.max_epochs)):
-                    done += 1
-                    self._epoch(run, min(done / planned, 1.0), check, bool(data[2]))
-            runs = [max(runs, key=lambda r: (max(r.scores), -r.lr))]
-        run = runs[0]
-        while len(run.scores) < recipe.max_epochs and not (
-            data[2] and should_stop(run.scores, recipe.patience, least)
-        ):
-            done += 1
-            self._epoch(run, min(done / planned, 1.0), check, bool(data[2]))
+        kept: _Run | None = None
+        for lr in rates:  # each rate its whole schedule; the best dev score is kept
+            run = self._run(classes, lr, batch, epochs, data, check)
+            while len(run.scores) < epochs and not (
+                data[2] and should_stop(run.scores, recipe.patience)
+            ):
+                done += 1
+                self._epoch(run, min(done / planned, 1.0), check, bool(data[2]))
+            done = (rates.index(lr) + 1) * epochs
+            if kept is None or max(run.scores) > max(kept.scores):
+                kept = run  # the other rate's model goes: one model in memory beside this one
+        assert kept is not None
         train_seconds = time.perf_counter() - t0
-        run.model.load(run.best_state)
-        judged = judge(run.scores, recipe.patience) if data[2] else Convergence(UNJUDGED)
-        return self._result(run, judged, rates, batch, len(data[2]), train_seconds, check)
+        kept.model.load(kept.best_state)
+        judged = judge(kept.scores, recipe.patience) if data[2] else Convergence(UNJUDGED)
+        return self._result(
+            kept, judged, rates, (batch, epochs), len(data[2]), train_seconds, check
+        )
 
-    def _run(self, classes, lr, batch, data, check) -> _Run:
+    def _run(self, classes, lr, batch, epochs, data, check) -> _Run:
         import torch
 
         torch.manual_seed(self.seed)
         model = _Model(self.encoder, classes, self.tagging, self.precision)
-        return _Run(lr, model, self._train(model, lr, batch, *data, check))
+        return _Run(lr, model, self._train(model, lr, batch, epochs, *data, check))
 
     def _epoch(self, run: _Run, done: float, check: Check, dev: bool) -> None:
         """One more epoch of ``run``; keeps its state when its dev score is the best so far
@@ -264,26 +270,29 @@ class FineTuneHead:
         if not dev or len(run.scores) == 1 or score > max(run.scores[:-1]):
             run.best_state = run.model.state()
 
-    def _result(self, run, judged, rates, batch, dev, train_seconds, check) -> HeadRun:
+    def _result(self, run, judged, rates, schedule, dev, train_seconds, check) -> HeadRun:
         recipe, model = self.recipe, run.model
+        batch, epochs = schedule
         grid = "/".join(f"{v:g}" for v in rates)
         epoch = judged.epoch or len(run.scores)
-        stop = (
-            f"early stopping after {patience_words(recipe.patience)}"
-            if judged.verdict == CONVERGED
-            else f"still improving at the cap of {recipe.max_epochs}"
-        )
+        stop = {
+            CONVERGED: "converged",
+            EXTRAPOLATED: "still improving at its end",
+            UNJUDGED: "no dev slice: the last epoch",
+        }[judged.verdict]
+        if len(run.scores) < epochs:
+            stop = f"stopped early, {patience_words(recipe.patience)}"
+        on = "each word's first piece" if self.tagging else "the mean-pooled states"
         return HeadRun(
             predict=lambda inputs: model.predict(
                 inputs, recipe.batch_size, recipe.max_length, check
             ),
             description=(
                 f"Fine-tuned {self.encoder.name} (all weights, torch on {model.device}, "
-                f"{self.precision.precision.value}), linear "
-                "head on "
-                + ("each word's first piece" if self.tagging else "the mean-pooled states")
-                + f"; lr {run.lr:g} (of {grid}) and epoch {epoch} of {len(run.scores)} chosen on "
-                f"a {dev}-example dev slice ({stop}; length-grouped batches of {batch})"
+                f"{self.precision.precision.value}), linear head on {on}; lr {run.lr:g} (of "
+                f"{grid}) and epoch {epoch} of {len(run.scores)} chosen on a {dev}-example dev "
+                f"slice (lr decaying to 0 over {epochs} epochs: {stop}; length-grouped batches "
+                f"of {batch})"
             ),
             train_seconds=train_seconds,
             epochs=epoch,
@@ -291,33 +300,36 @@ class FineTuneHead:
             dev_score=max(run.scores) if dev else float("nan"),
             convergence=judged,
             recipe={
-                "head": "fine-tuned encoder, linear layer on "
-                + ("each word's first piece" if self.tagging else "the mean-pooled states"),
+                "head": f"fine-tuned encoder, linear layer on {on}",
                 "encoder": self.encoder.name,
                 "learning_rate": run.lr,
                 "learning_rates_tried": list(rates),
+                "schedule_steps": recipe.steps,
+                "min_epochs": recipe.min_epochs,
                 "max_epochs": recipe.max_epochs,
                 "early_stopping_patience": recipe.patience,
                 "pilot_epochs": epoch,
-                "batch_size": batch,
+                "pilot_schedule_epochs": epochs,
+                "batch_size": recipe.batch_size,
+                "small_batch": recipe.small_batch,
                 "max_length": recipe.max_length,
                 "optimizer": "AdamW, weight decay 0.01, gradient clipping 1.0",
                 "schedule": f"linear warm-up over {recipe.warmup:.0%} of the steps, then linear "
-                "decay to 0 at max_epochs",
+                "decay to 0 at the last epoch",
                 "dev_fraction": DEV_FRACTION,
                 "precision": self.precision.precision.value,
             },
         )
 
-    def _train(self, model, lr, batch, fit_x, fit_y, dev_x, dev_y, check):
-        """Train ``model`` at ``lr`` up to the recipe's cap; yields ``(epoch, dev score)`` after
-        each epoch (the caller decides when to stop)."""
+    def _train(self, model, lr, batch, epochs, fit_x, fit_y, dev_x, dev_y, check):
+        """Train ``model`` at ``lr`` over ``epochs`` epochs, the rate decaying to 0 at the last;
+        yields ``(epoch, dev score)`` after each epoch (the caller decides when to stop)."""
         import torch
 
         recipe = self.recipe
         n_classes = len(model.classes)
         opt = adamw(model.parameters(), lr)
-        steps = recipe.max_epochs * max(1, -(-len(fit_x) // batch))
+        steps = epochs * max(1, -(-len(fit_x) // batch))
         warm = max(1, int(recipe.warmup * steps))
         lengths = model.lengths(fit_x, recipe.max_length)
         sched = torch.optim.lr_scheduler.LambdaLR(
@@ -325,7 +337,7 @@ class FineTuneHead:
         )
         loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
         rng = np.random.default_rng(self.seed)
-        for epoch in range(1, recipe.max_epochs + 1):
+        for epoch in range(1, epochs + 1):
             for idx in grouped_batches(lengths, batch, rng):
                 check()
                 enc = model.encode([fit_x[i] for i in idx], recipe.max_length)
