@@ -2,12 +2,14 @@
 
 Peters et al. 2019: fine-tuning needs only a minimal head (here: a linear layer over the
 mean-pooled last hidden states; for tagging, over each word's first piece). What the project
-learned on real data: a fixed recipe can collapse on small sets, and a short one under-trains
-(``evidence/convergence.py``), so each run probes a small grid of learning rates, goes on with
-the best until its score on a dev slice held out of the run's training examples stops improving
-(early stopping, ``finetune_recipe.py``) and keeps its best epoch. The chosen recipe is part of the
-arm's description and of the config handed over for the full-size run. Runs on CUDA when torch
-sees a GPU, on the CPU otherwise.
+learned on real data: a fixed recipe can collapse on small sets, a short one under-trains and a
+long one stopped half-way is not annealed (``finetune_recipe.py``), so each run's schedule is
+sized in optimiser steps and decays to 0 at its end, each learning rate of a small grid trains
+its whole schedule with early stopping on a dev slice held out of the run's training examples,
+and the best dev epoch of the best rate is kept; how the run was judged is
+``evidence/convergence.py``'s. The chosen recipe is part of the arm's description and of the
+config handed over for the full-size run. Runs on CUDA when torch sees a GPU, on the CPU
+otherwise.
 """
 
 from __future__ import annotations
