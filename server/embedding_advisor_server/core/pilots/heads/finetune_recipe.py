@@ -1,12 +1,11 @@
 """Fine-tuning's recipe: the learning rates it tries, how long its schedule runs, its stopping
 rule and batches.
 
-What the project measured on aclsum (7 classes, 2,000 examples, test macro-F1 on 1,000): the
-learning rate decayed to 0 over 4 epochs reached 62.1; decayed over 8 epochs and stopped early
-at the best dev epoch (4), 59.5: a run stopped half-way down its schedule is not annealed, and
-scores below a shorter schedule run to its end. Two fixed epochs (the old quick pilot) gave 61.3,
-and, at 500 examples, 3 epochs left it under-trained. So a run's schedule is sized in optimiser
-steps (``steps``: epochs enough for that many, at least ``min_epochs``, at most ``max_epochs``)
+What the project measured on aclsum (7 classes, 2,000 examples, test macro-F1 on 1,000;
+``benchmarks/results/finetune_schedules.json``): the learning rate decayed to 0 over 4 epochs
+reached 62.1; decayed over 8 epochs and stopped early at the best dev epoch (4), 59.5: a run
+stopped half-way down its schedule is not annealed, and scores below a shorter schedule run to
+its end. So a run's schedule is sized in optimiser steps (``steps``: epochs enough for that many, at least ``min_epochs``, at most ``max_epochs``)
 and always decays to 0 at its end; early stopping (``patience`` epochs without a dev gain) only
 cuts a run that has begun to overfit.
 """
