@@ -261,3 +261,24 @@ def toy_vectors():
 
     matrix = np.random.default_rng(0).standard_normal((len(WORDS), 8)).astype(np.float32)
     return StaticVectors("toy vectors", list(WORDS), matrix)
+
+
+# A fine-tuning head's recipe as the head hands it over (``FineTuneHead``): synthetic evidence.
+FINETUNE_RECIPE = {
+    "head": "fine-tuned encoder, linear layer on the mean-pooled states",
+    "encoder": "MiniLM",
+    "learning_rate": 1e-4,
+    "learning_rates_tried": [1e-4],
+    "schedule_steps": 400,
+    "min_epochs": 2,
+    "max_epochs": 10,
+    "early_stopping_patience": 2,
+    "pilot_epochs": 4,
+    "batch_size": 16,
+    "small_batch": 8,
+    "max_length": 128,
+    "optimizer": "AdamW, weight decay 0.01, gradient clipping 1.0",
+    "schedule": "linear warm-up over 6% of the steps, then linear decay to 0 at max_epochs",
+    "dev_fraction": 0.15,
+    "precision": "bf16",
+}

@@ -9,6 +9,7 @@ Exit codes: 0 success, 2 invalid input, 1 any other failure, 130 interrupted.
 from __future__ import annotations
 
 import enum
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -344,20 +345,22 @@ def main() -> None:
 
         print(json.dumps(output.schema(), indent=2, ensure_ascii=False))
         sys.exit(0)
-    if sys.argv[1:2] == ["eval"]:
+    # Commands the server package runs: its module, and what to say when it is not installed.
+    served = {
+        "eval": (
+            "embedding_advisor_server.evaluation.__main__",
+            "advise eval runs locally and needs the server, which is not installed",
+        ),
+        "serve": ("embedding_advisor_server.__main__", "the server is not installed"),
+    }
+    if sys.argv[1:2] and sys.argv[1] in served:
+        module, why = served[sys.argv[1]]
         try:
-            from embedding_advisor_server.evaluation.__main__ import main as evaluate
+            command = importlib.import_module(module).main
         except ImportError as exc:
-            error(f"advise eval runs locally and needs the server ({exc}): {SERVER_INSTALL}")
+            error(f"{why} ({exc}): {SERVER_INSTALL}")
             sys.exit(EXIT_FAILED)
-        sys.exit(evaluate(sys.argv[2:]))
-    if sys.argv[1:2] == ["serve"]:
-        try:
-            from embedding_advisor_server.__main__ import main as serve
-        except ImportError as exc:
-            error(f"the server is not installed ({exc}): {SERVER_INSTALL}")
-            sys.exit(EXIT_FAILED)
-        sys.exit(serve(sys.argv[2:]))
+        sys.exit(command(sys.argv[2:]))
     app()
 
 

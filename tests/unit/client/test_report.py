@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 
+from conftest import FINETUNE_RECIPE as FT_RECIPE
 from conftest import arm_run, text_profile
 from embedding_advisor import report
 from embedding_advisor.report import plots
@@ -31,24 +32,6 @@ from embedding_advisor_server.core.schema import (
 )
 
 N = 200
-FT_RECIPE = {
-    "head": "fine-tuned encoder, linear layer on the mean-pooled states",
-    "encoder": "MiniLM",
-    "learning_rate": 1e-4,
-    "learning_rates_tried": [1e-4],
-    "schedule_steps": 400,
-    "min_epochs": 2,
-    "max_epochs": 10,
-    "early_stopping_patience": 2,
-    "pilot_epochs": 4,
-    "batch_size": 16,
-    "small_batch": 8,
-    "max_length": 128,
-    "optimizer": "AdamW, weight decay 0.01, gradient clipping 1.0",
-    "schedule": "linear warm-up over 6% of the steps, then linear decay to 0 at max_epochs",
-    "dev_fraction": 0.15,
-    "precision": "bf16",
-}
 TRUTH = np.array(["pos", "neg"] * (N // 2))
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import FINETUNE_RECIPE as FT_RECIPE
 from conftest import arm_run, text_profile
 from embedding_advisor_server.core.decision.decide import Preferences
 from embedding_advisor_server.core.decision.recommend import recommend
@@ -313,24 +314,6 @@ def test_a_curve_with_no_rise_is_expected_at_its_latest_score_and_said_so():
     assert any("no rise to fit (GloVe + BiLSTM)" in r for r in rec.reasons)
 
 
-FT_RECIPE = {
-    "head": "fine-tuned encoder, linear layer on the mean-pooled states",
-    "encoder": "MiniLM",
-    "learning_rate": 2e-4,
-    "learning_rates_tried": [1e-4, 2e-4],
-    "schedule_steps": 400,
-    "min_epochs": 2,
-    "max_epochs": 10,
-    "early_stopping_patience": 2,
-    "pilot_epochs": 5,
-    "batch_size": 16,
-    "small_batch": 8,
-    "max_length": 128,
-    "optimizer": "AdamW, weight decay 0.01, gradient clipping 1.0",
-    "schedule": "linear warm-up over 6% of the steps, then linear decay to 0 at max_epochs",
-    "dev_fraction": 0.15,
-    "precision": "bf16",
-}
 
 
 def test_a_pilot_still_rising_at_its_epoch_cap_is_raised_by_its_extrapolated_gain():
@@ -370,7 +353,7 @@ def test_the_pick_and_runner_up_carry_the_recipe_to_run_at_the_decision_size():
         3,
         90.0,
         train_seconds=60.0,
-        recipe=FT_RECIPE,
+        recipe=FT_RECIPE | {"learning_rate": 2e-4, "learning_rates_tried": [1e-4, 2e-4]},
     )
     rec = advise(340, 280, more=[tuned], target_size=4000)
     assert rec.choice.arm == ENCODER_FINETUNED
