@@ -28,8 +28,18 @@ def test_training_stops_once_the_dev_score_has_not_improved_for_patience_epochs(
     assert len(said) == verdict.epochs_run  # one progress line per epoch trained
     assert run.epochs == verdict.epoch and run.recipe["pilot_epochs"] == verdict.epoch
     assert run.recipe["max_epochs"] == 40 and run.recipe["early_stopping_patience"] == 2
-    assert f"epoch {verdict.epoch} of {verdict.epochs_run}" in run.description
+    assert f"epoch {verdict.epoch} of {verdict.epochs_run} kept (the best dev epoch" in (
+        run.description
+    )
     assert "over 40 epochs: stopped early, 2 epochs without a gain" in run.description
+
+
+def test_without_patience_the_whole_schedule_runs_and_its_last_epoch_is_kept(tiny_encoder):
+    recipe = FineTuneRecipe((3e-3,), steps=10_000, min_epochs=2, max_epochs=6)
+    run, said = _fit(tiny_encoder, sentences(80, 0), ACCURACY, recipe)
+    assert len(said) == 6 and run.epochs == 6 and run.convergence.epoch == 6
+    assert "epoch 6 of 6 kept (the last (annealed) epoch" in run.description
+    assert run.recipe["early_stopping_patience"] == 0
 
 
 def test_a_grid_trains_each_rate_over_its_schedule_and_keeps_the_best(tiny_encoder):

@@ -42,11 +42,11 @@ def test_every_rate_runs_its_schedule_and_sensitive_tasks_get_their_own_grid():
     assert recipe.expected_epochs(1700, 1) == 4 and recipe.expected_epochs(1700, 2) == 8
 
 
-def test_the_larger_presets_spend_more_on_schedule_patience_and_rates_before_seeds():
+def test_the_larger_presets_spend_more_on_schedules_and_rates_and_keep_the_annealed_end():
     plans = [Plan.of(b).finetune for b in (Budget.QUICK, Budget.STANDARD, Budget.THOROUGH)]
     assert [p.steps for p in plans] == sorted(p.steps for p in plans)
     assert [len(p.rates(7, False)) for p in plans] == sorted(len(p.rates(7, False)) for p in plans)
-    assert all(p.patience >= 2 for p in plans) and plans[0].patience <= plans[2].patience
+    assert all(p.patience == 0 for p in plans)  # the schedule's last epoch is kept
 
 
 def test_one_seed_at_the_pool_and_the_plans_seeds_below_it():

@@ -57,6 +57,8 @@ def _stopping(config: dict) -> str:
         if "epochs" in config
         else f"up to {config['max_epochs']} epochs"
     )
+    if not patience:
+        return f"{length}, keeping the last epoch (the pilot's {config['pilot_epochs']})"
     return (
         f"{length}, stopping after {patience} epoch{'s' if patience != 1 else ''} without a "
         f"gain on a {config['dev_fraction']:.0%} dev slice and keeping the best epoch (the pilot "

@@ -1,7 +1,7 @@
 """How much the pilots do: the budget presets (learning-curve sizes, seeds, fine-tuning's sizes,
 seeds, recipe grid and stopping rule, the TAPT pilot's masked-LM recipe) and a deadline in
 seconds. Fine-tuning trains to convergence (early stopping on a dev slice) under every preset:
-the larger presets spend their time on patience and learning rates before extra seeds."""
+the larger presets spend their time on longer schedules and learning rates before extra seeds."""
 
 from __future__ import annotations
 
@@ -76,7 +76,6 @@ PRESETS = {
             (3e-5, 5e-5, 1e-4),
             steps=600,
             max_epochs=12,
-            patience=3,
             sensitive_rates=(5e-5, 1e-4, 2e-4, 3e-4),
         ),
         finetune_seeds=2,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -236,20 +236,24 @@ class FineTuneHead:
         planned, done = epochs * len(rates), 0
         t0 = time.perf_counter()
         kept: _Run | None = None
-        for lr in rates:  # each rate its whole schedule; the best dev score is kept
+        early = recipe.patience > 0 and bool(data[2])
+        for lr in rates:  # each rate its whole schedule; the best kept epoch's dev score wins
             run = self._run(classes, lr, batch, epochs, data, check)
             while len(run.scores) < epochs and not (
-                data[2] and should_stop(run.scores, recipe.patience)
+                early and should_stop(run.scores, recipe.patience)
             ):
                 done += 1
-                self._epoch(run, min(done / planned, 1.0), check, bool(data[2]))
+                self._epoch(run, min(done / planned, 1.0), check, early)
             done = (rates.index(lr) + 1) * epochs
-            if kept is None or max(run.scores) > max(kept.scores):
+            if kept is None or _kept_score(run, early) > _kept_score(kept, early):
                 kept = run  # the other rate's model goes: one model in memory beside this one
         assert kept is not None
         train_seconds = time.perf_counter() - t0
-        kept.model.load(kept.best_state)
         judged = judge(kept.scores, recipe.patience) if data[2] else Convergence(UNJUDGED)
+        if early:
+            kept.model.load(kept.best_state)
+        elif data[2]:  # the schedule's annealed end is kept, whatever epoch peaked on dev
+            judged = replace(judged, epoch=len(kept.scores))
         return self._result(
             kept, judged, rates, (batch, epochs), len(data[2]), train_seconds, check
         )
@@ -261,15 +265,15 @@ class FineTuneHead:
         model = _Model(self.encoder, classes, self.tagging, self.precision)
         return _Run(lr, model, self._train(model, lr, batch, epochs, *data, check))
 
-    def _epoch(self, run: _Run, done: float, check: Check, dev: bool) -> None:
-        """One more epoch of ``run``; keeps its state when its dev score is the best so far
-        (without a dev slice, tiny data, nothing can be chosen: the last epoch is kept)."""
+    def _epoch(self, run: _Run, done: float, check: Check, keep_best: bool) -> None:
+        """One more epoch of ``run``; with ``keep_best`` (early stopping), keeps its state when
+        its dev score is the best so far."""
         epoch, score = next(run.epochs)
         run.scores.append(score)
         self.report(
             done, f"fine-tuning: lr {run.lr:g}, epoch {epoch}: dev {self.metric} {100 * score:.1f}"
         )
-        if not dev or len(run.scores) == 1 or score > max(run.scores[:-1]):
+        if keep_best and (len(run.scores) == 1 or score > max(run.scores[:-1])):
             run.best_state = run.model.state()
 
     def _result(self, run, judged, rates, schedule, dev, train_seconds, check) -> HeadRun:
@@ -284,6 +288,7 @@ class FineTuneHead:
         }[judged.verdict]
         if len(run.scores) < epochs:
             stop = f"stopped early, {patience_words(recipe.patience)}"
+        kept = "the best dev epoch" if recipe.patience else "the last (annealed) epoch"
         on = "each word's first piece" if self.tagging else "the mean-pooled states"
         return HeadRun(
             predict=lambda inputs: model.predict(
@@ -292,14 +297,14 @@ class FineTuneHead:
             description=(
                 f"Fine-tuned {self.encoder.name} (all weights, torch on {model.device}, "
                 f"{self.precision.precision.value}), linear head on {on}; lr {run.lr:g} (of "
-                f"{grid}) and epoch {epoch} of {len(run.scores)} chosen on a {dev}-example dev "
-                f"slice (lr decaying to 0 over {epochs} epochs: {stop}; length-grouped batches "
-                f"of {batch})"
+                f"{grid}) on a {dev}-example dev slice, epoch {epoch} of {len(run.scores)} "
+                f"kept ({kept}; lr decaying to 0 over {epochs} epochs: {stop}; length-grouped "
+                f"batches of {batch})"
             ),
             train_seconds=train_seconds,
             epochs=epoch,
             learning_rate=run.lr,
-            dev_score=max(run.scores) if dev else float("nan"),
+            dev_score=run.scores[epoch - 1] if dev else float("nan"),
             convergence=judged,
             recipe={
                 "head": f"fine-tuned encoder, linear layer on {on}",
@@ -356,6 +361,11 @@ class FineTuneHead:
                 preds = model.predict(dev_x, recipe.batch_size, recipe.max_length, check)
                 score = evaluate(self.metric, dev_y, preds).score()
             yield epoch, score
+
+
+def _kept_score(run: _Run, best: bool) -> float:
+    """The dev score of the epoch ``run`` keeps: its best (early stopping) or its last."""
+    return max(run.scores) if best else run.scores[-1]
 
 
 @dataclass
