@@ -65,11 +65,26 @@ class HeadContext:
 HeadFactory = Callable[[HeadContext, int], Head]  # (context, seed) -> an unfitted head
 
 
+def dev_size(n: int) -> int:
+    """How many of ``n`` training examples the dev slice holds: 15% (at least 10), none when
+    ``n`` < 20."""
+    return max(MIN_DEV, int(n * DEV_FRACTION)) if n >= 2 * MIN_DEV else 0
+
+
 def dev_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(fit, dev)`` indices: a seeded 15% dev slice (at least 10), none when ``n`` < 20."""
-    n_dev = max(MIN_DEV, int(n * DEV_FRACTION)) if n >= 2 * MIN_DEV else 0
+    """``(fit, dev)`` indices: a seeded dev slice of ``dev_size(n)`` examples."""
+    n_dev = dev_size(n)
     order = np.random.default_rng(seed).permutation(n)
     return np.sort(order[n_dev:]), np.sort(order[:n_dev])
 
 
-__all__ = ["DEV_FRACTION", "Head", "HeadContext", "HeadFactory", "HeadRun", "dev_split", "device"]
+__all__ = [
+    "DEV_FRACTION",
+    "Head",
+    "HeadContext",
+    "HeadFactory",
+    "HeadRun",
+    "dev_size",
+    "dev_split",
+    "device",
+]

@@ -5,9 +5,10 @@ mean-pooled last hidden states; for tagging, over each word's first piece). What
 learned on real data: a fixed recipe can collapse on small sets, a short one under-trains and a
 long one stopped half-way is not annealed (``finetune_recipe.py``), so each run's schedule is
 sized in optimiser steps and decays to 0 at its end, each learning rate of a small grid trains
-its whole schedule with early stopping on a dev slice held out of the run's training examples,
-and the best dev epoch of the best rate is kept; how the run was judged is
-``evidence/convergence.py``'s. The chosen recipe is part of the arm's description and of the
+its whole schedule, and the last (annealed) epoch of the rate that scores best there on a dev
+slice held out of the run's training examples is kept (with ``patience``: early stopping, and
+the best dev epoch). The dev score of every epoch judges whether the run had converged
+(``evidence/convergence.py``). The chosen recipe is part of the arm's description and of the
 config handed over for the full-size run. Runs on CUDA when torch sees a GPU, on the CPU
 otherwise.
 """
@@ -237,14 +238,14 @@ class FineTuneHead:
         t0 = time.perf_counter()
         kept: _Run | None = None
         early = recipe.patience > 0 and bool(data[2])
-        for lr in rates:  # each rate its whole schedule; the best kept epoch's dev score wins
+        for k, lr in enumerate(rates):  # each its whole schedule; the best kept epoch's dev wins
             run = self._run(classes, lr, batch, epochs, data, check)
             while len(run.scores) < epochs and not (
                 early and should_stop(run.scores, recipe.patience)
             ):
                 done += 1
                 self._epoch(run, min(done / planned, 1.0), check, early)
-            done = (rates.index(lr) + 1) * epochs
+            done = (k + 1) * epochs  # a rate stopped early: its share of the progress is done
             if kept is None or _kept_score(run, early) > _kept_score(kept, early):
                 kept = run  # the other rate's model goes: one model in memory beside this one
         assert kept is not None

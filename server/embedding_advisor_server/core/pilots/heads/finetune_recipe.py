@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .base import DEV_FRACTION
+from .base import dev_size
 
 SMALL_RUN = 800  # runs on fewer examples take ``small_batch``
 
@@ -61,7 +61,7 @@ class FineTuneRecipe:
     def at_size(self, size: int) -> tuple[int, int]:
         """``(batch, epochs)`` of the schedule for a training set of ``size`` examples (its
         dev slice held out), as a full-size run takes it."""
-        fit = size - max(10, int(size * DEV_FRACTION))
+        fit = size - dev_size(size)
         return self.batch(fit), self.epochs(fit)
 
     def expected_epochs(self, examples: int, rates: int = 1) -> int:
