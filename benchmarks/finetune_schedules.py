@@ -1,7 +1,7 @@
 """How long to fine-tune, and with which schedule: dev and test scores after every epoch.
 
-Each configuration fine-tunes the bundled MiniLM as the pilots do (``FineTuneHead``'s model,
-batches, optimiser and dev slice; seed 0) on a seeded sample of a shared dataset's training split
+Each configuration fine-tunes the bundled MiniLM with the pilots' own training
+(``FineTuneHead``'s model, batches, optimiser, schedule and dev slice; seed 0) on a seeded sample of a shared dataset's training split
 and scores a seeded 1,000-example sample of its test split after every epoch. The schedule is
 ``decayE``: warm-up over 6% of the steps, then linear decay to 0 at epoch E; the run trains
 ``epochs`` epochs (fewer than E: stopped part-way down the schedule, as early stopping would).
@@ -14,12 +14,10 @@ Writes benchmarks/results/finetune_schedules.json.
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import results_file
 
 from embedding_advisor_server.core.backends.cache import ResourceCache
@@ -29,11 +27,11 @@ from embedding_advisor_server.core.data.sampling import sample
 from embedding_advisor_server.core.evidence.metrics import ENTITY_F1, MACRO_F1, evaluate
 from embedding_advisor_server.core.pilots.heads.base import dev_split
 from embedding_advisor_server.core.pilots.heads.finetune import (
+    FineTuneHead,
+    FineTuneRecipe,
     _classes,
-    _Model,
-    adamw,
-    grouped_batches,
 )
+from embedding_advisor_server.core.progress import no_check
 from embedding_advisor_server.core.schema import Precision
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,45 +50,34 @@ CONFIGS = [
 
 
 def run(name: str, n: int, lr: float, decay: int, epochs: int, encoder, precision) -> dict:
-    import torch
-
     folder = SHARED / name
     train = sample(parse_jsonl((folder / "train.jsonl").read_bytes(), "train"), n, 0)
     test = sample(parse_jsonl((folder / "test.jsonl").read_bytes(), "test"), 1000, 0)
     metric = ENTITY_F1 if train.is_tagging else MACRO_F1
     x, y = train.inputs, train.targets
     fit_idx, dev_idx = dev_split(len(x), 0)
-    fx, fy = [x[i] for i in fit_idx], [y[i] for i in fit_idx]
-    dx, dy = [x[i] for i in dev_idx], [y[i] for i in dev_idx]
-    torch.manual_seed(0)
-    model = _Model(encoder, _classes(y, train.is_tagging), train.is_tagging, precision)
-    batch = 8 if len(fx) < 800 else 16
-    steps = decay * math.ceil(len(fx) / batch)
-    warm = max(1, int(0.06 * steps))
-    opt = adamw(model.parameters(), lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(steps - warm, 1)))
+    data = (
+        [x[i] for i in fit_idx],
+        [y[i] for i in fit_idx],
+        [x[i] for i in dev_idx],
+        [y[i] for i in dev_idx],
     )
-    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
-    lengths, rng, classes = model.lengths(fx, 128), np.random.default_rng(0), len(model.classes)
+    recipe = FineTuneRecipe((lr,))
+    head = FineTuneHead(encoder, train.is_tagging, metric, 0, recipe, precision=precision)
+    # The head's own training: its model, batches, optimiser and schedule decaying over ``decay``
+    # epochs, stopped after ``epochs`` of them; its dev score after each epoch.
+    model = head._run(
+        _classes(y, train.is_tagging), lr, recipe.batch(len(data[0])), decay, data, no_check
+    )
     rows, t0 = [], time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        for idx in grouped_batches(lengths, batch, rng):
-            enc = model.encode([fx[i] for i in idx], 128)
-            target = model.targets(enc, [fy[i] for i in idx])
-            loss = loss_fn(model.logits(enc).reshape(-1, classes), target.reshape(-1))
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-        dev = evaluate(metric, dy, model.predict(dx, 16, 128, lambda: None)).score()
-        score = evaluate(metric, test.targets, model.predict(test.inputs, 16, 128, lambda: None))
+    for _ in range(epochs):
+        epoch, dev = next(model.epochs)
+        predicted = model.model.predict(test.inputs, recipe.batch_size, recipe.max_length, no_check)
         rows.append(
             {
                 "epoch": epoch,
                 "dev": round(dev, 4),
-                "test": round(score.score(), 4),
+                "test": round(evaluate(metric, test.targets, predicted).score(), 4),
                 "seconds": round(time.perf_counter() - t0, 1),
             }
         )
