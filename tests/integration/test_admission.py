@@ -85,15 +85,20 @@ def test_profiles_past_the_limit_are_refused_while_one_runs(small_server, review
 
 
 def test_a_profile_stops_soon_after_its_callers_deadline(small_server, reviews, tmp_path):
-    from conftest import EXAMPLE
+    from conftest import EXAMPLE, read_jsonl, write_jsonl
     from embedding_advisor import DeadlineExceededError
 
+    # 8,000 reviews (the example's 2,000, four times over, each take marked): a profile of them
+    # takes about 20 s here, so a 3 s deadline falls well inside it even on a fast machine.
+    rows = read_jsonl(EXAMPLE, 2000)
+    takes = [{**row, "text": f"{row['text']} (take {k})"} for k in range(4) for row in rows]
+    many = write_jsonl(tmp_path / "many-reviews.jsonl", takes)
     with AdvisorClient(small_server.target, timeout=300) as client:
         client.profile(client.upload(reviews).dataset_id)  # models loaded: what remains is work
-        big = client.upload(EXAMPLE).dataset_id
+        big = client.upload(many).dataset_id
     with AdvisorClient(small_server.target, timeout=3) as hurried:
         with pytest.raises(DeadlineExceededError):
-            hurried.profile(big)  # 2,000 reviews: parsing alone takes longer than 3 s
+            hurried.profile(big)
     gave_up = time.monotonic()
     # The server stops too: its one profile place is free again within about 2 s. A probe
     # refused at once means the abandoned profile still runs; one let in runs out its 0.5 s.
