@@ -72,6 +72,7 @@ def _kind(value: int) -> str:
 def _pilot(t: pb.PretrainingPilot) -> dict:
     return {
         "num_train": t.num_train,
+        "paired_on": t.paired_on,
         "base_score": round(t.base_score, 4),
         "adapted_score": round(t.adapted_score, 4),
         "gain_points": round(100 * t.gain, 2),
@@ -88,7 +89,7 @@ def _pilot(t: pb.PretrainingPilot) -> dict:
         "mlm_steps": t.mlm_steps,
         "mlm_texts": t.mlm_texts,
         "mlm_epochs_kept": t.mlm_epochs,
-        "finetune_seconds": round(t.finetune_seconds, 1),
+        "paired_seconds": round(t.finetune_seconds, 1),
         "corpus_documents": t.corpus_documents,
         "recipe": t.recipe,
     }

@@ -20,6 +20,11 @@ def measured_pilots(pre) -> list:
     return [(name, getattr(pre, field)) for field, name in names if pre.HasField(field)]
 
 
+def paired_words(pilot) -> str:
+    """What a continued-pretraining pilot's gain was measured on, in words."""
+    return "frozen features + LR" if pilot.paired_on == "frozen" else "fine-tuning"
+
+
 METRICS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "entity_f1": "entity F1"}
 
 

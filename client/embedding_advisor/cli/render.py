@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from ..numbers import measured_pilots, metric_words, throughput
+from ..numbers import measured_pilots, metric_words, paired_words, throughput
 from ..v1 import advisor_pb2 as pb
 
 EMBEDDING_WORDS = {
@@ -127,7 +127,9 @@ def _decisions(rec: pb.Recommendation, console: Console) -> None:
             f"{100 * t.gain_interval.high:+.1f}]"
             for name, t in measured
         )
-        evidence = f" (measured on {measured[0][1].num_train:,} examples: {listed})"
+        first = measured[0][1]
+        on = f"{paired_words(first)}, {first.num_train:,} examples"
+        evidence = f" (measured on {on}: {listed})"
     elif pre.kind == pb.PRETRAINING_UNSPECIFIED:
         kind, evidence = "not answered", " (no pilot ran and no domain signal)"
     else:

@@ -8,7 +8,7 @@ import math
 from datetime import datetime, timezone
 
 from .. import __version__, output
-from ..numbers import measured_pilots, metric_words, throughput
+from ..numbers import measured_pilots, metric_words, paired_words, throughput
 from ..v1 import advisor_pb2 as pb
 from .plots import METRIC_WORDS
 
@@ -144,7 +144,7 @@ def _pretraining_rows(pre: pb.PretrainingAdvice) -> list[list[str]]:
         [
             f"- {name} pilot",
             "",
-            f"{t.num_train:,} examples",
+            f"{paired_words(t)}, {t.num_train:,} examples",
             "none",
             _gain(t.gain, t.gain_interval),
             "-",

@@ -245,6 +245,7 @@ class PretrainingPilot(_Model):
     recipe: str = ""
     transductive: bool = False
     corpus_documents: int = 0
+    paired_on: str = ""
 
 
 class AdaptedWeights(_Model):

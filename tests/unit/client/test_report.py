@@ -214,3 +214,30 @@ def test_the_choices_recipe_is_in_the_report_and_the_cli_as_words_and_a_config(r
     assert "judged converged" in text and "recipe: fine-tuned MiniLM: fine-tune MiniLM" in text
     (line,) = [x for x in text.splitlines() if "config: {" in x]
     assert json.loads(line.split("config: ", 1)[1]) == config  # one line, copyable whole
+
+
+def test_a_pretraining_pilot_says_what_its_gain_was_measured_on(rec):
+    from rich.console import Console
+
+    from embedding_advisor.cli.render import render
+
+    pilot = pb.PretrainingPilot(
+        num_train=1000, gain=0.01, gain_interval=pb.Interval(low=-0.02, high=0.04)
+    )
+    measured = pb.Recommendation()
+    measured.CopyFrom(rec)
+    measured.pretraining.measured = True
+    measured.pretraining.tapt.CopyFrom(pilot)
+    words = {}
+    for paired_on in ("frozen", "finetune"):
+        measured.pretraining.tapt.paired_on = paired_on
+        console = Console(width=200, record=True)
+        render(measured, console)
+        (line,) = [x for x in console.export_text().splitlines() if x.startswith("  pretraining ")]
+        md = markdown(measured, {})
+        words[paired_on] = line.split("measured on ")[1].split(":")[0]
+        assert f"| - TAPT pilot |  | {words[paired_on]} |" in md
+    assert words == {
+        "frozen": "frozen features + LR, 1,000 examples",
+        "finetune": "fine-tuning, 1,000 examples",
+    }

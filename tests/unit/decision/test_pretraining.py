@@ -90,6 +90,23 @@ def test_a_gain_above_zero_advises_tapt_with_a_full_scale_recipe():
     assert "keeps the encoder frozen, and the gain was measured on fine-tuning" in frozen.reason
 
 
+def test_a_frozen_pair_is_named_and_its_caveat_falls_on_a_fine_tuned_pick():
+    run = replace(tapt(range(300), range(320)), paired_on="frozen")
+    measured = [(run, paired_gain(run, WEIGHTS, None))]
+    tuned = advise_pretraining(DOMAIN, True, measured, 8000)
+    assert tuned.kind is PretrainingKind.TAPT and tuned.tapt.paired_on == "frozen"
+    assert "logistic regression on the frozen states on 1,000 examples scored" in tuned.reason
+    assert "fine-tuning from the adapted weights was not measured" in tuned.reason
+    assert "--budget standard" in tuned.reason
+    frozen = advise_pretraining(DOMAIN, True, measured, 8000, frozen=True)
+    assert "was not measured" not in frozen.reason  # measured as the frozen pick trains
+    # No gain shown: the caveat still says what the pair did not measure.
+    flat = replace(run, adapted=run.base)
+    none = advise_pretraining(DOMAIN, True, [(flat, paired_gain(flat, WEIGHTS, None))])
+    assert none.kind is PretrainingKind.NONE and "--budget standard" in none.reason
+    assert "fine-tuning on" not in none.reason
+
+
 def test_the_full_run_is_priced_at_the_pieces_the_pilot_trained_per_second():
     # Early stopping kept none of the two epochs it trained: 80,000 pieces in 40 s.
     run = replace(tapt(range(300), range(320)), mlm_epochs=0, mlm_epochs_run=2)

@@ -6,7 +6,9 @@ it and DAPT+TAPT continues from DAPT's weights."""
 
 from __future__ import annotations
 
+import copy
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,7 +18,7 @@ from conftest import tiny_bert
 from embedding_advisor_server.core.adapt.continued import MLMRecipe
 from embedding_advisor_server.core.adapt.corpus import Corpus
 from embedding_advisor_server.core.evidence.metrics import ACCURACY
-from embedding_advisor_server.core.pilots.arms import ENCODER_FINETUNED
+from embedding_advisor_server.core.pilots.arms import ENCODER_FINETUNED, ENCODER_LOGREG
 from embedding_advisor_server.core.pilots.heads.bilstm import BiLSTMRecipe
 from embedding_advisor_server.core.pilots.heads.finetune import FineTuneRecipe
 from embedding_advisor_server.core.pilots.plan import Plan
@@ -66,6 +68,41 @@ def test_tapt_pairs_with_the_fine_tuning_headline(mlm_parts, toy_vectors):
 
     wider = pilots(encoder, toy_vectors, probe, transductive=True).pretraining[0]
     assert wider.mlm_texts == 160 and wider.transductive
+
+
+def test_the_quick_pair_is_the_frozen_encoder_on_torch(mlm_parts, toy_vectors):
+    encoder, probe = mlm_parts
+    outcome = pilots(encoder, toy_vectors, probe, replace(PLAN, tapt_pair="frozen"))
+    [run] = outcome.pretraining
+    logreg = next(r for r in outcome.runs if r.arm == ENCODER_LOGREG)
+    assert run.paired_on == "frozen" and run.size == logreg.num_train == 120 and run.seed == 0
+    # The base is logistic regression on torch features of the original weights: the arm's own
+    # run on the same features, since this encoder computes on torch already.
+    assert np.array_equal(run.base.stats, logreg.evaluation.stats)
+    assert run.adapted.stats.shape == run.base.stats.shape
+    assert run.finetune_seconds > 0 and run.mlm_steps > 0
+    assert not any(n.startswith("Continued pretraining not measured") for n in outcome.notes)
+
+
+def test_the_adapted_encoder_computes_on_torch_whatever_the_original_ran_on(mlm_parts):
+    from embedding_advisor_server.core.adapt.continued import adapted_encoder
+    from embedding_advisor_server.core.backends.torch_encoder import Encoder, on_torch
+
+    encoder, probe = mlm_parts
+
+    class Graph(Encoder):  # stands in for an ONNX graph: the weights it was built with, fixed
+        def hidden(self, enc):
+            raise AssertionError("the graph ran")
+
+    frozen = copy.copy(encoder)
+    frozen.__class__ = Graph
+    view = on_torch(frozen)
+    assert type(view) is Encoder and view.model is encoder.model and view.backend == "torch eager"
+    state = {k: v + 0.01 for k, v in probe.model.base_model.state_dict().items()}
+    adapted = adapted_encoder(frozen, state)
+    texts = [("a film",), ("the plot was dull",)]
+    moved = adapted.sentence_features(texts, lambda: None)
+    assert not np.allclose(moved, view.sentence_features(texts, lambda: None))
 
 
 def test_without_a_probe_or_time_it_says_why(mlm_parts, toy_vectors):

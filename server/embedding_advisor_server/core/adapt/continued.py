@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..backends.precision import Resolved
+from ..backends.torch_encoder import on_torch
 from ..pilots.heads.base import dev_split
 from ..pilots.heads.finetune import adamw, grouped_batches
 from ..progress import Check, Report, no_report
@@ -190,10 +191,11 @@ def _state(model) -> dict:
 
 
 def adapted_encoder(encoder, state: dict):
-    """A copy of the torch ``encoder`` (``backends/torch_encoder.Encoder``) with the adapted
-    weights: what fine-tuning and frozen features then start from. Weights the masked-LM form
-    lacks (BERT's pooler, unused by the heads) keep the original's values."""
-    adapted = copy.copy(encoder)
+    """A copy of ``encoder`` (``backends/torch_encoder.Encoder``) with the adapted weights,
+    computing on torch (an ONNX graph would hold the original's): what fine-tuning and frozen
+    features then start from. Weights the masked-LM form lacks (BERT's pooler, unused by the
+    heads) keep the original's values."""
+    adapted = on_torch(encoder)
     adapted.model = copy.deepcopy(encoder.model)
     missing, unexpected = adapted.model.load_state_dict(state, strict=False)
     if unexpected or any(not k.startswith("pooler.") for k in missing):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -18,6 +19,16 @@ from .hub import transformers
 from .tokens import first_pieces, text_columns
 
 OnBatch = Callable[[int, int], None]  # (batches done, batches in all)
+
+
+def on_torch(encoder: Encoder) -> Encoder:
+    """``encoder`` (an ``OnnxEncoder`` too) computing on its torch model: a shallow copy, the
+    model shared. An ONNX graph holds the weights it was exported with; this follows
+    ``encoder.model``, so it reads weights loaded since (``adapt/continued.adapted_encoder``)."""
+    view = copy.copy(encoder)
+    view.__class__ = Encoder
+    view.backend = "torch eager" if view.device == "cpu" else f"torch eager on {view.device}"
+    return view
 
 
 class Encoder:

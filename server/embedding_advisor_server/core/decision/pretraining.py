@@ -1,9 +1,11 @@
 """Continued-pretraining advice (none / TAPT / DAPT / DAPT+TAPT): measured where a pilot ran.
 
-**Measured.** The pilots (``pilots/adaptive.py``) fine-tune again from weights adapted by
-masked-LM training: on the task's own text (TAPT), on a sample of the user's domain corpus (DAPT)
-and both in turn (DAPT+TAPT), each with its paired gain and 95% interval
-(``evidence/adaptation.py``). A kind is advised only when its interval's low end is above zero:
+**Measured.** The pilots (``pilots/adaptive.py``) train again from weights adapted by masked-LM
+training: on the task's own text (TAPT), on a sample of the user's domain corpus (DAPT) and both
+in turn (DAPT+TAPT), each with its paired gain and 95% interval (``evidence/adaptation.py``).
+The run paired on is fine-tuning's headline, or under the quick budget logistic regression on
+the frozen encoder's states; where that is not how the advised option trains, the reason says
+so and what would measure it. A kind is advised only when its interval's low end is above zero:
 the largest gain, unless a cheaper kind (TAPT, then DAPT, then DAPT+TAPT) is also above zero
 and its interval holds that gain (``choose``). "None" when every interval covers zero or lies
 below it, saying which. Pair tasks are measured like the rest (Shi & Lipani 2023 found continued
@@ -38,6 +40,12 @@ FROZEN = (
     "frozen features from the adapted weights were not measured, so check the frozen option "
     "on them (--encoder with the saved weights) before relying on the gain."
 )
+TUNED = (
+    " The advised option fine-tunes the encoder, and the gain was measured on its frozen "
+    "features (the quick budget's pair: no second fine-tuning): fine-tuning from the adapted "
+    "weights was not measured, which --budget standard does."
+)
+PAIRED = {"finetune": "fine-tuning", "frozen": "logistic regression on the frozen states"}
 DAPT_TEXT = (
     "A real DAPT run needs a large unlabeled corpus of the domain: Gururangan et al. 2020 "
     "trained 12.5k steps of 2,048 sequences on 2-8 billion tokens per domain."
@@ -103,6 +111,7 @@ def pilot_message(run: PretrainingRun, gain: Gain) -> PretrainingPilot:
         recipe=run.recipe.describe(),
         transductive=run.transductive,
         corpus_documents=run.corpus_documents,
+        paired_on=run.paired_on,
     )
 
 
@@ -129,7 +138,7 @@ def _line(run: PretrainingRun, gain: Gain) -> str:
         "dapt_tapt": "DAPT then TAPT",
     }[run.kind]
     return (
-        f"fine-tuning on {run.size:,} examples scored {100 * run.adapted.score():.1f} after "
+        f"{PAIRED[run.paired_on]} on {run.size:,} examples scored {100 * run.adapted.score():.1f} after "
         f"{what} vs {100 * run.base.score():.1f} without (same sample, seed and recipe): "
         f"{100 * gain.point:+.1f} points, 95% interval [{100 * gain.low:+.1f}, "
         f"{100 * gain.high:+.1f}]; masked-LM loss on the held-out text "
@@ -145,11 +154,14 @@ def _measured(
     frozen: bool = False,
 ) -> tuple[PretrainingKind, str, str, str]:
     """The kind, the reason, the full-scale recipe and its JSON config from the pilots;
-    ``frozen``: the advised option keeps the encoder frozen (the pilots measured fine-tuning)."""
+    ``frozen``: the advised option keeps the encoder frozen."""
     at = "; ".join(_line(run, gain) for run, gain in measured)
     if not encoder_advised:
         why = "The advised option has no encoder to continue pretraining (measured for the "
-        return PretrainingKind.NONE, f"{why}fine-tuned encoder: {at}).", "", ""
+        return PretrainingKind.NONE, f"{why}encoder: {at}).", "", ""
+    pairs = {run.paired_on for run, _ in measured}
+    caveat = FROZEN if frozen and "frozen" not in pairs else ""
+    caveat = TUNED if not frozen and "finetune" not in pairs else caveat
     chosen = choose(measured)
     if chosen is not None:
         run, _ = chosen
@@ -158,7 +170,7 @@ def _measured(
         return (
             PretrainingKind(run.kind),
             f"Measured: {at}. The interval of {name} lies above zero, so it pays here; a full "
-            f"run trains longer than the pilot did.{FROZEN if frozen else ''}",
+            f"run trains longer than the pilot did.{caveat}",
             recipes.recipe_text(run.kind, runs, train_texts),
             recipes.recipe_config(run.kind, runs, train_texts),
         )
@@ -171,7 +183,7 @@ def _measured(
     return (
         PretrainingKind.NONE,
         f"Measured: {at}. {every} {side}, so the advice is no continued pretraining on this "
-        "data (a longer run might still differ; the pilot could not show a gain).",
+        f"data (a longer run might still differ; the pilot could not show a gain).{caveat}",
         "",
         "",
     )

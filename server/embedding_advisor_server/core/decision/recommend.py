@@ -18,7 +18,14 @@ from ..evidence.candidates import Candidate, Predictions, candidates
 from ..evidence.curves import Noise
 from ..evidence.metrics import interval
 from ..evidence.runs import ArmRun
-from ..pilots.arms import ENCODER_FINETUNED, ENCODER_FROZEN, MAJORITY, RANDOM, STATIC
+from ..pilots.arms import (
+    ENCODER_FINETUNED,
+    ENCODER_FROZEN,
+    ENCODER_LOGREG,
+    MAJORITY,
+    RANDOM,
+    STATIC,
+)
 from ..schema import (
     Adaptation,
     BucketedGap,
@@ -36,6 +43,12 @@ from .questions import adaptation_decision, best_by_family, embedding_decision
 from .train_recipe import handed_over
 
 NOTHING_LEARNED_HINT = "Check the labels, add data, or give the pilots more examples (--max-train)."
+
+# The arm a continued-pretraining pilot paired with (``PretrainingRun.paired_on``), in words.
+PAIRED = {
+    "finetune": (ENCODER_FINETUNED, "fine-tuning"),
+    "frozen": (ENCODER_LOGREG, "frozen logistic regression"),
+}
 
 
 @dataclass
@@ -222,16 +235,18 @@ def _weighed_with(prefs: Preferences) -> dict:
 def _pretraining_gains(
     pretraining: list[PretrainingRun], runs: list[ArmRun], weights: np.ndarray, seed: int
 ) -> list[tuple[PretrainingRun, Gain]]:
-    """Each continued-pretraining pilot and its paired gain; the training noise from
-    fine-tuning's own seeds, else the largest any arm measured (``evidence.training_noise``)."""
-    if not pretraining:
-        return []
-    tuned = [r for r in runs if r.arm == ENCODER_FINETUNED]
-    noise, source = evidence.training_noise(tuned), "fine-tuning's own seeds"
-    if noise is None:
-        noise = evidence.training_noise(runs)
-        source = "the largest seed-to-seed spread of any arm (fine-tuning ran one seed per size)"
-    return [(run, paired_gain(run, weights, noise, source, seed)) for run in pretraining]
+    """Each continued-pretraining pilot and its paired gain; the training noise from the paired
+    arm's own seeds, else the largest any arm measured (``evidence.training_noise``)."""
+    gains = []
+    for run in pretraining:
+        arm, words = PAIRED[run.paired_on]
+        noise, source = evidence.training_noise([r for r in runs if r.arm == arm]), f"{words}'s"
+        source += " own seeds"
+        if noise is None:
+            noise = evidence.training_noise(runs)
+            source = f"the largest seed-to-seed spread of any arm ({words} ran one seed per size)"
+        gains.append((run, paired_gain(run, weights, noise, source, seed)))
+    return gains
 
 
 def _advised(

@@ -1,11 +1,13 @@
-"""A continued-pretraining pilot's evidence: the same fine-tuning run from the original and from
-the adapted weights (same training sample, seed and recipe), and the gain between them.
+"""A continued-pretraining pilot's evidence: the same run from the original and from the adapted
+weights (same training sample, seed and recipe), and the gain between them. The run paired on is
+fine-tuning's headline, or (``paired_on`` "frozen", the quick budget's cheap pair) logistic
+regression on the frozen encoder's pooled states at the pool size.
 
 The gain's 95% interval is paired: each bootstrap replicate re-weights the held-out examples the
 same way for both runs, so what the examples share cancels. It also carries training noise (the
 seed-to-seed spread of one run, ``curves.Noise``): two single runs differ by that noise even with
 no gain at all, so each replicate adds the difference of two draws. The noise comes from
-fine-tuning's own seeds when it ran several, else the largest seed noise any arm measured
+paired arm's own seeds when it ran several, else the largest seed noise any arm measured
 (``evidence.training_noise``), else none (then the interval says so).
 """
 
@@ -28,11 +30,13 @@ class PretrainingRun:
     """One continued-pretraining pilot (``pilots/adaptive.py``)."""
 
     kind: str  # "tapt", "dapt" or "dapt_tapt"
-    size: int  # fine-tuning examples of both runs
+    size: int  # training examples of both paired runs
     seed: int
-    base: Evaluation  # fine-tuned from the original weights
-    adapted: Evaluation  # fine-tuned from the adapted weights
+    base: Evaluation  # the paired run from the original weights
+    adapted: Evaluation  # ... and from the adapted weights
     mlm_seconds: float
+    # The paired run from the adapted weights (frozen: with its encoding, and the first pilot
+    # also the original weights' encoding and run)
     finetune_seconds: float
     mlm_epochs: int  # the epoch kept
     mlm_epochs_run: int  # the epochs trained, which the masked-LM seconds paid for
@@ -48,6 +52,9 @@ class PretrainingRun:
     corpus_documents: int = 0  # DAPT: documents in the domain corpus
     prior_seconds: float = 0.0  # masked-LM seconds of the pilot it continued from (DAPT+TAPT)
     model: object = field(default=None, repr=False)  # the adapted masked-LM model (an artifact)
+    # What the gain was measured on: "finetune" (fine-tuning's headline) or "frozen" (logistic
+    # regression on the frozen encoder's pooled states).
+    paired_on: str = "finetune"
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,22 @@ notably on sentence pairs. So it is measured, not assumed. Up to three pilots:
 - **DAPT+TAPT**: the TAPT pilot again, from the DAPT pilot's weights.
 
 Each starts from the masked-LM probe's model (its own head, or the warmed-up tied head) with the
-plan's recipe (``adapt/continued.py``), and is followed by the fine-tuned arm's headline run (the
-pool size, seed 0) from the adapted weights on the same training sample, seed and recipe: the gain
-is paired (``evidence/adaptation.py``). The masked-LM loss on the held-out task text is measured
-before and after each.
+plan's recipe (``adapt/continued.py``), and is followed by the run it pairs with
+(``Plan.tapt_pair``) from the adapted weights on the same training sample, seed and recipe, so the
+gain is paired (``evidence/adaptation.py``):
 
-Skipped, with a note, when there is nothing to pair with (fine-tuning did not run), no masked-LM
-form of the encoder, or not enough time left; stopped by the deadline like any other run (the
-pilots already finished are kept).
+- ``finetune``: the fine-tuned arm's headline run (the pool size, seed 0) again;
+- ``frozen`` (the quick budget): logistic regression on the frozen encoder's pooled states at the
+  pool size, seed 0, with the features of both the original and the adapted weights computed on
+  torch in the job's precision (the frozen arms' own features may come from an ONNX graph, whose
+  numbers differ slightly: the pair must differ only by the weights). Two encodings of the pool
+  cost a fraction of a second fine-tuning, and the gain is what a frozen pick would get.
+
+The masked-LM loss on the held-out task text is measured before and after each.
+
+Skipped, with a note, when there is nothing to pair with (the paired arm did not run), no
+masked-LM form of the encoder, or not enough time left; stopped by the deadline like any other run
+(the pilots already finished are kept).
 """
 
 from __future__ import annotations
@@ -31,15 +39,21 @@ from dataclasses import replace
 from ..adapt.continued import Adapted, adapted_encoder, continue_pretraining
 from ..adapt.corpus import Corpus
 from ..adapt.masking import texts_of
+from ..backends.torch_encoder import on_torch
 from ..evidence.adaptation import PretrainingRun
+from ..evidence.metrics import Evaluation
 from ..evidence.runs import ArmRun, CurveRun
 from ..progress import OutOfTime, scaled
-from .arms import ENCODER_TAPT
+from .arms import ENCODER_FINETUNED, ENCODER_LOGREG, ENCODER_TAPT
 from .arms import arm as arm_of
+from .features import FeatureSet
 from .featurise import PHASES
 from .plan import FINETUNE_COST
 
 LABELS = {"tapt": "task-adaptive", "dapt": "domain-adaptive", "dapt_tapt": "DAPT+TAPT"}
+# The arm each ``Plan.tapt_pair`` pairs with, and it in words.
+PAIRED_ARM = {"finetune": ENCODER_FINETUNED, "frozen": ENCODER_LOGREG}
+PAIRED_WORDS = {"finetune": "fine-tuning", "frozen": "the frozen encoder + logistic regression"}
 
 
 def _title(kind: str) -> str:
@@ -48,16 +62,18 @@ def _title(kind: str) -> str:
 
 
 def pretraining_pilots(
-    pilots, base: ArmRun | None, probe, transductive: bool = False, corpus: Corpus | None = None
+    pilots, runs: list[ArmRun], probe, transductive: bool = False, corpus: Corpus | None = None
 ) -> list[PretrainingRun]:
     """The continued-pretraining pilots' evidence (see the module's notes), a note for each one
-    that could not run. ``pilots``: the job's ``runner._Pilots``; ``base``: the fine-tuned arm's
-    run; ``probe``: the encoder's masked-LM probe (``backends/mlm.MLMProbe``) or None;
-    ``corpus``: the domain corpus, or None (no DAPT pilots)."""
+    that could not run. ``pilots``: the job's ``runner._Pilots``; ``runs``: the arms' runs (the
+    paired arm's among them); ``probe``: the encoder's masked-LM probe
+    (``backends/mlm.MLMProbe``) or None; ``corpus``: the domain corpus, or None (no DAPT)."""
     recipe = pilots.plan.tapt
     if recipe is None:
         return []
-    why = _unmeasurable(pilots, base, probe)
+    pair = pilots.plan.tapt_pair
+    base = next((r for r in runs if r.arm == PAIRED_ARM[pair]), None)
+    why = _unmeasurable(pilots, base, probe, pair)
     if why:
         pilots.notes.append(f"Continued pretraining not measured: {why}.")
         return []
@@ -86,7 +102,7 @@ def pretraining_pilots(
             ("dapt", [(documents_as_inputs, dapt_recipe)]),
             ("dapt_tapt", [(task, recipe)]),
         ]
-    pilot = _Pilot(pilots, probe, headline, held, transductive)
+    pilot = _Pilot(pilots, probe, headline, held, transductive, pair)
     lo, hi = PHASES["tapt"]
     runs: list[PretrainingRun] = []
     for k, (kind, stages) in enumerate(todo):
@@ -112,13 +128,17 @@ class _Pilot:
     """One continued-pretraining pilot's work, sharing the probe, the headline run to pair with
     and the held-out texts' loss before any adaptation."""
 
-    def __init__(self, pilots, probe, headline: CurveRun, held: list, transductive: bool):
+    def __init__(
+        self, pilots, probe, headline: CurveRun, held: list, transductive: bool, pair: str
+    ):
         self.pilots = pilots
         self.probe = probe
         self.headline = headline
         self.held = held
         self.transductive = transductive
+        self.pair = pair
         self._before: float | None = None
+        self._frozen_base: Evaluation | None = None  # the frozen pair's run, original weights
 
     def before(self) -> float:
         if self._before is None:
@@ -131,7 +151,7 @@ class _Pilot:
     ) -> PretrainingRun | None:
         p = self.pilots
         passes = sum(len(t) * r.max_epochs for t, r in stages)
-        if not _affordable(p, kind, passes, self.headline.size):
+        if not _affordable(p, kind, passes, self.paired_cost()):
             return None
         before = self.before()
         model = start.model if start is not None else self.probe.model
@@ -152,24 +172,21 @@ class _Pilot:
         after = self.probe.with_model(adapted.model).loss(
             self.held, seed=p.seed, check=p.hard_check
         )
-        ctx = replace(
-            p.context(lambda f, m: report(0.5 + 0.5 * f, f"fine-tuning after {kind.upper()}: {m}")),
-            encoder=adapted_encoder(p.encoder, adapted.state),
-        )
+        encoder = adapted_encoder(p.encoder, adapted.state)
         t0 = time.perf_counter()
-        step = p.step(arm_of(ENCODER_TAPT), self.headline.size, self.headline.seed - p.seed, ctx)
-        if step is None:
+        pair = (self._frozen if self.pair == "frozen" else self._fine_tuned)(kind, encoder, report)
+        if pair is None:
             p.notes.append(
-                f"{_title(kind)} pretraining not measured: the budget ran out while "
-                "fine-tuning from the adapted weights."
+                f"{_title(kind)} pretraining not measured: the budget ran out while training "
+                f"{PAIRED_WORDS[self.pair]} from the adapted weights."
             )
             return None
         return PretrainingRun(
             kind=kind,
             size=self.headline.size,
             seed=self.headline.seed,
-            base=self.headline.evaluation,
-            adapted=step.run.evaluation,
+            base=pair[0],
+            adapted=pair[1],
             mlm_seconds=adapted.seconds,
             finetune_seconds=time.perf_counter() - t0,
             mlm_epochs=adapted.epochs,
@@ -186,13 +203,60 @@ class _Pilot:
             corpus_documents=documents,
             prior_seconds=start.mlm_seconds + start.prior_seconds if start is not None else 0.0,
             model=adapted.model,
+            paired_on=self.pair,
         )
 
+    def paired_cost(self) -> float:
+        """Seconds the paired run is planned to take: one fine-tuning, or the encodings."""
+        p = self.pilots
+        if self.pair != "frozen":
+            return p.finetune_cost(self.headline.size)
+        encodings = 1 if self._frozen_base is not None else 2
+        return encodings * (len(p.pool) + len(p.held_out)) / max(p.rate, 1e-6)
 
-def _affordable(pilots, kind: str, texts: int, size: int) -> bool:
-    """Whether masked-LM training over ``texts`` texts (epochs counted) and one fine-tuning on
-    ``size`` examples fit the time left (noted when not)."""
-    cost = FINETUNE_COST / max(pilots.rate, 1e-6) * texts + pilots.finetune_cost(size)
+    def _fine_tuned(self, kind: str, encoder, report) -> tuple[Evaluation, Evaluation] | None:
+        """Fine-tuning's headline run again, from ``encoder``'s adapted weights."""
+        p = self.pilots
+        ctx = replace(
+            p.context(lambda f, m: report(0.5 + 0.5 * f, f"fine-tuning after {kind.upper()}: {m}")),
+            encoder=encoder,
+        )
+        step = p.step(arm_of(ENCODER_TAPT), self.headline.size, self.headline.seed - p.seed, ctx)
+        return None if step is None else (self.headline.evaluation, step.run.evaluation)
+
+    def _frozen(self, kind: str, encoder, report) -> tuple[Evaluation, Evaluation] | None:
+        """Logistic regression at the headline's size and seed on the frozen pooled states of
+        the original weights (once per job) and of ``encoder``'s adapted ones, both on torch."""
+        p = self.pilots
+        try:
+            if self._frozen_base is None:
+                report(0.5, "frozen features of the original weights")
+                self._frozen_base = self._logreg(on_torch(p.encoder), report, 0.5, 0.75)
+            report(0.75, f"frozen features after {kind.upper()}")
+            return self._frozen_base, self._logreg(encoder, report, 0.75, 1.0)
+        except OutOfTime:
+            return None
+
+    def _logreg(self, encoder, report, lo: float, hi: float) -> Evaluation:
+        p = self.pilots
+        spec = arm_of(ENCODER_LOGREG)
+
+        def on_batch(done: int, total: int) -> None:
+            report(lo + (hi - lo) * done / total, f"{encoder.name}: frozen features")
+
+        inputs = list(p.pool.inputs) + list(p.held_out.inputs)
+        states = p.encoder_features(inputs, on_batch, encoder, p.hard_check)
+        cut = len(p.pool)
+        features = FeatureSet("", "", "", states[:cut], states[cut:], tagging=p.tagging)
+        offset = self.headline.seed - p.seed
+        step = p._step(spec, self.headline.size, offset, p.context(), p.hard_check, features)
+        return step.run.evaluation
+
+
+def _affordable(pilots, kind: str, texts: int, paired: float) -> bool:
+    """Whether masked-LM training over ``texts`` texts (epochs counted) and the paired run
+    (``paired`` seconds) fit the time left (noted when not)."""
+    cost = FINETUNE_COST / max(pilots.rate, 1e-6) * texts + paired
     left = pilots.time_left()
     if left is not None and cost > left:
         pilots.notes.append(
@@ -203,14 +267,14 @@ def _affordable(pilots, kind: str, texts: int, size: int) -> bool:
     return True
 
 
-def _unmeasurable(pilots, base: ArmRun | None, probe) -> str:
+def _unmeasurable(pilots, base: ArmRun | None, probe, pair: str) -> str:
     if probe is None:
         return (
             "no masked-LM form of the encoder was loaded (it has none, or the budget in seconds "
             "left no time to warm a head up: see the profile's domain notes)"
         )
     if base is None or not base.curve:
-        return "fine-tuning did not run, so there is nothing to pair the adapted run with"
+        return f"{PAIRED_WORDS[pair]} did not run, so there is nothing to pair the adapted run with"
     if pilots.encoder is None or getattr(pilots.encoder, "model", None) is None:
         return "the encoder has no torch weights to adapt"
     return ""

@@ -105,12 +105,15 @@ class Featuriser:
         return out
 
     def _encoder_features(self, inputs, on_batch=None) -> list:
-        """The frozen encoder's features of ``inputs``, one ``(features,)`` per example: word
-        states for tagging, else word-piece states; in the job's precision."""
-        encoder = self.encoder
+        return self.encoder_features(inputs, on_batch)
+
+    def encoder_features(self, inputs, on_batch=None, encoder=None, check=None) -> list:
+        """``encoder``'s (default: the job's) frozen features of ``inputs``, one ``(features,)``
+        per example: word states for tagging, else word-piece states; in the job's precision."""
+        encoder = encoder or self.encoder
         features = encoder.word_features if self.tagging else encoder.sequence_features
         with self.precision.autocast():  # torch backends only; ONNX Runtime keeps its own
-            return [(f,) for f in features(inputs, self.check, on_batch)]
+            return [(f,) for f in features(inputs, check or self.check, on_batch)]
 
     def encoder_cost(self) -> Throughput:
         """The frozen encoder's inference throughput on its runtime and batch size, with its

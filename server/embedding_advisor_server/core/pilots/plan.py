@@ -1,7 +1,9 @@
 """How much the pilots do: the budget presets (learning-curve sizes, seeds, fine-tuning's sizes,
 seeds, recipe grid and stopping rule, the TAPT pilot's masked-LM recipe) and a deadline in
 seconds. Fine-tuning trains to convergence (early stopping on a dev slice) under every preset:
-the larger presets spend their time on longer schedules and learning rates before extra seeds."""
+the larger presets spend their time on longer schedules and learning rates before extra seeds.
+The quick preset's TAPT pilot pairs with the frozen encoder (an encoding, not a second
+fine-tuning); the larger presets pair with fine-tuning, as the full-scale recipe trains it."""
 
 from __future__ import annotations
 
@@ -38,6 +40,10 @@ class Plan:
     tapt: MLMRecipe | None = None
     # DAPT (with a domain corpus): documents sampled per task text, read once
     dapt_documents: int = 1
+    # What each continued-pretraining pilot pairs with: "finetune" (fine-tuning's headline run
+    # again from the adapted weights) or "frozen" (the frozen encoder + logistic regression at
+    # the pool size: an encoding of the pool, not a training of the encoder)
+    tapt_pair: str = "finetune"
 
     @classmethod
     def of(cls, budget: Budget, seconds: float = 0.0) -> Plan:
@@ -59,6 +65,7 @@ PRESETS = {
         finetune_points=2,
         finetune=FineTuneRecipe((1e-4,), steps=400),
         tapt=MLMRecipe(max_epochs=1),
+        tapt_pair="frozen",  # a second fine-tuning would double fine-tuning's cost
     ),
     Budget.STANDARD: Plan(
         4,

@@ -37,10 +37,11 @@ from ..evidence.runs import ArmRun, CurveRun
 from ..progress import Check, Deadline, OutOfTime, Report, scaled
 from ..schema import Budget
 from .adaptive import pretraining_pilots
-from .arms import ARMS, ENCODER_FINETUNED, ArmSpec, new_run
+from .arms import ARMS, ArmSpec, new_run
 from .arms import arm as arm_of
 from .cost import PeakMemory
 from .deployed import deployed_costs
+from .features import FeatureSet
 from .featurise import PHASES, Featuriser
 from .heads.base import HeadContext
 from .heads.finetune_recipe import FineTuneRecipe
@@ -90,8 +91,18 @@ class _Pilots(FineTuning, Featuriser):
         except OutOfTime:
             return None
 
-    def _step(self, spec: ArmSpec, size: int, offset: int, ctx: HeadContext, check) -> Step:
-        features = self.features[spec.features]
+    def _step(
+        self,
+        spec: ArmSpec,
+        size: int,
+        offset: int,
+        ctx: HeadContext,
+        check,
+        features: FeatureSet | None = None,
+    ) -> Step:
+        """``step`` without the deadline's catch; ``features``: in place of the arm's source's
+        (the frozen TAPT pair's, ``adaptive.py``)."""
+        features = features or self.features[spec.features]
         x_all, x_eval = features.view(spec.pooled)
         seed = self.seed + offset
         idx = sample_indices(self.pool, size, seed)
@@ -290,8 +301,7 @@ def run_pilots(
         run = pilots.fine_tune(spec, sizes, decision, others, headline[spec.id])
         if run is not None:
             runs.append(run)
-    base = next((r for r in runs if r.arm == ENCODER_FINETUNED), None)
-    adapted = pretraining_pilots(pilots, base, probe, transductive, corpus)
+    adapted = pretraining_pilots(pilots, runs, probe, transductive, corpus)
     if pilots.unafforded:
         pilots.notes.append(
             "Not measured, the budget ran out first: "
