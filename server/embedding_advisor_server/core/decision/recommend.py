@@ -19,10 +19,9 @@ from ..evidence.curves import Noise
 from ..evidence.metrics import interval
 from ..evidence.runs import ArmRun
 from ..pilots.arms import (
-    ENCODER_FINETUNED,
     ENCODER_FROZEN,
-    ENCODER_LOGREG,
     MAJORITY,
+    PAIRED_ARM,
     RANDOM,
     STATIC,
 )
@@ -44,11 +43,8 @@ from .train_recipe import handed_over
 
 NOTHING_LEARNED_HINT = "Check the labels, add data, or give the pilots more examples (--max-train)."
 
-# The arm a continued-pretraining pilot paired with (``PretrainingRun.paired_on``), in words.
-PAIRED = {
-    "finetune": (ENCODER_FINETUNED, "fine-tuning"),
-    "frozen": (ENCODER_LOGREG, "frozen logistic regression"),
-}
+# The arm a continued-pretraining pilot paired with (``arms.PAIRED_ARM``), in words.
+PAIRED_WORDS = {"finetune": "fine-tuning", "frozen": "frozen logistic regression"}
 
 
 @dataclass
@@ -239,9 +235,9 @@ def _pretraining_gains(
     arm's own seeds, else the largest any arm measured (``evidence.training_noise``)."""
     gains = []
     for run in pretraining:
-        arm, words = PAIRED[run.paired_on]
-        noise, source = evidence.training_noise([r for r in runs if r.arm == arm]), f"{words}'s"
-        source += " own seeds"
+        arm, words = PAIRED_ARM[run.paired_on], PAIRED_WORDS[run.paired_on]
+        noise = evidence.training_noise([r for r in runs if r.arm == arm])
+        source = f"{words}'s own seeds"
         if noise is None:
             noise = evidence.training_noise(runs)
             source = f"the largest seed-to-seed spread of any arm ({words} ran one seed per size)"

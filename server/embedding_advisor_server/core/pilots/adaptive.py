@@ -39,20 +39,19 @@ from dataclasses import replace
 from ..adapt.continued import Adapted, adapted_encoder, continue_pretraining
 from ..adapt.corpus import Corpus
 from ..adapt.masking import texts_of
-from ..backends.torch_encoder import on_torch
+from ..backends.torch_encoder import Encoder, on_torch
 from ..evidence.adaptation import PretrainingRun
 from ..evidence.metrics import Evaluation
 from ..evidence.runs import ArmRun, CurveRun
 from ..progress import OutOfTime, scaled
-from .arms import ENCODER_FINETUNED, ENCODER_LOGREG, ENCODER_TAPT
+from .arms import ENCODER_LOGREG, ENCODER_TAPT, PAIRED_ARM
 from .arms import arm as arm_of
 from .features import FeatureSet
 from .featurise import PHASES
 from .plan import FINETUNE_COST
 
 LABELS = {"tapt": "task-adaptive", "dapt": "domain-adaptive", "dapt_tapt": "DAPT+TAPT"}
-# The arm each ``Plan.tapt_pair`` pairs with, and it in words.
-PAIRED_ARM = {"finetune": ENCODER_FINETUNED, "frozen": ENCODER_LOGREG}
+# The arm each ``Plan.tapt_pair`` pairs with (``arms.PAIRED_ARM``), in words.
 PAIRED_WORDS = {"finetune": "fine-tuning", "frozen": "the frozen encoder + logistic regression"}
 
 
@@ -138,7 +137,10 @@ class _Pilot:
         self.transductive = transductive
         self.pair = pair
         self._before: float | None = None
-        self._frozen_base: Evaluation | None = None  # the frozen pair's run, original weights
+        # The frozen pair's run from the original weights: the arm's own headline when the job's
+        # encoder computes on torch already (the same features), else measured once on torch.
+        on_torch_already = type(pilots.encoder).hidden is Encoder.hidden
+        self._frozen_base: Evaluation | None = headline.evaluation if on_torch_already else None
 
     def before(self) -> float:
         if self._before is None:

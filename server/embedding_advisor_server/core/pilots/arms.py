@@ -37,6 +37,9 @@ ENCODER_TAPT = "encoder_tapt_finetuned"
 
 # Feature sources
 ENCODER, STATIC_VECTORS, RANDOM_VECTORS, INPUTS, NONE = "encoder", "static", "random", "inputs", ""
+# The arm a continued-pretraining pilot pairs with, by ``Plan.tapt_pair`` (and
+# ``PretrainingRun.paired_on``): fine-tuning's headline, or the frozen encoder + logistic regression.
+PAIRED_ARM = {"finetune": ENCODER_FINETUNED, "frozen": ENCODER_LOGREG}
 
 
 @dataclass(frozen=True)

@@ -97,15 +97,12 @@ class Featuriser:
             stamps.append(time.perf_counter())
             report(done / total, f"{encoder.name}: encoding the {part} examples")
 
-        out = self._encoder_features(data.inputs, on_batch)
+        out = self.encoder_features(data.inputs, on_batch)
         # Every batch is full but the last: what each timed batch held.
         size, n = encoder.batch_size, len(data)
         self.batches += [min(size, n - i * size) for i in range(len(stamps) - 1)]
         self.batch_seconds += list(np.diff(stamps))
         return out
-
-    def _encoder_features(self, inputs, on_batch=None) -> list:
-        return self.encoder_features(inputs, on_batch)
 
     def encoder_features(self, inputs, on_batch=None, encoder=None, check=None) -> list:
         """``encoder``'s (default: the job's) frozen features of ``inputs``, one ``(features,)``
@@ -164,7 +161,7 @@ class Featuriser:
         what a head reads, computed afresh at batch size 1."""
         example = self.held_out.subset([i])
         if source == ENCODER:
-            return self._encoder_features(example.inputs)[0]
+            return self.encoder_features(example.inputs)[0]
         if source in (STATIC_VECTORS, RANDOM_VECTORS):
             vectors = self.vectors if source == STATIC_VECTORS else self.random
             return static_sequences(vectors, example)[0]
