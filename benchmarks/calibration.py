@@ -34,9 +34,9 @@ groups apart. Writes benchmarks/results/calibration.json (or ``--out``).
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -271,28 +271,26 @@ def _summary(rows: list[dict]) -> dict:
     }
 
 
-if __name__ == "__main__":
-    args = sys.argv[1:]
-    resume = "--resume" in args
-    args = [a for a in args if a != "--resume"]
-    flags = {
-        "--small": "500",
-        "--big": "2000",
-        "--out": str(RESULTS),
-        "--truth": "",
-        "--claims": "",
-    }
-    for flag in list(flags):
-        if flag in args:
-            i = args.index(flag)
-            flags[flag] = args[i + 1]
-            del args[i : i + 2]
-    main(
-        args or [*TUNED_ON, *OUT_OF_SAMPLE],
-        int(flags["--small"]),
-        int(flags["--big"]),
-        Path(flags["--out"]),
-        resume,
-        Path(flags["--truth"]) if flags["--truth"] else None,
-        Path(flags["--claims"]) if flags["--claims"] else None,
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help="shared datasets (default: the five of the docstring)",
     )
+    parser.add_argument("--small", type=int, default=500, help="the advice's pilot pool")
+    parser.add_argument("--big", type=int, default=2000, help="the decision size, measured")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--resume", action="store_true", help="keep --out's rows, measure the rest")
+    parser.add_argument("--truth", type=Path, help="reuse an earlier file's scores at --big")
+    parser.add_argument("--claims", type=Path, help="score an earlier file's advice instead")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    a = _arguments()
+    main(
+        a.names or [*TUNED_ON, *OUT_OF_SAMPLE],
+        a.small, a.big, a.out, a.resume, a.truth, a.claims,
+    )  # fmt: skip
