@@ -9,18 +9,25 @@ watch reads three events or watches for 2 s, whichever comes first, as a dashboa
 the clients, a health probe in its own process checks every 100 ms, as an orchestrator would.
 Targets: 0 errors, health p99 < 100 ms.
 
-The whole run is made once per isolation (``--isolation``: jobs and profiles in worker
-processes, the default, and on the server's threads, as before), so that the two compare on
-the same machine in one sitting.
+The clients' threads share the two cores with the server. They run twice: at the server's own
+CPU priority, and at nice 10 (``--client-nice``), which models clients on other machines: a
+load generator of 50 busy Python threads otherwise takes the server's CPU as no remote client
+can, and the server's latency then measures the generator. The probe stays at the server's
+priority, as an orchestrator's would. Each run may be repeated per isolation (``--isolations``:
+jobs and profiles in worker processes, the default, or ``thread``, on the server's threads).
+A "before" is the same script with ``PYTHONPATH`` naming an older checkout's ``client`` and
+``server`` (the server subprocess inherits it) and ``--out`` another file.
 
-    .venv/bin/python benchmarks/load.py [SECONDS] [CLIENTS] [ISOLATIONS]
-    # default 60 s, 50 clients, "process,thread"
+    .venv/bin/python benchmarks/load.py [SECONDS] [CLIENTS] [--isolations process,thread]
+        [--client-nice 0,10] [--out FILE]     # default 60 s, 50 clients
 
-Writes benchmarks/results/load.json.
+Writes benchmarks/results/load.json (or ``--out``).
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import random
 import subprocess
 import sys
@@ -90,12 +97,12 @@ while time.monotonic() < stop:
         print(round(1000 * (time.perf_counter() - t0), 2), flush=True)
     except grpc.RpcError as exc:
         print(exc.code().name, flush=True)
-    time.sleep(0.1)
+    time.sleep(0.05)
 """
 
 
 def _probe(target: str, seconds: float) -> subprocess.Popen:
-    """A health probe as an orchestrator runs it: its own process, one check every 100 ms."""
+    """A health probe as an orchestrator runs it: its own process, one check every 50 ms."""
     return subprocess.Popen([sys.executable, "-c", PROBE, target, str(seconds)],
                             stdout=subprocess.PIPE, text=True)  # fmt: skip
 
@@ -112,7 +119,8 @@ def _probed(proc: subprocess.Popen) -> dict:
             "p99_ms": at(0.99), "max_ms": round(times[-1], 1) if times else 0.0}  # fmt: skip
 
 
-def _phase(target: str, seconds: float, clients: int, dataset_id: str, job_id: str, rss, pid):
+def _phase(target: str, seconds: float, clients: int, dataset_id: str, job_id: str, rss, pid,
+           nice: int = 0):  # fmt: skip
     """``clients`` threads calling for ``seconds``: latencies and outcomes per call kind."""
     latencies: dict[str, list[float]] = defaultdict(list)
     outcomes: dict[str, Counter] = defaultdict(Counter)
@@ -120,6 +128,7 @@ def _phase(target: str, seconds: float, clients: int, dataset_id: str, job_id: s
     stop = time.monotonic() + seconds
 
     def client(seed: int) -> None:
+        os.nice(nice)  # this thread's alone on Linux: the probe and the server keep theirs
         rng = random.Random(seed)
         with grpc.insecure_channel(target) as own:
             own_stub = advisor_pb2_grpc.AdvisorServiceStub(own)
@@ -166,7 +175,7 @@ def _phase(target: str, seconds: float, clients: int, dataset_id: str, job_id: s
     return {"calls": calls, "health_probe": probed, "cpu_seconds": cpu, "errors": errors}
 
 
-def _run(isolation: str, seconds: float, clients: int) -> dict:
+def _run(isolation: str, seconds: float, clients: int, nice: int) -> dict:
     phases = {}
     with tempfile.TemporaryDirectory() as tmp:
         proc, target = _start_server(Path(tmp), isolation)
@@ -179,11 +188,11 @@ def _run(isolation: str, seconds: float, clients: int) -> dict:
             rss = [rss_mib(proc.pid)]
             # An advice job trains on both cores meanwhile: what a busy server looks like.
             phases["with_a_job_running"] = _phase(
-                target, seconds, clients, dataset_id, job_id, rss, proc.pid
+                target, seconds, clients, dataset_id, job_id, rss, proc.pid, nice
             )
             stub.CancelJob(pb.CancelJobRequest(job_id=job_id), timeout=30)
             phases["no_job_running"] = _phase(
-                target, seconds / 2, clients, dataset_id, job_id, rss, proc.pid
+                target, seconds / 2, clients, dataset_id, job_id, rss, proc.pid, nice
             )
             time.sleep(2)
             rss_end = rss_mib(proc.pid)
@@ -199,19 +208,31 @@ def _run(isolation: str, seconds: float, clients: int) -> dict:
 
 
 def main() -> int:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
-    clients = int(sys.argv[2]) if len(sys.argv) > 2 else 50
-    isolations = (sys.argv[3] if len(sys.argv) > 3 else "process,thread").split(",")
-    runs = {isolation: _run(isolation, seconds, clients) for isolation in isolations}
-    for isolation, run in runs.items():
-        for name, phase in run["phases"].items():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("seconds", nargs="?", type=float, default=60.0)
+    parser.add_argument("clients", nargs="?", type=int, default=50)
+    parser.add_argument("--isolations", default="process")
+    parser.add_argument("--client-nice", default="0,10")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "load.json")
+    a = parser.parse_args()
+    runs = {
+        f"{isolation}, clients at nice {nice}": _run(isolation, a.seconds, a.clients, int(nice))
+        for isolation in a.isolations.split(",")
+        for nice in a.client_nice.split(",")
+    }
+    for name, run in runs.items():
+        for phase_name, phase in run["phases"].items():
             for kind, c in phase["calls"].items():
-                print(isolation, name, kind, c)
-            print(isolation, name, "health probe (own process)", phase["health_probe"])
-            print(isolation, name, "cpu seconds", phase["cpu_seconds"])
-        print(isolation, "errors:", run["errors"], "rss MiB:", run["server_rss_mib"])
-    payload = {"seconds": seconds, "clients": clients, "mix": dict(MIX), "isolations": runs}
-    results_file.write(ROOT / "benchmarks" / "results" / "load.json", payload)
+                print(name, phase_name, kind, c)
+            print(name, phase_name, "health probe (own process)", phase["health_probe"])
+            print(name, phase_name, "cpu seconds", phase["cpu_seconds"])
+        print(name, "errors:", run["errors"], "rss MiB:", run["server_rss_mib"])
+    import embedding_advisor_server
+
+    payload = {"seconds": a.seconds, "clients": a.clients, "mix": dict(MIX),
+               "server_from": str(Path(embedding_advisor_server.__file__).parents[1]),
+               "runs": runs}  # fmt: skip
+    results_file.write(a.out, payload)
     return 0 if all(run["errors"] == 0 for run in runs.values()) else 1
 
 

@@ -67,45 +67,51 @@ def _who(tokens: dict[str, str], metadata) -> str | None:
     return found
 
 
-def _refuse(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-    def abort(request, context):
-        context.abort(
-            grpc.StatusCode.UNAUTHENTICATED,
-            "this server needs a bearer token (authorization: Bearer <token>; the CLI's "
-            "--token or ADVISOR_TOKEN)",
-        )
+REFUSAL = (
+    "this server needs a bearer token (authorization: Bearer <token>; the CLI's --token or "
+    "ADVISOR_TOKEN)"
+)
 
-    kind = (handler.request_streaming, handler.response_streaming)
+
+def _refuse(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    async def abort(request, context):
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, REFUSAL)
+
+    async def abort_stream(request, context):
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, REFUSAL)
+        yield  # an async generator, as a streamed answer must be
+
     make = {
         (False, False): grpc.unary_unary_rpc_method_handler,
         (True, False): grpc.stream_unary_rpc_method_handler,
         (False, True): grpc.unary_stream_rpc_method_handler,
         (True, True): grpc.stream_stream_rpc_method_handler,
-    }[kind]
-    return make(abort)
+    }[(handler.request_streaming, handler.response_streaming)]
+    return make(abort_stream if handler.response_streaming else abort)
 
 
 def _as(principal: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-    """``handler`` run with ``principal`` as the current principal (streamed answers too)."""
+    """``handler`` (async, as every handler is past the bridge) run with ``principal`` as the
+    current principal; the bridge carries it to the thread of each blocking step."""
 
     def unary(behavior):
-        def run(request, context):
+        async def run(request, context):
             with acting_as(principal):
-                return behavior(request, context)
+                return await behavior(request, context)
 
         return run
 
     def streamed(behavior):
-        def run(request, context):
-            # Set around each step, not across yields: gRPC may resume a stream on another
-            # thread, and a context variable is reset only where it was set.
+        async def run(request, context):
+            # Set around each step, not across yields: a context variable is reset only in the
+            # context where it was set, and a stream's end may come from elsewhere.
             with acting_as(principal):
-                answers = iter(behavior(request, context))
+                answers = aiter(behavior(request, context))
             while True:
                 with acting_as(principal):
                     try:
-                        answer = next(answers)
-                    except StopIteration:
+                        answer = await anext(answers)
+                    except StopAsyncIteration:
                         return
                 yield answer
 
@@ -120,14 +126,14 @@ def _as(principal: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler
     return handler._replace(stream_stream=streamed(handler.stream_stream))
 
 
-class AuthInterceptor(grpc.ServerInterceptor):
+class AuthInterceptor(grpc.aio.ServerInterceptor):
     """Bearer tokens (``{token: principal}``); health and reflection stay open."""
 
     def __init__(self, tokens: dict[str, str]) -> None:
         self.tokens = dict(tokens)
 
-    def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
         if handler is None or handler_call_details.method.startswith(OPEN_SERVICES):
             return handler
         principal = _who(self.tokens, handler_call_details.invocation_metadata)

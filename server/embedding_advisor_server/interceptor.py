@@ -2,7 +2,8 @@
 
 An ``AdvisorError`` travels as its status code with a ``google.rpc.ErrorInfo`` (its ``reason``, so
 the client can raise the same class again) and, when it names fields, a ``google.rpc.BadRequest``.
-Anything else is a bug: logged with its traceback and answered ``INTERNAL``.
+Anything else is a bug: logged with its traceback and answered ``INTERNAL`` with a fixed message.
+It runs on the asyncio server, outside the blocking handlers' bridge (``bridge.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from datetime import timedelta
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_interceptor import ExceptionToStatusInterceptor
 from grpc_status import rpc_status
 
 from embedding_advisor.errors import ERROR_DOMAIN, AdvisorError
@@ -50,12 +50,54 @@ def to_status(error: AdvisorError) -> grpc.Status:
     return rpc_status.to_status(status)
 
 
-class ErrorInterceptor(ExceptionToStatusInterceptor):
-    def __init__(self) -> None:
-        super().__init__(status_on_unknown_exception=grpc.StatusCode.INTERNAL)
+INTERNAL_MESSAGE = "internal error: the server logged it; please report it"
 
-    def handle_exception(self, ex, request_or_iterator, context, method_name):
-        if isinstance(ex, AdvisorError):
-            context.abort_with_status(to_status(ex))
-        log.exception("unexpected error in %s", method_name, exc_info=ex)
-        super().handle_exception(ex, request_or_iterator, context, method_name)
+
+async def _answer(error: Exception, context, method: str) -> None:
+    """Abort the call with ``error``'s status; a bug's own text stays in the log (it may quote
+    data), the caller reads only that something broke."""
+    if isinstance(error, AdvisorError):
+        status = to_status(error)
+        await context.abort(status.code, status.details, status.trailing_metadata)
+    log.exception("unexpected error in %s", method, exc_info=error)
+    await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE)
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    """``AdvisorError`` -> its status with details; anything else -> logged, ``INTERNAL``."""
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        if handler.response_streaming:
+            kind = "unary_stream" if handler.unary_stream else "stream_stream"
+            return handler._replace(**{kind: _streamed(getattr(handler, kind), method)})
+        kind = "unary_unary" if handler.unary_unary else "stream_unary"
+        return handler._replace(**{kind: _unary(getattr(handler, kind), method)})
+
+
+def _unary(behavior, method: str):
+    async def run(request, context):
+        try:
+            return await behavior(request, context)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every error is answered here
+            await _answer(exc, context, method)
+
+    return run
+
+
+def _streamed(behavior, method: str):
+    async def run(request, context):
+        try:
+            async for answer in behavior(request, context):
+                yield answer
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every error is answered here
+            await _answer(exc, context, method)
+
+    return run
