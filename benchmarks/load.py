@@ -6,7 +6,7 @@ two cores), the CPU seconds the server's process and its worker processes used, 
 server's resident memory (peak and at the end, workers apart). RESOURCE_EXHAUSTED is admission
 control working (counted as refused, not as an error); anything else but OK is an error. A
 watch reads three events or watches for 2 s, whichever comes first, as a dashboard would. Beside
-the clients, a health probe in its own process checks every 100 ms, as an orchestrator would.
+the clients, a health probe in its own process checks every 50 ms, as an orchestrator would.
 Targets: 0 errors, health p99 < 100 ms.
 
 The clients' threads share the two cores with the server. They run twice: at the server's own
@@ -231,6 +231,10 @@ def main() -> int:
 
     payload = {"seconds": a.seconds, "clients": a.clients, "mix": dict(MIX),
                "server_from": str(Path(embedding_advisor_server.__file__).parents[1]),
+               # The server inherits this environment: a before / after of a setting names it
+               # (its tokens left out).
+               "server_env": {k: v for k, v in os.environ.items()
+                              if k.startswith("ADVISOR_") and "TOKEN" not in k},
                "runs": runs}  # fmt: skip
     results_file.write(a.out, payload)
     return 0 if all(run["errors"] == 0 for run in runs.values()) else 1

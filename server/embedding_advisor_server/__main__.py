@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # The event loop answers health itself, but it takes the interpreter lock in turn with the
+    # handler threads: a shorter turn bounds its wait behind them (benchmarks/load.py).
+    sys.setswitchinterval(settings.gil_switch_ms / 1000)
     from .app import AdvisorServer
     from .core.jobs.lease import hold_alone
 

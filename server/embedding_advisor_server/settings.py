@@ -41,6 +41,11 @@ class ServerSettings(BaseSettings, ServiceConfig):
         "wait their turn); more get RESOURCE_EXHAUSTED from gRPC itself, health checks too",
     )
     grace_seconds: float = Field(5.0, ge=0, description="time given to in-flight calls on shutdown")
+    gil_switch_ms: float = Field(
+        1.0, gt=0, le=100, description="how long one of the server's threads may hold Python's "
+        "interpreter lock while another waits for it (Python's own default is 5): shorter lets "
+        "the event loop answer health checks sooner while the handler threads are busy",
+    )
     log_level: str = Field("INFO", description="logging level")
     auth_tokens_file: Path | None = Field(
         None,
