@@ -45,10 +45,23 @@ class Advisor:
 
 def claims(rec: pb.Recommendation) -> dict:
     """What the advice claims: the pick and runner-up, confidence, each option's expected score
-    and interval at the decision size and how its pilot was judged, the pretraining answer."""
+    and interval at the decision size and how its pilot was judged, the pretraining answer; and,
+    for the research's directions (``directions.py``), the task and the frozen encoder's gaps on
+    the halves of each profile metric that the pilots measured."""
     pre = rec.pretraining
     tapt = pre.tapt if pre.HasField("tapt") else None
     return {
+        "task": pb.TaskType.Name(rec.profile.task).removeprefix("TASK_TYPE_").lower(),
+        "halves": [
+            {
+                "metric": g.profile_metric,
+                "versus": g.versus,
+                "low": g.low.gap,
+                "high": g.high.gap,
+                "examples": [g.low.examples, g.high.examples],
+            }
+            for g in rec.bucketed_gaps
+        ],
         "metric": rec.metric,
         "decision_size": rec.decision_size,
         "pick": rec.choice.arm if rec.HasField("choice") else "",

@@ -65,6 +65,8 @@ def compare(name: str, size: int, claimed: dict, runs: list[dict], sweep_seconds
     row = {
         "dataset": name,
         "size": size,
+        "task": claimed.get("task", ""),  # advice cached before these two were kept lacks them
+        "halves": claimed.get("halves", []),
         "metric": claimed["metric"],
         "pick": pick,
         "best": best,
