@@ -19,8 +19,19 @@ from __future__ import annotations
 
 import statistics
 
-FROZEN = ("encoder_frozen_logreg", "encoder_frozen_bilstm")
-ENCODER, GLOVE, FINETUNED = "encoder_frozen_bilstm", "static_bilstm", "encoder_finetuned"
+from ..core.pilots.arms import ENCODER_FINETUNED as FINETUNED
+from ..core.pilots.arms import ENCODER_FROZEN as ENCODER
+from ..core.pilots.arms import STATIC as GLOVE
+from ..core.pilots.sweep import SWEPT
+from ..core.schema import Adaptation, Embedding
+
+# Every frozen-encoder option the sweep runs, from the registry.
+FROZEN = tuple(
+    spec.id
+    for spec in SWEPT
+    if spec.family is Embedding.CONTEXTUAL and spec.adaptation is Adaptation.FREEZE
+)
+VERDICT = {True: "narrows", False: "does not narrow", None: "one size"}
 
 
 def directions(rows: list[dict]) -> dict:
@@ -88,8 +99,7 @@ def markdown(d: dict) -> list[str]:
         out.append("")
         for name, entry in by_size.items():
             gaps = ", ".join(f"{g:+.1f} at {n:,}" for n, g in sorted(entry["gap_points"].items()))
-            verdict = {True: "narrows", False: "does not narrow", None: "one size"}
-            out.append(f"- {name}: {gaps} ({verdict[entry['narrows']]})")
+            out.append(f"- {name}: {gaps} ({VERDICT[entry['narrows']]})")
     if d["halves"]:
         out += ["", "Encoder's lead larger on the high half of the metric (the advice's pilots):", ""]
         for metric, versus in d["halves"].items():

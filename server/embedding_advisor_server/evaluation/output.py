@@ -1,6 +1,6 @@
-"""An evaluation's results: ``eval.json`` (every comparison, the summary beside its targets, the
-research's directions, the machine), ``eval.md`` (one table, the summary and the directions)
-and two plots, predicted against measured per
+"""An evaluation's results: ``eval.json`` (every comparison, the summary beside its targets and
+with the research's directions, the machine), ``eval.md`` (one table, the summary and the
+directions) and two plots, predicted against measured per
 option (``predicted.png``) and regret per dataset (``regret.png``). Each file is written whole
 to a temporary name, then renamed: a killed run leaves the last complete results."""
 
@@ -16,12 +16,7 @@ from . import directions
 
 def write(folder: Path, rows: list[dict], summary: dict, settings: dict) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "machine": machine().model_dump(),
-        "settings": settings,
-        "summary": summary,
-        "directions": directions.directions(rows),
-    }
+    payload = {"machine": machine().model_dump(), "settings": settings, "summary": summary}
     written = [
         _atomic(folder / "eval.json", json.dumps(payload | {"runs": rows}, indent=2) + "\n"),
         _atomic(folder / "eval.md", markdown(rows, summary, settings)),
@@ -76,7 +71,7 @@ def markdown(rows: list[dict], summary: dict, settings: dict) -> str:
         out.append(f"- max regret: {_p(summary['max_regret_points'])} points")
         for band, ratio in summary["cost_ratio_by_size"].items():
             out.append(f"- cost ratio, training sets {band}: {ratio:.3f}")
-    out += directions.markdown(directions.directions(rows))
+        out += directions.markdown(summary["directions"])
     return "\n".join(out) + "\n"
 
 

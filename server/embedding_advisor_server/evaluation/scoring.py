@@ -10,12 +10,16 @@
   **width** of that interval in points.
 - **cost ratio**: the advisor's seconds over the sweep's (every option's runs, their seeds and
   the shared featurisation), by training size.
+
+The summary also carries the research's directions over the same comparisons (``directions.py``).
 """
 
 from __future__ import annotations
 
 import math
 import statistics
+
+from .directions import directions
 
 TARGETS = {
     "agreement": 0.90,
@@ -113,6 +117,7 @@ def summary(rows: list[dict]) -> dict:
         "median_width_points": statistics.median(widths) if widths else math.nan,
         "cost_ratio_by_size": {band: statistics.fmean(v) for band, v in _bands(rows).items() if v},
         "cost_ratio_at_10k": statistics.fmean(big) if big else math.nan,
+        "directions": directions(rows),
     }
     out["targets"] = {
         name: {"target": target, "met": _met(name, out[name], target)}
