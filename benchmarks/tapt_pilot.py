@@ -12,7 +12,8 @@ aclsum_sentences its own ``unlabeled.txt`` (ACL abstracts), reuters_r8 the BBC N
 (news of another source). It prints and writes (benchmarks/results/OUT.json, default
 ``tapt_pilot``) per pilot the fine-tuned scores without and with it, the gain and its interval,
 where the training noise came from, the held-out masked-LM loss before and after, the
-masked-LM seconds and steps; the wall time of the whole advice, the answer and the projection's
+masked-LM seconds and steps, the pilot's seconds (masked-LM training and its paired run) against
+one fine-tuning pilot (the fine-tuned arm's run on the whole pool); the wall time of the whole advice, the answer and the projection's
 answer.
 
     .venv/bin/python benchmarks/tapt_pilot.py [--budget NAME] [--max-train N] [--corpus]
@@ -35,6 +36,7 @@ from embedding_advisor.v1 import advisor_pb2 as pb
 from embedding_advisor_server.app import AdvisorServer
 from embedding_advisor_server.convert import from_proto
 from embedding_advisor_server.core.decision.pretraining import advise_pretraining
+from embedding_advisor_server.core.pilots.arms import ENCODER_FINETUNED
 from embedding_advisor_server.core.schema import DomainShift
 from embedding_advisor_server.settings import ServerSettings
 
@@ -89,6 +91,7 @@ def _pilot(t: pb.PretrainingPilot) -> dict:
         "mlm_steps": t.mlm_steps,
         "mlm_texts": t.mlm_texts,
         "mlm_epochs_kept": t.mlm_epochs,
+        "mlm_flops_per_piece": round(t.mlm_flops_per_piece),
         "paired_seconds": round(t.finetune_seconds, 1),
         "corpus_documents": t.corpus_documents,
         "recipe": t.recipe,
@@ -119,6 +122,8 @@ def measure(
     contextual = rec.embedding == pb.EMBEDDING_CONTEXTUAL
     domain = from_proto(rec.profile.domain, DomainShift) if rec.profile.HasField("domain") else None
     projected = advise_pretraining(domain, contextual).kind.value
+    finetuned = next((p for p in rec.pilots if p.arm == ENCODER_FINETUNED), None)
+    finetune_pilot = finetuned.train_seconds if finetuned is not None else 0.0
     row = {
         "dataset": name,
         "train_examples": rec.profile.num_train,
@@ -132,18 +137,26 @@ def measure(
         "notes": [n for n in rec.pilot_notes if "pretraining" in n],
         "domain_corpus": corpus.name if corpus else None,
         "recipe_config": json.loads(pre.recipe_config) if pre.recipe_config else None,
+        "finetune_pilot_seconds": round(finetune_pilot, 1),
     }
     for field in ("tapt", "dapt", "dapt_tapt"):
         if not pre.HasField(field):
             continue
         t = getattr(pre, field)
         row[field] = _pilot(t)
+        # The budget: in the quick budget a pilot costs about one fine-tuning pilot at
+        # most (the fine-tuned arm's headline run: the pool size, seed 0).
+        pilot_cost = t.mlm_seconds + t.finetune_seconds
+        row[field]["pilot_seconds"] = round(pilot_cost, 1)
+        if finetune_pilot:
+            row[field]["per_finetune_pilot"] = round(pilot_cost / finetune_pilot, 2)
         g, iv = row[field]["gain_points"], row[field]["gain_interval_points"]
         print(
             f"{name:18s} {field:9s} {row['metric']} {100 * t.base_score:.1f} -> "
             f"{100 * t.adapted_score:.1f} gain {g:+.1f} [{iv[0]:+.1f}, {iv[1]:+.1f}]  "
             f"MLM {t.mlm_seconds:.0f} s, loss {t.held_out_mlm_loss_before:.2f}->"
-            f"{t.held_out_mlm_loss_after:.2f}"
+            f"{t.held_out_mlm_loss_after:.2f}, pilot {pilot_cost:.0f} s vs one fine-tuning "
+            f"pilot {finetune_pilot:.0f} s"
         )
     print(f"{name:18s} answer {row['answer']} (projection: {projected})  wall {wall:.0f} s")
     if not pre.measured:

@@ -246,6 +246,7 @@ class PretrainingPilot(_Model):
     transductive: bool = False
     corpus_documents: int = 0
     paired_on: str = ""
+    mlm_flops_per_piece: float = 0.0
 
 
 class AdaptedWeights(_Model):

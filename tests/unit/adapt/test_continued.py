@@ -48,7 +48,7 @@ def test_the_dev_loss_falls_and_the_original_is_untouched(mlm, mlm_dir):
     assert adapted.dev_loss_after < adapted.dev_loss_before - 0.5
     assert adapted.epochs >= 1 and adapted.steps > 0 and adapted.texts == 120
     assert adapted.epochs_run == 4  # patience 4: every epoch trained
-    assert adapted.pieces > 0 and adapted.seconds > 0
+    assert adapted.pieces > 0 and adapted.seconds > 0 and adapted.flops_per_piece > 0
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in original.items())
     assert not any(k.startswith("cls.") for k in adapted.state)  # the encoder's weights only
 
@@ -60,6 +60,23 @@ def test_the_dev_loss_falls_and_the_original_is_untouched(mlm, mlm_dir):
     assert torch.equal(moved.model.state_dict()[key], adapted.state[key])
     assert not torch.equal(moved.model.state_dict()[key], encoder.model.state_dict()[key])
     assert moved.tokenizer is encoder.tokenizer and moved.model is not encoder.model
+
+
+def test_the_first_step_counts_forward_and_backward_at_the_masked_pieces_only(mlm):
+    model, tokenizer = mlm
+    recipe = MLMRecipe(batch_size=8)
+    adapted = continue_pretraining(
+        model, tokenizer, TEXTS, recipe, resolve(Precision.FP32), 0, no_check
+    )
+    config = model.config
+    hidden, inner = config.hidden_size, config.intermediate_size
+    layers = config.num_hidden_layers * (4 * hidden * hidden + 2 * hidden * inner)
+    head = hidden * hidden + config.vocab_size * hidden
+    # A training step is ~3 forward passes of 2 operations per weight and piece: the layers at
+    # every piece, the vocabulary head at the ~15% masked ones. Counting the forward pass alone
+    # (a third) or the head at every piece (6x its share) falls outside.
+    assert 6 * layers + 6 * 0.05 * head < adapted.flops_per_piece
+    assert adapted.flops_per_piece < 1.5 * 6 * layers + 6 * 0.3 * head
 
 
 def test_no_epoch_that_beats_the_start_keeps_the_start(mlm):

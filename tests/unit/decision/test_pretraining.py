@@ -118,6 +118,40 @@ def test_the_full_run_is_priced_at_the_pieces_the_pilot_trained_per_second():
     assert config["kind"] == "tapt" and config["stages"][0]["steps"] == 3200
     assert config["stages"][0]["pieces"] == 32_000_000
     assert config["stages"][0]["hours_this_machine"] == pytest.approx(4.44, abs=0.01)
+    # The pilot counted no operations: no GPU figure, and the advice says so.
+    assert "GPU time not projected" in advice.recipe
+    assert config["gpu_projection"]["hours"] is None
+    assert config["stages"][0]["training_flop"] is None
+
+
+def test_gpu_hours_are_a_labelled_projection_from_the_counted_operations():
+    run = replace(tapt(range(300), range(320)), mlm_flops_per_piece=6e8)
+    advice = advise_pretraining(DOMAIN, True, [(run, paired_gain(run, WEIGHTS, None))], 8000)
+    # 32 M pieces x 6e8 = 1.92e16 operations; at 40% of 989 TFLOP/s 48.5 s, at 10% 194 s.
+    assert (
+        "projected, not measured: 0.8 min to 3.2 min on one NVIDIA H100 SXM, if the run keeps "
+        "10%-40% of its 989 TFLOP/s bf16 peak busy" in advice.recipe
+    )
+    assert "19.2 PFLOP" in advice.recipe
+    config = json.loads(advice.recipe_config)
+    assert config["stages"][0]["training_flop"] == pytest.approx(1.92e16)
+    hours = [1.92e16 / (989e12 * busy) / 3600 for busy in (0.4, 0.1)]
+    assert config["stages"][0]["hours_one_gpu_projected"] == pytest.approx(hours, abs=1e-4)
+    gpu = config["gpu_projection"]
+    assert gpu["measured"] is False and gpu["share_of_peak_assumed"] == [0.1, 0.4]
+    assert gpu["hours"] == pytest.approx(hours, abs=1e-4)
+    assert advice.tapt.mlm_flops_per_piece == 6e8
+
+
+def test_advising_none_still_prices_the_full_run_it_turned_down():
+    run = replace(tapt(range(300), range(300)), mlm_flops_per_piece=6e8)  # no gain
+    advice = advise_pretraining(DOMAIN, True, [(run, paired_gain(run, WEIGHTS, None))], 8000)
+    assert advice.kind is PretrainingKind.NONE and advice.recipe == ""
+    assert (
+        "A full-scale TAPT run (3,200 steps of 256 over 8,000 texts) would take ~8.9 h on this "
+        "machine; projected, not measured: 0.8 min to 3.2 min on one NVIDIA H100 SXM"
+        in advice.reason
+    )
 
 
 def gains(*runs: PretrainingRun):

@@ -112,6 +112,7 @@ def pilot_message(run: PretrainingRun, gain: Gain) -> PretrainingPilot:
         transductive=run.transductive,
         corpus_documents=run.corpus_documents,
         paired_on=run.paired_on,
+        mlm_flops_per_piece=run.mlm_flops_per_piece,
     )
 
 
@@ -180,10 +181,14 @@ def _measured(
     }
     side = sides.pop() if len(sides) == 1 else "covers zero or lies below it: no gain shown"
     every = "The interval" if len(measured) == 1 else "Every interval"
+    cheapest = min(measured, key=lambda m: COST_ORDER[m[0].kind])[0]
+    runs = {r.kind: r for r, _ in measured}
+    cost = recipes.cost_words(cheapest.kind, runs, train_texts)
     return (
         PretrainingKind.NONE,
         f"Measured: {at}. {every} {side}, so the advice is no continued pretraining on this "
-        f"data (a longer run might still differ; the pilot could not show a gain).{caveat}",
+        f"data (a longer run might still differ; the pilot could not show a gain). {cost}"
+        f"{caveat}",
         "",
         "",
     )

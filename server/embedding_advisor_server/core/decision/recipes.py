@@ -7,7 +7,14 @@ sequences on 2-8 billion tokens per domain; a user's corpus is usually far small
 reads the whole corpus for up to ``FULL_DAPT_EPOCHS`` epochs (at most ``FULL_DAPT_STEPS`` steps of
 256), stopping when the masked-LM loss on a held-out slice of it stops falling. DAPT+TAPT: the
 one, then the other. Steps, pieces and hours on this machine come from the pilot's measured
-masked-LM speed; GPU time is not measured.
+masked-LM speed.
+
+Hours on one GPU are a projection, labelled as one: the run's floating-point operations (its
+pieces times the operations per piece that the pilot counted on its first step, forward and
+backward, ``adapt/continued.py``) over a reference accelerator's bf16 peak, at a range of assumed
+shares of it (``REFERENCE_GPU``): a small encoder keeps a GPU less busy than a BERT-base one, and
+how busy is not measured here. The JSON config carries the operations, so a pipeline can price the
+run at its own hardware's measured rate.
 """
 
 from __future__ import annotations
@@ -23,6 +30,33 @@ FULL_BATCH = 256
 FULL_DAPT_EPOCHS = 10
 FULL_DAPT_STEPS = 12_500
 CORPUS, TASK = "the domain corpus", "the task's training texts"
+NAMES = {"tapt": "TAPT", "dapt": "DAPT", "dapt_tapt": "DAPT+TAPT"}
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    """The GPU a projection prices the run on: its dense bf16 tensor peak, and the range of
+    shares of it a masked-LM run is assumed to keep busy (not measured here)."""
+
+    name: str
+    peak_flops: float  # per second
+    busy: tuple[float, float]  # the assumed share of the peak: least, most
+
+    def hours(self, flops: float) -> tuple[float, float]:
+        """The run's hours at the most, then the least, assumed share."""
+        return tuple(flops / (self.peak_flops * b) / 3600 for b in reversed(self.busy))
+
+    def words(self) -> str:
+        low, high = self.busy
+        return (
+            f"{self.name}, if the run keeps {low:.0%}-{high:.0%} of its "
+            f"{self.peak_flops / 1e12:,.0f} TFLOP/s bf16 peak busy"
+        )
+
+
+# NVIDIA's H100 SXM datasheet: 989 TFLOP/s of dense bf16 tensor throughput (1,979 with
+# sparsity). The 10-40% is an assumption, not a measurement.
+REFERENCE_GPU = Accelerator("one NVIDIA H100 SXM", 989e12, (0.10, 0.40))
 
 
 @dataclass(frozen=True)
@@ -34,6 +68,7 @@ class Stage:
     pieces: float  # pieces in all (epochs included)
     hours: float  # on this machine, at the pilot's speed
     rate: float  # the pilot's masked-LM pieces per second
+    flops: float  # floating-point operations in all (0: the pilot did not count them)
     learning_rate: float
     max_length: int
     whole_word: bool
@@ -52,7 +87,13 @@ class Stage:
             f"{'whole-word' if self.whole_word else '80/10/10'} masking, {self.max_length} pieces "
             f"max: {self.steps:,} steps, about {self.pieces / 1e6:,.1f} M pieces; at the pilot's "
             f"{self.rate:,.0f} pieces/s ~{self.hours:.1f} h on this machine"
+            + (f", {self.flops / 1e15:,.1f} PFLOP" if self.flops else "")
         )
+
+    @property
+    def gpu_hours(self) -> tuple[float, float] | None:
+        """Projected on ``REFERENCE_GPU`` (least, most); None: the operations were not counted."""
+        return REFERENCE_GPU.hours(self.flops) if self.flops else None
 
 
 def _stage(run: PretrainingRun, texts: str, count: int, epochs: int, max_steps: int = 0) -> Stage:
@@ -71,6 +112,7 @@ def _stage(run: PretrainingRun, texts: str, count: int, epochs: int, max_steps: 
         pieces,
         pieces / rate / 3600,
         rate,
+        pieces * run.mlm_flops_per_piece,
         run.recipe.learning_rate,
         run.recipe.max_length,
         run.recipe.whole_word,
@@ -102,9 +144,50 @@ def recipe_text(kind: str, runs: dict[str, PretrainingRun], train_texts: int) ->
     hours = sum(s.hours for s in parts)
     steps = "; then ".join(s.words() for s in parts)
     return (
-        f"{steps[0].upper()}{steps[1:]}. In all ~{hours:.1f} h on this machine (GPU time not "
-        "measured). Then fine-tune from the adapted weights with the advised recipe."
+        f"{steps[0].upper()}{steps[1:]}. In all ~{hours:.1f} h on this machine; "
+        f"{_gpu_words(parts)}. Then fine-tune from the adapted weights with the advised recipe."
     )
+
+
+def cost_words(kind: str, runs: dict[str, PretrainingRun], train_texts: int) -> str:
+    """What a full-scale run of ``kind`` would cost, in a sentence: for an answer that advises
+    none, so the user sees what a longer run than the pilot's would take."""
+    parts = stages(kind, runs, train_texts)
+    hours = sum(s.hours for s in parts)
+    what = ", then ".join(_brief(s) for s in parts)
+    return (
+        f"A full-scale {NAMES[kind]} run ({what}) would take ~{_short(hours)} on this machine; "
+        f"{_gpu_words(parts)}."
+    )
+
+
+def _brief(s: Stage) -> str:
+    texts = "documents" if s.texts == CORPUS else "texts"
+    return f"{s.steps:,} steps of {FULL_BATCH} over {s.count:,} {texts}"
+
+
+def _gpu_hours(parts: list[Stage]) -> tuple[float, float] | None:
+    hours = [s.gpu_hours for s in parts]
+    if any(h is None for h in hours):
+        return None
+    return sum(h[0] for h in hours), sum(h[1] for h in hours)  # type: ignore[index]
+
+
+def _gpu_words(parts: list[Stage]) -> str:
+    gpu = _gpu_hours(parts)
+    if gpu is None:
+        return "GPU time not projected (the pilot did not count its operations)"
+    return (
+        f"projected, not measured: {_short(gpu[0])} to {_short(gpu[1])} on {REFERENCE_GPU.words()}"
+    )
+
+
+def _short(hours: float) -> str:
+    return f"{hours:.1f} h" if hours >= 1 else f"{max(hours * 60, 0.1):.1f} min"
+
+
+def _rounded(hours: tuple[float, float] | None) -> list[float] | None:
+    return None if hours is None else [round(h, 4) for h in hours]
 
 
 def recipe_config(kind: str, runs: dict[str, PretrainingRun], train_texts: int) -> str:
@@ -129,9 +212,18 @@ def recipe_config(kind: str, runs: dict[str, PretrainingRun], train_texts: int) 
                     "early_stopping": "masked-LM loss on a held-out slice",
                     "pieces": round(s.pieces),
                     "hours_this_machine": round(s.hours, 2),
+                    "training_flop": s.flops or None,
+                    "hours_one_gpu_projected": _rounded(s.gpu_hours),
                 }
                 for s in parts
             ],
+            "gpu_projection": {  # least and most hours: the most, then the least busy
+                "accelerator": REFERENCE_GPU.name,
+                "peak_tflops_bf16": REFERENCE_GPU.peak_flops / 1e12,
+                "share_of_peak_assumed": list(REFERENCE_GPU.busy),
+                "measured": False,
+                "hours": _rounded(_gpu_hours(parts)),
+            },
             "then": "fine-tune from the adapted weights with the advised fine-tuning recipe",
         },
         indent=2,

@@ -55,6 +55,8 @@ class PretrainingRun:
     # What the gain was measured on: "finetune" (fine-tuning's headline) or "frozen" (logistic
     # regression on the frozen encoder's pooled states).
     paired_on: str = "finetune"
+    # One masked-LM training step's FLOPs per non-padding piece (0: not counted).
+    mlm_flops_per_piece: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,7 @@ class _Pilot:
             prior_seconds=start.mlm_seconds + start.prior_seconds if start is not None else 0.0,
             model=adapted.model,
             paired_on=self.pair,
+            mlm_flops_per_piece=adapted.flops_per_piece,
         )
 
     def paired_cost(self) -> float:
