@@ -11,9 +11,10 @@ A seeded 15% of the texts is kept out as a dev slice (fixed masking): its loss i
 training and after each epoch, and the weights of the best epoch are kept; training stops after
 ``patience`` epochs without a gain, at ``max_epochs``, or when ``check`` raises (cancel, the
 deadline). The caller gets the adapted encoder weights and what it cost, with the floating-point
-operations of one training step per non-padding piece, counted by torch's ``FlopCounterMode`` on
-the first step (forward and backward, as run): what prices the full-scale run on other hardware
-(``decision/recipes.py``).
+operations of training per non-padding piece: torch's ``FlopCounterMode`` counts the first step
+(forward and backward, as run) per position of its padded batch, and the positions and pieces of
+every step trained scale that to a piece (so the first batch's padding does not decide it): what
+prices the full-scale run on other hardware (``decision/recipes.py``).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Adapted:
     seconds: float
     texts: int  # texts trained on
     pieces: int  # non-padding pieces per epoch
-    flops_per_piece: float  # one training step's FLOPs per non-padding piece (0: not counted)
+    flops_per_piece: float  # training FLOPs per non-padding piece (0: not counted)
     dev_loss_before: float
     dev_loss_after: float
     recipe: MLMRecipe
@@ -150,14 +151,17 @@ def continue_pretraining(
     before = trainer.dev_loss(dev, recipe.batch_size * 2, check)
     best = (before, 0, _state(model))
     rng = np.random.default_rng(seed)
-    steps, stale, epochs_run, flops_per_piece = 0, 0, 0, 0.0
+    steps, stale, epochs_run = 0, 0, 0
+    per_position, positions, trained = 0.0, 0, 0  # FLOPs per padded position; the sums
     for epoch in range(1, recipe.max_epochs + 1):
         epochs_run = epoch
         for k, idx in enumerate(grouped_batches(lengths, recipe.batch_size, rng)):
             check()
             batch = masker([fit[i] for i in idx])
+            positions += batch["input_ids"].numel()
+            trained += int(batch["attention_mask"].sum())
             if steps == 0:
-                loss, flops_per_piece = _counted_step(trainer, batch, opt)
+                loss, per_position = _counted_step(trainer, batch, opt)
             else:
                 opt.zero_grad()
                 loss = trainer.loss(batch)
@@ -188,7 +192,7 @@ def continue_pretraining(
         seconds=time.perf_counter() - t0,
         texts=len(rows),
         pieces=int(sum(len(r["input_ids"]) for r in fit)),
-        flops_per_piece=flops_per_piece,
+        flops_per_piece=per_position * positions / max(trained, 1),
         dev_loss_before=before,
         dev_loss_after=best[0],
         recipe=recipe,
@@ -197,16 +201,16 @@ def continue_pretraining(
 
 def _counted_step(trainer: _Trainer, batch: dict, opt):
     """One training step's forward and backward with its floating-point operations counted: the
-    loss, and the operations per non-padding piece of the batch."""
+    loss, and the operations per position of the padded batch."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    pieces = int(batch["attention_mask"].sum())
+    positions = batch["input_ids"].numel()
     counter = FlopCounterMode(display=False)
     with counter:
         opt.zero_grad()
         loss = trainer.loss(batch)
         loss.backward()
-    return loss, counter.get_total_flops() / max(pieces, 1)
+    return loss, counter.get_total_flops() / max(positions, 1)
 
 
 def _state(model) -> dict:
