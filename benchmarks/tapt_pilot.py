@@ -138,6 +138,7 @@ def measure(
         "domain_corpus": corpus.name if corpus else None,
         "recipe_config": json.loads(pre.recipe_config) if pre.recipe_config else None,
         "finetune_pilot_seconds": round(finetune_pilot, 1),
+        "reason": pre.reason,
     }
     for field in ("tapt", "dapt", "dapt_tapt"):
         if not pre.HasField(field):

@@ -131,9 +131,11 @@ def _decisions(rec: pb.Recommendation, console: Console) -> None:
         on = f"{paired_words(first)}, {first.num_train:,} examples"
         evidence = f" (measured on {on}: {listed})"
     elif pre.kind == pb.PRETRAINING_UNSPECIFIED:
-        kind, evidence = "not answered", " (no pilot ran and no domain signal)"
+        evidence = " (no pilot ran and no domain signal)"
     else:
         evidence = "" if pre.measured else " (unmeasured: from domain signals only)"
+    if pre.kind == pb.PRETRAINING_UNSPECIFIED:
+        kind = "not answered"
     console.print(
         f"  pretraining {kind.replace('_', '+').replace('NONE', 'none')}{evidence}",
         highlight=False,

@@ -130,6 +130,7 @@ def _recipe_lines(role: str, o: pb.Option) -> list[str]:
 def _pretraining_rows(pre: pb.PretrainingAdvice) -> list[list[str]]:
     """The decision table's rows for the third question: the answer, then each pilot."""
     kind = pb.Pretraining.Name(pre.kind).removeprefix("PRETRAINING_").replace("_", "+")
+    kind = "not answered" if pre.kind == pb.PRETRAINING_UNSPECIFIED else kind
     rows = [
         [
             "Continued pretraining",

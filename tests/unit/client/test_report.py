@@ -241,3 +241,30 @@ def test_a_pretraining_pilot_says_what_its_gain_was_measured_on(rec):
         "frozen": "frozen features + LR, 1,000 examples",
         "finetune": "fine-tuning, 1,000 examples",
     }
+
+
+def test_a_measured_question_left_open_prints_as_not_answered(rec):
+    from rich.console import Console
+
+    from embedding_advisor.cli.render import render
+
+    open_ = pb.Recommendation()
+    open_.CopyFrom(rec)
+    open_.pretraining.kind = pb.PRETRAINING_UNSPECIFIED
+    open_.pretraining.measured = True
+    open_.pretraining.tapt.CopyFrom(
+        pb.PretrainingPilot(
+            num_train=1000,
+            gain=0.05,
+            gain_interval=pb.Interval(low=0.01, high=0.09),
+            paired_on="frozen",
+        )
+    )
+    console = Console(width=200, record=True)
+    render(open_, console)
+    (line,) = [x for x in console.export_text().splitlines() if x.startswith("  pretraining ")]
+    assert line.startswith("  pretraining not answered (measured on frozen features + LR")
+    assert "+5.0 points [+1.0, +9.0]" in line and "UNSPECIFIED" not in line
+    assert "| Continued pretraining | **not answered** | measured (pilots below) |" in markdown(
+        open_, {}
+    )

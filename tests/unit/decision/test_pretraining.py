@@ -90,16 +90,21 @@ def test_a_gain_above_zero_advises_tapt_with_a_full_scale_recipe():
     assert "keeps the encoder frozen, and the gain was measured on fine-tuning" in frozen.reason
 
 
-def test_a_frozen_pair_is_named_and_its_caveat_falls_on_a_fine_tuned_pick():
+def test_a_frozen_gain_leaves_a_fine_tuned_pick_unanswered():
     run = replace(tapt(range(300), range(320)), paired_on="frozen")
     measured = [(run, paired_gain(run, WEIGHTS, None))]
     tuned = advise_pretraining(DOMAIN, True, measured, 8000)
-    assert tuned.kind is PretrainingKind.TAPT and tuned.tapt.paired_on == "frozen"
+    # Frozen features gained, but fine-tuning from the adapted weights was not measured: not
+    # answered (no recipe), saying what measures it and what a full run would cost.
+    assert tuned.kind is PretrainingKind.UNSPECIFIED and tuned.measured
+    assert tuned.tapt.paired_on == "frozen" and tuned.recipe == "" and tuned.recipe_config == ""
     assert "logistic regression on the frozen states on 1,000 examples scored" in tuned.reason
-    assert "fine-tuning from the adapted weights was not measured" in tuned.reason
+    assert "need not carry over to fine-tuning" in tuned.reason
     assert "--budget standard" in tuned.reason
+    assert "A full-scale TAPT run (3,200 steps of 256 over 8,000 texts)" in tuned.reason
     frozen = advise_pretraining(DOMAIN, True, measured, 8000, frozen=True)
-    assert "was not measured" not in frozen.reason  # measured as the frozen pick trains
+    assert frozen.kind is PretrainingKind.TAPT and frozen.recipe  # as the frozen pick trains
+    assert "was not measured" not in frozen.reason
     # No gain shown: the caveat still says what the pair did not measure.
     flat = replace(run, adapted=run.base)
     none = advise_pretraining(DOMAIN, True, [(flat, paired_gain(flat, WEIGHTS, None))])
@@ -129,8 +134,9 @@ def test_gpu_hours_are_a_labelled_projection_from_the_counted_operations():
     advice = advise_pretraining(DOMAIN, True, [(run, paired_gain(run, WEIGHTS, None))], 8000)
     # 32 M pieces x 6e8 = 1.92e16 operations; at 40% of 989 TFLOP/s 48.5 s, at 10% 194 s.
     assert (
-        "projected, not measured: 0.8 min to 3.2 min on one NVIDIA H100 SXM, if the run keeps "
-        "10%-40% of its 989 TFLOP/s bf16 peak busy" in advice.recipe
+        "projected from its operations alone (loading, evaluation and overheads not counted), "
+        "not measured: 49 s to 3.2 min on one NVIDIA H100 SXM, if the run keeps 10%-40% of its "
+        "989 TFLOP/s bf16 peak busy" in advice.recipe
     )
     assert "19.2 PFLOP" in advice.recipe
     config = json.loads(advice.recipe_config)
@@ -149,8 +155,8 @@ def test_advising_none_still_prices_the_full_run_it_turned_down():
     assert advice.kind is PretrainingKind.NONE and advice.recipe == ""
     assert (
         "A full-scale TAPT run (3,200 steps of 256 over 8,000 texts) would take ~8.9 h on this "
-        "machine; projected, not measured: 0.8 min to 3.2 min on one NVIDIA H100 SXM"
-        in advice.reason
+        "machine; projected from its operations alone" in advice.reason
+        and "not measured: 49 s to 3.2 min on one NVIDIA H100 SXM" in advice.reason
     )
 
 

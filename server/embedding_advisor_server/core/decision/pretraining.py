@@ -164,9 +164,22 @@ def _measured(
     caveat = FROZEN if frozen and "frozen" not in pairs else ""
     caveat = TUNED if not frozen and "finetune" not in pairs else caveat
     chosen = choose(measured)
+    runs = {r.kind: r for r, _ in measured}
+    if chosen is not None and caveat == TUNED:
+        run, _ = chosen
+        return (
+            PretrainingKind.UNSPECIFIED,
+            f"Measured: {at}. The interval of {KIND_WORDS[run.kind]} lies above zero on the "
+            f"frozen features, but the advised option fine-tunes the encoder, and a gain of "
+            f"frozen features need not carry over to fine-tuning, which was not measured from "
+            f"the adapted weights (the quick budget's pair: no second fine-tuning). So this is "
+            f"left unanswered: --budget standard measures fine-tuning from them. "
+            f"{recipes.cost_words(run.kind, runs, train_texts)}",
+            "",
+            "",
+        )
     if chosen is not None:
         run, _ = chosen
-        runs = {r.kind: r for r, _ in measured}
         name = KIND_WORDS[run.kind]
         return (
             PretrainingKind(run.kind),
@@ -182,7 +195,6 @@ def _measured(
     side = sides.pop() if len(sides) == 1 else "covers zero or lies below it: no gain shown"
     every = "The interval" if len(measured) == 1 else "Every interval"
     cheapest = min(measured, key=lambda m: COST_ORDER[m[0].kind])[0]
-    runs = {r.kind: r for r, _ in measured}
     cost = recipes.cost_words(cheapest.kind, runs, train_texts)
     return (
         PretrainingKind.NONE,

@@ -178,12 +178,15 @@ def _gpu_words(parts: list[Stage]) -> str:
     if gpu is None:
         return "GPU time not projected (the pilot did not count its operations)"
     return (
-        f"projected, not measured: {_short(gpu[0])} to {_short(gpu[1])} on {REFERENCE_GPU.words()}"
+        f"projected from its operations alone (loading, evaluation and overheads not counted), "
+        f"not measured: {_short(gpu[0])} to {_short(gpu[1])} on {REFERENCE_GPU.words()}"
     )
 
 
 def _short(hours: float) -> str:
-    return f"{hours:.1f} h" if hours >= 1 else f"{max(hours * 60, 0.1):.1f} min"
+    if hours >= 1:
+        return f"{hours:.1f} h"
+    return f"{hours * 60:.1f} min" if hours * 60 >= 1 else f"{max(hours * 3600, 1):.0f} s"
 
 
 def _rounded(hours: tuple[float, float] | None) -> list[float] | None:
