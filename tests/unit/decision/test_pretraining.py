@@ -155,7 +155,8 @@ def test_advising_none_still_prices_the_full_run_it_turned_down():
     assert advice.kind is PretrainingKind.NONE and advice.recipe == ""
     assert (
         "A full-scale TAPT run (3,200 steps of 256 over 8,000 texts) would take ~8.9 h on this "
-        "machine; projected from its operations alone" in advice.reason
+        "machine; projected from its operations alone"
+        in advice.reason
         and "not measured: 49 s to 3.2 min on one NVIDIA H100 SXM" in advice.reason
     )
 
