@@ -19,6 +19,7 @@ prices the full-scale run on other hardware (``decision/recipes.py``).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from collections.abc import Sequence
@@ -160,12 +161,8 @@ def continue_pretraining(
             batch = masker([fit[i] for i in idx])
             positions += batch["input_ids"].numel()
             trained += int(batch["attention_mask"].sum())
-            if steps == 0:
-                loss, per_position = _counted_step(trainer, batch, opt)
-            else:
-                opt.zero_grad()
-                loss = trainer.loss(batch)
-                loss.backward()
+            loss, flops = _backward(trainer, batch, opt, count=steps == 0)
+            per_position = per_position or flops
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
@@ -199,18 +196,19 @@ def continue_pretraining(
     )
 
 
-def _counted_step(trainer: _Trainer, batch: dict, opt):
-    """One training step's forward and backward with its floating-point operations counted: the
-    loss, and the operations per position of the padded batch."""
+def _backward(trainer: _Trainer, batch: dict, opt, count: bool):
+    """One training step's forward and backward: the loss, and with ``count`` its floating-point
+    operations per position of the padded batch (else 0)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    positions = batch["input_ids"].numel()
-    counter = FlopCounterMode(display=False)
-    with counter:
+    counter = FlopCounterMode(display=False) if count else None
+    with counter or contextlib.nullcontext():
         opt.zero_grad()
         loss = trainer.loss(batch)
         loss.backward()
-    return loss, counter.get_total_flops() / max(positions, 1)
+    if counter is None:
+        return loss, 0.0
+    return loss, counter.get_total_flops() / max(batch["input_ids"].numel(), 1)
 
 
 def _state(model) -> dict:
