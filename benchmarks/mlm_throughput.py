@@ -20,7 +20,6 @@ Writes benchmarks/results/OUT.json (default ``mlm_throughput``, with ``_cuda`` o
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -29,23 +28,23 @@ import results_file
 from advise_walltime import RESULTS, SHARED, _commit
 
 from embedding_advisor_server.core.adapt.continued import MLMRecipe, continue_pretraining
+from embedding_advisor_server.core.adapt.masking import texts_of
 from embedding_advisor_server.core.backends.bundled import ENCODER_NAME, default_encoder_path
 from embedding_advisor_server.core.backends.mlm import MLMProbe
 from embedding_advisor_server.core.backends.precision import resolve
+from embedding_advisor_server.core.data.parse import parse_jsonl
 from embedding_advisor_server.core.decision.recipes import REFERENCE_GPU
+from embedding_advisor_server.core.enums import TaskType
 from embedding_advisor_server.core.progress import no_check
 from embedding_advisor_server.core.schema import Precision
 
 
-def texts_of(name: str, count: int) -> list[tuple[str, ...]]:
-    rows = []
-    with open(SHARED / name / "train.jsonl", encoding="utf-8") as f:
-        for line in f:
-            text = json.loads(line)["text"]
-            rows.append(tuple(text) if isinstance(text, list) else (text,))
-            if len(rows) == count:
-                break
-    return rows
+def texts(name: str, count: int) -> list[tuple[str, ...]]:
+    """The first ``count`` training inputs of a shared dataset as the masked LM reads them
+    (parsed and checked like any dataset; a tagged sentence's words joined)."""
+    path = SHARED / name / "train.jsonl"
+    data = parse_jsonl(path.read_bytes(), path.name)
+    return texts_of(data.inputs[:count], data.task is TaskType.TOKEN_TAGGING)
 
 
 def main() -> None:
@@ -59,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     encoder = args.encoder or default_encoder_path()
     precision = resolve(Precision.AUTO)
-    texts = texts_of(args.dataset, args.texts)
+    inputs = texts(args.dataset, args.texts)
     with tempfile.TemporaryDirectory() as cache:
         probe = MLMProbe(encoder, Path(cache))
     rows = []
@@ -67,7 +66,7 @@ def main() -> None:
         recipe = MLMRecipe(batch_size=batch, max_epochs=1)
         t0 = time.perf_counter()
         adapted = continue_pretraining(
-            probe.model, probe.tokenizer, texts, recipe, precision, 0, no_check
+            probe.model, probe.tokenizer, inputs, recipe, precision, 0, no_check
         )
         wall = time.perf_counter() - t0
         # The pieces trained per second over the whole call, as the recipe's rate counts them

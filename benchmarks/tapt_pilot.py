@@ -13,8 +13,8 @@ aclsum_sentences its own ``unlabeled.txt`` (ACL abstracts), reuters_r8 the BBC N
 ``tapt_pilot``) per pilot the fine-tuned scores without and with it, the gain and its interval,
 where the training noise came from, the held-out masked-LM loss before and after, the
 masked-LM seconds and steps, the pilot's seconds (masked-LM training and its paired run) against
-one fine-tuning pilot (the fine-tuned arm's run on the whole pool); the wall time of the whole advice, the answer and the projection's
-answer.
+one fine-tuning pilot (the fine-tuned arm's run on the whole pool); the wall time of the whole
+advice, the answer and its reason, and the projection's answer.
 
     .venv/bin/python benchmarks/tapt_pilot.py [--budget NAME] [--max-train N] [--corpus]
         [--out NAME] [NAME ...]

@@ -20,6 +20,17 @@ def measured_pilots(pre) -> list:
     return [(name, getattr(pre, field)) for field, name in names if pre.HasField(field)]
 
 
+def pretraining_word(pre) -> str:
+    """A ``PretrainingAdvice``'s answer in a word: ``none``, ``TAPT``, ``DAPT``, ``DAPT+TAPT``, or
+    ``not answered``. Read from the message's own enum: the server's core imports this module
+    and must not load the generated protocol."""
+    name = pre.DESCRIPTOR.fields_by_name["kind"].enum_type.values_by_number[pre.kind].name
+    kind = name.removeprefix("PRETRAINING_")
+    if kind == "UNSPECIFIED":
+        return "not answered"
+    return kind.replace("_", "+").replace("NONE", "none")
+
+
 def paired_words(pilot) -> str:
     """What a continued-pretraining pilot's gain was measured on, in words."""
     return "frozen features + LR" if pilot.paired_on == "frozen" else "fine-tuning"

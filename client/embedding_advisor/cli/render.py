@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from ..numbers import measured_pilots, metric_words, paired_words, throughput
+from ..numbers import measured_pilots, metric_words, paired_words, pretraining_word, throughput
 from ..v1 import advisor_pb2 as pb
 
 EMBEDDING_WORDS = {
@@ -119,7 +119,6 @@ def _decisions(rec: pb.Recommendation, console: Console) -> None:
         gain = f" ({100 * d.gain:+.1f} points)" if d.HasField("alternative") else ""
         console.print(f"  {name:<10} {escape(d.answer)}{gain}", highlight=False)
     pre = rec.pretraining
-    kind = pb.Pretraining.Name(pre.kind).removeprefix("PRETRAINING_")
     measured = measured_pilots(pre)
     if measured:
         listed = "; ".join(
@@ -134,12 +133,7 @@ def _decisions(rec: pb.Recommendation, console: Console) -> None:
         evidence = " (no pilot ran and no domain signal)"
     else:
         evidence = "" if pre.measured else " (unmeasured: from domain signals only)"
-    if pre.kind == pb.PRETRAINING_UNSPECIFIED:
-        kind = "not answered"
-    console.print(
-        f"  pretraining {kind.replace('_', '+').replace('NONE', 'none')}{evidence}",
-        highlight=False,
-    )
+    console.print(f"  pretraining {pretraining_word(pre)}{evidence}", highlight=False)
     if measured:
         console.print(f"             {escape(pre.reason)}", highlight=False)
     for line in rec.excluded:

@@ -8,7 +8,7 @@ import math
 from datetime import datetime, timezone
 
 from .. import __version__, output
-from ..numbers import measured_pilots, metric_words, paired_words, throughput
+from ..numbers import measured_pilots, metric_words, paired_words, pretraining_word, throughput
 from ..v1 import advisor_pb2 as pb
 from .plots import METRIC_WORDS
 
@@ -129,12 +129,10 @@ def _recipe_lines(role: str, o: pb.Option) -> list[str]:
 
 def _pretraining_rows(pre: pb.PretrainingAdvice) -> list[list[str]]:
     """The decision table's rows for the third question: the answer, then each pilot."""
-    kind = pb.Pretraining.Name(pre.kind).removeprefix("PRETRAINING_").replace("_", "+")
-    kind = "not answered" if pre.kind == pb.PRETRAINING_UNSPECIFIED else kind
     rows = [
         [
             "Continued pretraining",
-            f"**{kind.replace('NONE', 'none')}**",
+            f"**{pretraining_word(pre)}**",
             "measured (pilots below)" if pre.measured else "unmeasured: domain signals only",
             "-",
             "-",

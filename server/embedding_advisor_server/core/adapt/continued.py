@@ -142,6 +142,7 @@ def continue_pretraining(
     trainer = _Trainer(model, tokenizer, precision, seed)
     masker = Masker(tokenizer, seed, recipe.whole_word)
     lengths = np.asarray([len(r["input_ids"]) for r in fit])
+    pieces = int(lengths.sum())  # per epoch; the rows are truncated already, never padded
     per_epoch = max(1, -(-len(fit) // recipe.batch_size))
     total = per_epoch * recipe.max_epochs
     warm = max(1, int(recipe.warmup * total))
@@ -153,14 +154,13 @@ def continue_pretraining(
     best = (before, 0, _state(model))
     rng = np.random.default_rng(seed)
     steps, stale, epochs_run = 0, 0, 0
-    per_position, positions, trained = 0.0, 0, 0  # FLOPs per padded position; the sums
+    per_position, positions = 0.0, 0  # FLOPs per padded position; positions trained
     for epoch in range(1, recipe.max_epochs + 1):
         epochs_run = epoch
         for k, idx in enumerate(grouped_batches(lengths, recipe.batch_size, rng)):
             check()
             batch = masker([fit[i] for i in idx])
             positions += batch["input_ids"].numel()
-            trained += int(batch["attention_mask"].sum())
             loss, flops = _backward(trainer, batch, opt, count=steps == 0)
             per_position = per_position or flops
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -188,8 +188,8 @@ def continue_pretraining(
         steps=steps,
         seconds=time.perf_counter() - t0,
         texts=len(rows),
-        pieces=int(sum(len(r["input_ids"]) for r in fit)),
-        flops_per_piece=per_position * positions / max(trained, 1),
+        pieces=pieces,
+        flops_per_piece=per_position * positions / max(pieces * epochs_run, 1),
         dev_loss_before=before,
         dev_loss_after=best[0],
         recipe=recipe,

@@ -30,11 +30,11 @@ from __future__ import annotations
 from ..evidence.adaptation import Gain, PretrainingRun
 from ..schema import DomainShift, Interval, PretrainingAdvice, PretrainingKind, PretrainingPilot
 from . import recipes
+from .recipes import KIND_WORDS
 
 SIMILARITY_BELOW = 0.55
 LOSS_GAP_ABOVE = 1.0
 COST_ORDER = {"tapt": 0, "dapt": 1, "dapt_tapt": 2}
-KIND_WORDS = {"tapt": "TAPT", "dapt": "DAPT", "dapt_tapt": "DAPT+TAPT"}
 FROZEN = (
     " The advised option keeps the encoder frozen, and the gain was measured on fine-tuning: "
     "frozen features from the adapted weights were not measured, so check the frozen option "
@@ -161,26 +161,26 @@ def _measured(
         why = "The advised option has no encoder to continue pretraining (measured for the "
         return PretrainingKind.NONE, f"{why}encoder: {at}).", "", ""
     pairs = {run.paired_on for run, _ in measured}
+    tuning_unmeasured = not frozen and "finetune" not in pairs
     caveat = FROZEN if frozen and "frozen" not in pairs else ""
-    caveat = TUNED if not frozen and "finetune" not in pairs else caveat
+    caveat = TUNED if tuning_unmeasured else caveat
     chosen = choose(measured)
     runs = {r.kind: r for r, _ in measured}
-    if chosen is not None and caveat == TUNED:
-        run, _ = chosen
-        return (
-            PretrainingKind.UNSPECIFIED,
-            f"Measured: {at}. The interval of {KIND_WORDS[run.kind]} lies above zero on the "
-            f"frozen features, but the advised option fine-tunes the encoder, and a gain of "
-            f"frozen features need not carry over to fine-tuning, which was not measured from "
-            f"the adapted weights (the quick budget's pair: no second fine-tuning). So this is "
-            f"left unanswered: --budget standard measures fine-tuning from them. "
-            f"{recipes.cost_words(run.kind, runs, train_texts)}",
-            "",
-            "",
-        )
     if chosen is not None:
         run, _ = chosen
         name = KIND_WORDS[run.kind]
+        if tuning_unmeasured:  # a frozen gain does not answer for fine-tuning
+            return (
+                PretrainingKind.UNSPECIFIED,
+                f"Measured: {at}. The interval of {name} lies above zero on the frozen "
+                f"features, but the advised option fine-tunes the encoder, and a gain of frozen "
+                f"features need not carry over to fine-tuning, which was not measured from the "
+                f"adapted weights (the quick budget's pair: no second fine-tuning). So this is "
+                f"left unanswered: --budget standard measures fine-tuning from them. "
+                f"{recipes.cost_words(run.kind, runs, train_texts)}",
+                "",
+                "",
+            )
         return (
             PretrainingKind(run.kind),
             f"Measured: {at}. The interval of {name} lies above zero, so it pays here; a full "

@@ -30,7 +30,7 @@ FULL_BATCH = 256
 FULL_DAPT_EPOCHS = 10
 FULL_DAPT_STEPS = 12_500
 CORPUS, TASK = "the domain corpus", "the task's training texts"
-NAMES = {"tapt": "TAPT", "dapt": "DAPT", "dapt_tapt": "DAPT+TAPT"}
+KIND_WORDS = {"tapt": "TAPT", "dapt": "DAPT", "dapt_tapt": "DAPT+TAPT"}
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def cost_words(kind: str, runs: dict[str, PretrainingRun], train_texts: int) -> 
     hours = sum(s.hours for s in parts)
     what = ", then ".join(_brief(s) for s in parts)
     return (
-        f"A full-scale {NAMES[kind]} run ({what}) would take ~{_short(hours)} on this machine; "
+        f"A full-scale {KIND_WORDS[kind]} run ({what}) would take ~{_short(hours)} on this machine; "
         f"{_gpu_words(parts)}."
     )
 
