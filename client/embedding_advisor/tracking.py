@@ -80,6 +80,8 @@ def log_advice(
             (f"expected.{o['arm']}", e.get("score")),
             (f"expected.{o['arm']}.low", (e.get("interval") or {}).get("low")),
             (f"expected.{o['arm']}.high", (e.get("interval") or {}).get("high")),
+            (f"expected.{o['arm']}.mean_low", (e.get("mean_interval") or {}).get("low")),
+            (f"expected.{o['arm']}.mean_high", (e.get("mean_interval") or {}).get("high")),
             (f"examples_per_second.{o['arm']}", o["examples_per_second"]),
         ):
             if value is not None:

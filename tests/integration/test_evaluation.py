@@ -35,6 +35,11 @@ def test_an_evaluation_compares_the_advice_with_a_cached_sweep(tmp_path):
     assert {o["arm"] for o in row["options"]} == set(OPTIONS)
     for o in row["options"]:
         assert 0.0 <= o["measured"] <= 1.0 and o["width_points"] >= 0
+        # The expected score's interval, from the real advice, inside the one-run interval.
+        (low, high), (run_low, run_high) = o["mean_interval"], o["interval"]
+        assert run_low <= low <= o["expected"] <= high <= run_high
+        assert o["runs"] == 2 and 0 <= o["runs_covered"] <= 2
+    assert 0.0 <= row["run_coverage"] <= 1.0 and summary["runs"] == 4
     assert row["advisor_seconds"] > 0 and row["sweep_seconds"] > 0
     assert summary["comparisons"] == 1 and set(summary["targets"]) >= {"agreement", "coverage"}
     assert any("sweeping 4 run(s) of 4" in m for m in said)

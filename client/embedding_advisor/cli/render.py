@@ -61,10 +61,11 @@ def _option(o: pb.Option) -> str:
         f", ~{o.train_seconds_at_decision:,.0f} s to train" if o.train_seconds_at_decision else ""
     )
     judged = f"; {_judged(o)}" if o.convergence else ""
+    mean = e.mean_interval if e.HasField("mean_interval") else e.interval
     return (
-        f"{escape(o.label)}: {100 * e.score:.1f} [{100 * e.interval.low:.1f}, "
-        f"{100 * e.interval.high:.1f}] ({o.basis}{judged}), {throughput(o)} examples/s"
-        f"{_latency(o)}{trained}"
+        f"{escape(o.label)}: {100 * e.score:.1f} [{100 * mean.low:.1f}, {100 * mean.high:.1f}]"
+        f" (one run {100 * e.interval.low:.1f}-{100 * e.interval.high:.1f}; {o.basis}{judged}), "
+        f"{throughput(o)} examples/s{_latency(o)}{trained}"
     )
 
 

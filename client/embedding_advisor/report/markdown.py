@@ -45,9 +45,11 @@ def _basis(o: pb.Option, pilots: dict[str, pb.PilotResult]) -> str:
 
 def _option_row(o: pb.Option, pilots: dict[str, pb.PilotResult]) -> list[object]:
     e = o.expected
+    mean = e.mean_interval if e.HasField("mean_interval") else e.interval
     return [
         o.label,
         _pts(e.score),
+        f"{_pts(mean.low)}-{_pts(mean.high)}",
         f"{_pts(e.interval.low)}-{_pts(e.interval.high)}",
         _basis(o, pilots) if o.arm in pilots else o.basis,
         throughput(o),
@@ -189,6 +191,7 @@ def _options(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
                     "option",
                     "expected",
                     "95% interval",
+                    "one run (95%)",
                     "basis",
                     "examples/s (95% interval)",
                     "ms a request (median / p95)",

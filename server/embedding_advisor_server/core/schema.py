@@ -149,8 +149,9 @@ class CurvePoint(_Model):
 class Extrapolation(_Model):
     size: int
     score: float
-    interval: Interval
+    interval: Interval  # one training run's 95% prediction interval
     fitted: bool
+    mean_interval: Interval | None = None  # the expected score's (the mean over runs) 95% interval
 
 
 class CurveFit(_Model):

@@ -45,7 +45,7 @@ class Advisor:
 
 def claims(rec: pb.Recommendation) -> dict:
     """What the advice claims: the pick and runner-up, confidence, each option's expected score
-    and interval at the decision size and how its pilot was judged, the pretraining answer; and,
+    and intervals (one run's, the mean's) at the decision size and how its pilot was judged, the pretraining answer; and,
     for the research's directions (``directions.py``), the task and the frozen encoder's gaps on
     the halves of each profile metric that the pilots measured."""
     pre = rec.pretraining
@@ -79,6 +79,14 @@ def claims(rec: pb.Recommendation) -> dict:
                 "expected": o.expected.score,
                 "interval": [o.expected.interval.low, o.expected.interval.high],
             }
+            | _mean_interval(o.expected)
             for o in rec.options
         ],
     }
+
+
+def _mean_interval(e: pb.Extrapolation) -> dict:
+    """The interval of the expected score, where the advice has one (``{}``: it does not)."""
+    if not e.HasField("mean_interval"):
+        return {}
+    return {"mean_interval": [e.mean_interval.low, e.mean_interval.high]}

@@ -39,24 +39,27 @@ def _p(x: float) -> str:
 def markdown(rows: list[dict], summary: dict, settings: dict) -> str:
     head = (
         "| dataset | size | metric | pick | best | regret | agrees | coverage | median width "
-        "| advisor s | sweep s | ratio |"
+        "| run coverage | one-run width | advisor s | sweep s | ratio |"
     )
     out = [
         "# Advice evaluation",
         "",
         f"Budget `{settings['budget']}`, {settings['seeds']} sweep seed(s) per option "
         f"({settings['small_seeds']} below 2,000 examples), sizes {settings['sizes']}, cap "
-        f"{settings['cap'] or 'none'}. Regret and widths in points.",
+        f"{settings['cap'] or 'none'}. Regret and widths in points. Coverage: the options' "
+        "measured means (over the sweep's seeds) inside the advice's interval of the expected "
+        "score; run coverage: the sweep's single runs inside its interval for one run.",
         "",
         head,
-        "|" + "|".join("---" for _ in range(12)) + "|",
+        "|" + "|".join("---" for _ in range(14)) + "|",
     ]
     for r in rows:
         out.append(
             f"| {r['dataset']} | {r['size']:,} | {r['metric']} | {r['pick'] or '-'} | {r['best']} "
             f"| {_p(r['regret_points'])} | {'yes' if r['agrees'] else 'no'} "
             f"| {sum(o['covered'] for o in r['options'])}/{len(r['options'])} "
-            f"| {_p(r['median_width_points'])} | {r['advisor_seconds']:,.0f} "
+            f"| {_p(r['median_width_points'])} | {_runs(r['options'])} "
+            f"| {_p(r['median_run_width_points'])} | {r['advisor_seconds']:,.0f} "
             f"| {r['sweep_seconds']:,.0f} | {r['cost_ratio']:.2f} |"
         )
     if summary:
@@ -68,11 +71,19 @@ def markdown(rows: list[dict], summary: dict, settings: dict) -> str:
                 f"- {name}: {_p(value) if 'points' in name else _fmt(value)} "
                 f"(target {t['target']:g}: {met})"
             )
+        out.append(
+            f"- run coverage: {_fmt(summary['run_coverage'])} of {summary['runs']} single runs, "
+            f"median one-run width {_p(summary['median_run_width_points'])} points"
+        )
         out.append(f"- max regret: {_p(summary['max_regret_points'])} points")
         for band, ratio in summary["cost_ratio_by_size"].items():
             out.append(f"- cost ratio, training sets {band}: {ratio:.3f}")
         out += directions.markdown(summary["directions"])
     return "\n".join(out) + "\n"
+
+
+def _runs(options: list[dict]) -> str:
+    return f"{sum(o['runs_covered'] for o in options)}/{sum(o['runs'] for o in options)}"
 
 
 def _fmt(x: float) -> str:
@@ -91,7 +102,7 @@ def plots(folder: Path, rows: list[dict]) -> list[Path]:
     fig, ax = plt.subplots(figsize=(5.5, 5))
     for r in rows:
         for o in r["options"]:
-            low, high = o["interval"]
+            low, high = o.get("mean_interval") or o["interval"]
             ax.errorbar(
                 100 * o["measured"],
                 100 * o["expected"],

@@ -23,6 +23,9 @@ from .cache import Cache, key
 from .collection import CollectionError, collect
 
 SMALL = 2000  # below this many training examples the sweep runs ``small_seeds`` seeds
+# What the cached advice holds (``advisor.claims``); a new form advises again. 2: the interval of
+# the expected score beside the one-run interval.
+CLAIMS = 2
 
 
 @dataclass
@@ -107,7 +110,7 @@ class _Evaluation:
 
     def advice(self, ds, path: Path, size: int, where: str) -> dict:
         s = self.s
-        akey = key("advice", ds.digest, size, s.budget, s.seed, __version__)
+        akey = key("advice", ds.digest, size, s.budget, s.seed, __version__, CLAIMS)
         claimed = self.cache.get("advice", akey)
         if claimed is None:
             self.say(f"{where}: advising ({s.budget} budget)")

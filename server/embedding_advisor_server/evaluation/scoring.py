@@ -6,8 +6,11 @@
 - **agreement**: the pick is the best, or within the seeds' noise of it: the difference of the
   two means no more than twice its standard error (``sqrt(sd_best**2 + sd_pick**2) / sqrt(k)``
   with ``k`` seeds). With one seed there is no noise to be within: only the best agrees.
-- **coverage**: whether each option's measured mean lies in the advice's interval for it; the
-  **width** of that interval in points.
+- **coverage**: whether each option's measured mean lies in the advice's interval of its expected
+  score (the mean over training runs), and the **width** of that interval in points;
+  **run coverage**: the share of the option's seed runs, each one training run, that lie in the
+  advice's interval for one run, and its width. Advice from before the expected score had an
+  interval of its own is scored on the one-run interval for both.
 - **cost ratio**: the advisor's seconds over the sweep's (every option's runs, their seeds and
   the shared featurisation), by training size.
 
@@ -52,8 +55,9 @@ def compare(name: str, size: int, claimed: dict, runs: list[dict], sweep_seconds
     for o in claimed["options"]:
         if o["arm"] not in measured:
             continue
-        low, high = o["interval"]
-        actual = measured[o["arm"]]["mean"]
+        low, high = o.get("mean_interval") or o["interval"]
+        run_low, run_high = o["interval"]
+        actual, scores = measured[o["arm"]]["mean"], measured[o["arm"]]["scores"]
         options.append(
             o
             | {
@@ -61,6 +65,9 @@ def compare(name: str, size: int, claimed: dict, runs: list[dict], sweep_seconds
                 "measured_sd": measured[o["arm"]]["sd"],
                 "covered": low <= actual <= high,
                 "width_points": 100 * (high - low),
+                "runs_covered": sum(run_low <= x <= run_high for x in scores),
+                "runs": len(scores),
+                "run_width_points": 100 * (run_high - run_low),
                 "error_points": 100 * (o["expected"] - actual),
             }
         )
@@ -92,9 +99,12 @@ def compare(name: str, size: int, claimed: dict, runs: list[dict], sweep_seconds
     else:  # nothing advised, or an option the sweep does not run
         row |= {"regret_points": math.nan, "agrees": False}
     row["coverage"] = sum(o["covered"] for o in options) / len(options) if options else math.nan
-    row["median_width_points"] = (
-        statistics.median(o["width_points"] for o in options) if options else math.nan
-    )
+    for width in ("width_points", "run_width_points"):
+        row[f"median_{width}"] = (
+            statistics.median(o[width] for o in options) if options else math.nan
+        )
+    runs = sum(o["runs"] for o in options)
+    row["run_coverage"] = sum(o["runs_covered"] for o in options) / runs if runs else math.nan
     return row
 
 
@@ -105,6 +115,7 @@ def summary(rows: list[dict]) -> dict:
     regrets = [r["regret_points"] for r in rows if not math.isnan(r["regret_points"])]
     covered = [o["covered"] for r in rows for o in r["options"]]
     widths = [o["width_points"] for r in rows for o in r["options"]]
+    run_widths = [o["run_width_points"] for r in rows for o in r["options"]]
     big = [r["cost_ratio"] for r in rows if r["size"] >= 10_000 and not math.isnan(r["cost_ratio"])]
     out = {
         "datasets": sorted({r["dataset"] for r in rows}),
@@ -115,6 +126,9 @@ def summary(rows: list[dict]) -> dict:
         "coverage": sum(covered) / len(covered) if covered else math.nan,
         "intervals": len(covered),
         "median_width_points": statistics.median(widths) if widths else math.nan,
+        "run_coverage": _share(rows),
+        "runs": sum(o["runs"] for r in rows for o in r["options"]),
+        "median_run_width_points": statistics.median(run_widths) if run_widths else math.nan,
         "cost_ratio_by_size": {band: statistics.fmean(v) for band, v in _bands(rows).items() if v},
         "cost_ratio_at_10k": statistics.fmean(big) if big else math.nan,
         "directions": directions(rows),
@@ -124,6 +138,13 @@ def summary(rows: list[dict]) -> dict:
         for name, target in TARGETS.items()
     }
     return out
+
+
+def _share(rows: list[dict]) -> float:
+    """The share of every option's seed runs inside its one-run interval (nan: none)."""
+    runs = sum(o["runs"] for r in rows for o in r["options"])
+    covered = sum(o["runs_covered"] for r in rows for o in r["options"])
+    return covered / runs if runs else math.nan
 
 
 def _bands(rows: list[dict]) -> dict[str, list[float]]:

@@ -211,7 +211,8 @@ def test_the_choices_recipe_is_in_the_report_and_the_cli_as_words_and_a_config(r
     console = Console(width=100, record=True)
     render(rec, console)
     text = console.export_text()
-    assert "judged converged" in text and "recipe: fine-tuned MiniLM: fine-tune MiniLM" in text
+    words = " ".join(text.split())  # the console wraps at 100 columns
+    assert "judged converged" in words and "recipe: fine-tuned MiniLM: fine-tune MiniLM" in words
     (line,) = [x for x in text.splitlines() if "config: {" in x]
     assert json.loads(line.split("config: ", 1)[1]) == config  # one line, copyable whole
 
@@ -268,3 +269,31 @@ def test_a_measured_question_left_open_prints_as_not_answered(rec):
     assert "| Continued pretraining | **not answered** | measured (pilots below) |" in markdown(
         open_, {}
     )
+
+
+def test_each_option_shows_the_expected_scores_interval_and_one_runs(rec):
+    """The report's options table and the CLI's option lines give the interval of the expected
+    score and, beside it, where one run may land; advice from a server before the mean had an
+    interval of its own shows the one-run interval in both places."""
+    from rich.console import Console
+
+    from embedding_advisor.cli.render import render
+
+    o = rec.choice
+    e = o.expected
+    assert e.HasField("mean_interval")
+    mean = f"{100 * e.mean_interval.low:.1f}-{100 * e.mean_interval.high:.1f}"
+    one = f"{100 * e.interval.low:.1f}-{100 * e.interval.high:.1f}"
+    assert mean != one
+    md = markdown(rec, {})
+    assert "| one run (95%) |" in md and f"| {mean} | {one} |" in md
+    console = Console(width=200, record=True)
+    render(rec, console)
+    assert (
+        f"[{100 * e.mean_interval.low:.1f}, {100 * e.mean_interval.high:.1f}] (one run {one};"
+        in (console.export_text())
+    )
+    old = pb.Recommendation.FromString(rec.SerializeToString())
+    for option in old.options:
+        option.expected.ClearField("mean_interval")
+    assert f"| {one} | {one} |" in markdown(old, {})

@@ -263,6 +263,31 @@ def test_options_measured_at_the_decision_size_are_all_taken_as_measured():
     assert e.interval.high - e.interval.low > pilot.interval.high - pilot.interval.low
 
 
+def test_every_option_carries_the_expected_scores_interval_inside_one_runs():
+    """The mean over training runs is known better than where one more run lands: each option's
+    ``mean_interval`` reaches its point, lies inside its one-run ``interval`` and is narrower
+    where training noise was measured; the headline quotes it, with the one-run range beside."""
+    frozen = curve(ENCODER_FROZEN, Embedding.CONTEXTUAL, lambda n: 0.9 - 4.0 / n**0.5, 1, seeds=2)
+    static = curve(STATIC, Embedding.STATIC, lambda n: 0.85 - 3.0 / n**0.5, 2, seeds=2)
+    for noisy in (frozen, static):  # seeds 2 points apart below the pool: training noise
+        for r in noisy.curve:
+            if r.seed == 1:
+                score = r.evaluation.score() + 0.02
+                r.evaluation = accuracy(TRUTH, predictions(round(N * score), r.size))
+    tuned = run(ENCODER_FINETUNED, Embedding.CONTEXTUAL, 352, 3, 90.0)
+    for size in (1000, 16000):  # measured at the pool; fitted and borrowed beyond it
+        rec = _recommend([frozen, static, tuned], size)
+        for o in rec.options:
+            e, mean = o.expected, o.expected.mean_interval
+            assert mean is not None, o.arm
+            assert mean.low <= e.score <= mean.high, (o.arm, size)
+            assert e.interval.low <= mean.low + 1e-9 and mean.high <= e.interval.high + 1e-9
+            assert mean.high - mean.low < e.interval.high - e.interval.low, (o.arm, size)
+        chosen = rec.choice.expected
+        assert f"[{100 * chosen.mean_interval.low:.1f}, " in rec.headline
+        assert f"(one run: {100 * chosen.interval.low:.1f} to " in rec.headline
+
+
 def test_an_option_without_a_curve_is_not_extrapolated_and_its_interval_can_rise():
     """Static vectors pruned to one size at 1,000 for a 16,000 decision: their pilot score, not
     called measured, with the interval's top raised by the frozen curve's gain to 16,000."""
@@ -314,8 +339,6 @@ def test_a_curve_with_no_rise_is_expected_at_its_latest_score_and_said_so():
     assert any("no rise to fit (GloVe + BiLSTM)" in r for r in rec.reasons)
 
 
-
-
 def test_a_pilot_still_rising_at_its_epoch_cap_is_raised_by_its_extrapolated_gain():
     from embedding_advisor_server.core.evidence.convergence import (
         CONVERGED,
@@ -336,6 +359,9 @@ def test_a_pilot_still_rising_at_its_epoch_cap_is_raised_by_its_extrapolated_gai
         min(before.expected.interval.high + 0.08, 1.0)
     )
     assert after.expected.interval.low == pytest.approx(before.expected.interval.low)
+    assert after.expected.mean_interval.high == pytest.approx(
+        min(before.expected.mean_interval.high + 0.08, 1.0)
+    )
     assert after.epoch_gain == pytest.approx(0.04) and before.epoch_gain == 0.0
     said, said_before = " ".join(rising.reasons), " ".join(done.reasons)
     assert "Judged by epoch extrapolation" in said and "fine-tuned MiniLM +4.0 points" in said

@@ -74,3 +74,27 @@ def test_the_summary_sets_each_figure_beside_its_target():
     targets = s["targets"]
     assert targets["agreement"]["met"] is False and targets["cost_ratio_at_10k"]["met"] is True
     assert targets["mean_regret_points"]["met"] is False
+
+
+def test_the_mean_is_scored_on_the_expected_scores_interval_each_run_on_one_runs():
+    """Advice that gives both intervals: the seeds' mean against the expected score's interval
+    (coverage, width), every single seed run against the one-run interval (run coverage)."""
+    claims = _claims("a")
+    claims["options"][0] |= {"interval": [0.70, 0.90], "mean_interval": [0.78, 0.82]}
+    claims["options"][1] |= {"interval": [0.60, 0.80], "mean_interval": [0.74, 0.76]}
+    # a: mean 0.80 inside [0.78, 0.82]; its runs 0.72 / 0.80 / 0.88 all inside [0.70, 0.90].
+    # b: mean 0.78 outside [0.74, 0.76]; of its runs 0.70 / 0.78 / 0.86, 0.86 is above 0.80.
+    row = compare("d", 500, claims, _runs([0.72, 0.80, 0.88], [0.70, 0.78, 0.86]), 600.0)
+    got = {o["arm"]: (o["covered"], o["runs_covered"], o["runs"]) for o in row["options"]}
+    assert got == {"a": (True, 3, 3), "b": (False, 2, 3)}
+    assert row["coverage"] == 0.5 and row["run_coverage"] == pytest.approx(5 / 6)
+    assert row["median_width_points"] == pytest.approx(3.0)  # widths 4 and 2
+    assert row["median_run_width_points"] == pytest.approx(20.0)
+    s = summary([row])
+    assert s["run_coverage"] == pytest.approx(5 / 6) and s["runs"] == 6
+    assert s["median_run_width_points"] == pytest.approx(20.0)
+    # Advice cached before the mean had its own interval: both checks use the one-run interval.
+    old = compare("d", 500, _claims("a"), _runs([0.72, 0.80, 0.88], [0.70]), 600.0)
+    a = next(o for o in old["options"] if o["arm"] == "a")
+    assert a["width_points"] == a["run_width_points"] == pytest.approx(10.0)
+    assert (a["covered"], a["runs_covered"]) == (True, 1)  # 0.80 in [0.75, 0.85]; 0.72, 0.88 not

@@ -147,6 +147,31 @@ def test_intervals_stay_calibrated_when_training_runs_are_noisy():
     assert np.median(widths) < 0.2  # calibrated by being informative, not by being [0, 1]
 
 
+def test_the_expected_scores_interval_covers_the_curve_and_is_narrower_than_one_runs():
+    """The same simulated noisy pilots: the interval of the expected score (the replicates
+    without one more run's noise, ``evidence.as_model``'s ``mean_interval``) must cover the true
+    curve at 4x the pool about 95% of the time, and be narrower than the one-run interval."""
+    rng = np.random.default_rng(11)
+    difficulty = rng.random(1000)
+    weights = bootstrap_weights(1000, 200, seed=0)
+    sizes = [125, 125, 250, 250, 500]
+    covered, narrower = [], []
+    for trial in range(60):
+        evals = [
+            _paired_run(difficulty, law(n) + rng.normal(0, 0.03 * math.sqrt(250 / n)))
+            for n in sizes
+        ]
+        (at,) = extrapolate(sizes, evals, [2000], weights, seed=trial)
+        mean = evidence.as_model(at).mean_interval
+        truth = law(2000)  # the expected score (uniform difficulty: a run scoring s gets s)
+        covered.append(mean.low <= truth <= mean.high)
+        narrower.append(mean.high - mean.low < at.high - at.low)
+        assert mean.low <= at.score <= mean.high
+    print(f"expected-score coverage {np.mean(covered):.2f}")
+    assert np.mean(covered) >= 0.85
+    assert all(narrower)
+
+
 def test_bucketed_gaps_split_at_the_median_by_hand():
     # 8 held-out examples; the encoder is right everywhere, the static arm only on the 4 examples
     # with low ambiguity. Gap: 0 on the low half, 1 on the high half.

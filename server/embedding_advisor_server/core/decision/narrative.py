@@ -79,10 +79,12 @@ BASIS_NOTE = {
 
 def headline(chosen: Option, pick: Candidate, verdict: Verdict, size: int, metric: str) -> str:
     e = chosen.expected
+    mean = e.mean_interval or e.interval
     return (
-        f"Use {chosen.label}: expected {metric} {pts(e.score)} [{pts(e.interval.low)}, "
-        f"{pts(e.interval.high)}] at {size:,} training examples, "
-        f"{pick.examples_per_second:,.0f} examples/s here ({verdict.confidence.value} confidence)."
+        f"Use {chosen.label}: expected {metric} {pts(e.score)} [{pts(mean.low)}, "
+        f"{pts(mean.high)}] at {size:,} training examples (one run: {pts(e.interval.low)} to "
+        f"{pts(e.interval.high)}), {pick.examples_per_second:,.0f} examples/s here "
+        f"({verdict.confidence.value} confidence)."
     )
 
 

@@ -30,8 +30,11 @@ Every expected score carries the same two kinds of uncertainty in its replicates
 examples resampled (paired across options) and training noise. A curve's replicates carry the
 latter (``curves.py``); a pilot score's get one run's training noise drawn at its size, from the
 arm's own seeds where it ran two at one size, else the largest seed noise any arm measured (the
-fallback the curves use), else its own evaluation spread. The interval adds one more run's noise
-(the user's run), as the curves' prediction intervals do.
+fallback the curves use), else its own evaluation spread. Two intervals are given: the expected
+score's (``mean_interval``: the replicates' 95%, the uncertainty of what a run at the decision size
+scores on average), and one run's (``interval``), which adds one more run's noise (the user's
+run), as the curves' prediction intervals do. Both reach the point, and both tops are raised
+alike (``not extrapolated``, ``not rising``, epoch extrapolation).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ import numpy as np
 
 from ..schema import Adaptation, Embedding, Extrapolation, Interval, PilotResult
 from . import curves
-from .evidence import as_model
+from .evidence import as_model, mean_interval, spanning
 from .metrics import interval
 from .runs import ArmRun
 
@@ -110,11 +113,12 @@ def expected_score(
     if size != run.num_train and at is not None and at.not_rising:
         e = as_model(at)  # its replicates may rise, and so may it: as far as a fitted option
         top = min(e.interval.high + max(widen, 0.0), 1.0)
-        return (
-            e.model_copy(update={"interval": Interval(low=e.interval.low, high=top)}),
-            ("not rising"),
-            at.samples,
-        )
+        mean = mean_interval(at.samples, e.score, widen)
+        update = {
+            "interval": spanning(Interval(low=e.interval.low, high=top), mean),
+            "mean_interval": mean,
+        }
+        return e.model_copy(update=update), "not rising", at.samples
     pilot_samples = run.evaluation.resampled(curve_weights)
     rng = np.random.default_rng(zlib.crc32(f"{run.arm}:{size}".encode()))
     spread = _run_noise(run, noise, pilot_samples)
@@ -131,7 +135,14 @@ def expected_score(
     low, high = interval(one_more)
     score = float(np.clip(score, 0.0, 1.0))
     iv = Interval(low=min(low, score), high=min(max(high, score) + top, 1.0))
-    return Extrapolation(size=size, score=score, interval=iv, fitted=False), basis, expected
+    mean = mean_interval(expected, score, top)
+    return (
+        Extrapolation(
+            size=size, score=score, interval=spanning(iv, mean), fitted=False, mean_interval=mean
+        ),
+        basis,
+        expected,
+    )
 
 
 def with_epoch_gain(
@@ -139,12 +150,20 @@ def with_epoch_gain(
 ) -> tuple[Extrapolation, np.ndarray]:
     """``e`` and its replicates raised by what more epochs are expected to add (``gain``, by
     epoch extrapolation): the point by ``gain``, each replicate by a draw from 0 to twice it, the
-    interval's top by twice it (the extrapolation's uncertainty)."""
+    intervals' tops by twice it (the extrapolation's uncertainty)."""
     rng = np.random.default_rng(zlib.crc32(f"{arm}:epochs".encode()))
     raised = np.clip(samples + rng.uniform(0.0, 2 * gain, len(samples)), 0.0, 1.0)
-    iv = Interval(low=e.interval.low, high=min(e.interval.high + 2 * gain, 1.0))
-    score = min(e.score + gain, 1.0)
-    return e.model_copy(update={"score": score, "interval": iv}), raised
+    update: dict[str, object] = {
+        "score": min(e.score + gain, 1.0),
+        "interval": _raised(e.interval, 2 * gain),
+    }
+    if e.mean_interval is not None:
+        update["mean_interval"] = _raised(e.mean_interval, 2 * gain)
+    return e.model_copy(update=update), raised
+
+
+def _raised(iv: Interval, by: float) -> Interval:
+    return Interval(low=iv.low, high=min(iv.high + by, 1.0))
 
 
 def _run_noise(run: ArmRun, fallback: curves.Noise | None, samples: np.ndarray) -> float:

@@ -79,9 +79,33 @@ def extrapolations(
 
 
 def as_model(e: curves.Prediction) -> Extrapolation:
+    """The wire form of a prediction: one run's interval, and the expected score's from the
+    refitted curves' replicates (each reaching the point, as the one-run interval does)."""
+    run = Interval(low=e.low, high=e.high)
+    mean = mean_interval(e.samples, e.score) if len(e.samples) else None
     return Extrapolation(
-        size=e.size, score=e.score, interval=Interval(low=e.low, high=e.high), fitted=e.fitted
+        size=e.size,
+        score=e.score,
+        interval=spanning(run, mean),
+        fitted=e.fitted,
+        mean_interval=mean,
     )
+
+
+def spanning(run: Interval, mean: Interval | None) -> Interval:
+    """One run's interval widened to hold the mean's: one more run's noise can only widen it,
+    but the two are percentiles of separate draws and may cross by the draws' noise."""
+    if mean is None:
+        return run
+    return Interval(low=min(run.low, mean.low), high=max(run.high, mean.high))
+
+
+def mean_interval(samples: np.ndarray, point: float, raise_top: float = 0.0) -> Interval:
+    """The 95% interval of the expected score from its replicates, stretched to reach ``point``,
+    its top raised by ``raise_top`` (what may still be gained beyond the replicates), within
+    [0, 1]."""
+    low, high = interval(samples)
+    return Interval(low=min(low, point), high=min(max(high, point) + max(raise_top, 0.0), 1.0))
 
 
 def pilot_result(
