@@ -5,6 +5,9 @@ takes everything from its cache."""
 from __future__ import annotations
 
 import json
+import math
+
+import pytest
 
 from conftest import read_jsonl, shared, write_jsonl
 from embedding_advisor_server.evaluation.__main__ import main
@@ -71,3 +74,48 @@ def test_an_evaluation_compares_the_advice_with_a_cached_sweep(tmp_path):
     )
     assert code == 0
     assert main([str(tmp_path / "nowhere")]) == 2
+
+
+def test_the_sweep_checks_the_pretraining_answer_with_tapt_runs(tmp_path):
+    """Fine-tuning alone and after task-adaptive pretraining on the same real examples, seed
+    and recipe grid: the TAPT run keeps what its masked-LM training took, pairs with the
+    fine-tuned run of its seed and checks the advice's pretraining answer; it is no option."""
+    rows = read_jsonl(shared("rotten_tomatoes") / "train.jsonl", limit=140, seed=1)
+    folder = tmp_path / "data" / "reviews"
+    folder.mkdir(parents=True)
+    write_jsonl(folder / "train.jsonl", rows[:100])
+    write_jsonl(folder / "test.jsonl", rows[100:])
+    options = ["encoder_finetuned", "encoder_tapt_finetuned"]
+    settings = Settings(
+        root=tmp_path / "data",
+        out=tmp_path / "out",
+        cache=tmp_path / "cache",
+        sizes=[80],
+        small_seeds=1,
+        options=options,
+    )
+    said: list[str] = []
+    (row,), summary = evaluate(settings, said.append)
+    assert any("sweeping 2 run(s) of 2" in m for m in said)
+    assert set(row["truth"]) == {"encoder_finetuned"}  # TAPT is not an option to pick
+    check = row["pretraining_check"]
+    assert check["seeds"] == 1 and check["answer"] == row["pretraining"]
+    cached = {
+        kind: [json.loads(line)["value"] for line in (tmp_path / "cache" / f"{kind}.jsonl").open()]
+        for kind in ("sweep", "featurise")
+    }
+    runs = {r["arm"]: r for r in cached["sweep"]}
+    tapt = runs["encoder_tapt_finetuned"]
+    tuned = row["truth"]["encoder_finetuned"]["scores"][0]
+    # The sweep's cost, which the cost ratio divides by, leaves the TAPT run out.
+    (featurised,) = cached["featurise"]
+    assert row["sweep_seconds"] == pytest.approx(
+        runs["encoder_finetuned"]["seconds"] + featurised["seconds"]
+    )
+    assert check["gain_points"] == pytest.approx(100 * (tapt["score"] - tuned))
+    took = tapt["recipe"]["pretraining"]
+    assert took["epochs_run"] >= 1 and took["max_epochs"] == 5 and took["texts"] == 80
+    assert took["seconds"] > 0 and tapt["seconds"] > took["seconds"]
+    assert math.isfinite(took["dev_loss_after"]) and took["dev_loss_after"] > 0
+    assert summary["pretraining"]["checked"] == 1
+    assert "## Continued pretraining" in (tmp_path / "out" / "eval.md").read_text()

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..core.pilots.sweep import SWEPT
+from ..core.pilots.sweep import SWEPT, TAPT
 from .collection import FULL, CollectionError
 
 EXIT_BAD_INPUT, EXIT_FAILED = 2, 1
@@ -70,7 +70,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--options",
         default="",
-        help="only these options, comma-separated: " + ",".join(spec.id for spec in SWEPT),
+        help="only these options, comma-separated: "
+        + ",".join(spec.id for spec in SWEPT)
+        + f" (and {TAPT.id}: fine-tuning after task-adaptive pretraining, the pretraining "
+        "answer's check; default: all)",
     )
     p.add_argument("--datasets", default="", help="only these dataset folders, comma-separated")
     p.add_argument(

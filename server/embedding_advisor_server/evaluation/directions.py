@@ -101,12 +101,14 @@ def markdown(d: dict) -> list[str]:
             gaps = ", ".join(f"{g:+.1f} at {n:,}" for n, g in sorted(entry["gap_points"].items()))
             out.append(f"- {name}: {gaps} ({VERDICT[entry['narrows']]})")
     if d["halves"]:
-        out += ["", "Encoder's lead larger on the high half of the metric (the advice's pilots):", ""]
+        out += [
+            "",
+            "Encoder's lead larger on the high half of the metric (the advice's pilots):",
+            "",
+        ]
         for metric, versus in d["halves"].items():
             for arm, t in versus.items():
-                out.append(
-                    f"- {metric}, versus {arm}: {t['larger_on_high_half']} of {t['cases']}"
-                )
+                out.append(f"- {metric}, versus {arm}: {t['larger_on_high_half']} of {t['cases']}")
     tuned = d["finetune_over_frozen"]
     if tuned["cases"]:
         out += ["", "Fine-tuning minus the best frozen option (points):", ""]

@@ -79,7 +79,42 @@ def markdown(rows: list[dict], summary: dict, settings: dict) -> str:
         for band, ratio in summary["cost_ratio_by_size"].items():
             out.append(f"- cost ratio, training sets {band}: {ratio:.3f}")
         out += directions.markdown(summary["directions"])
+        out += _pretraining(rows, summary["pretraining"])
     return "\n".join(out) + "\n"
+
+
+def _pretraining(rows: list[dict], totals: dict) -> list[str]:
+    """The advice's pretraining answers against the sweep's TAPT runs (none: no such runs)."""
+    checked = [r for r in rows if r.get("pretraining_check")]
+    if not checked:
+        return []
+    out = [
+        "",
+        "## Continued pretraining",
+        "",
+        "Fine-tuning after task-adaptive pretraining minus fine-tuning alone, paired by seed "
+        f"(points): {totals['agree']} of {totals['answered']} answers agree, "
+        f"{totals['not_answered']} not judged (not answered, or the pick does not fine-tune).",
+        "",
+    ]
+    for r in checked:
+        c = r["pretraining_check"]
+        agrees = {True: "agrees", False: "disagrees", None: "not judged"}[c["agrees"]]
+        out.append(
+            f"- {r['dataset']} at {r['size']:,}: {c['gain_points']:+.1f} (noise "
+            f"{c['noise_points']:.1f}, {c['seeds']} seed(s): {c['measured']}); advised "
+            f"{ANSWER.get(c['answer'], c['answer'])} ({agrees})"
+        )
+    return out
+
+
+ANSWER = {
+    "unspecified": "nothing (not answered)",
+    "none": "none",
+    "tapt": "TAPT",
+    "dapt": "DAPT",
+    "dapt_tapt": "DAPT+TAPT",
+}
 
 
 def _runs(options: list[dict]) -> str:

@@ -11,10 +11,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import __version__
+from ..core.backends.mlm import MLMUnavailable
 from ..core.backends.precision import resolve
 from ..core.data.sampling import sample
 from ..core.pilots.plan import Plan
-from ..core.pilots.sweep import SWEPT, sweep
+from ..core.pilots.sweep import SWEPT, TAPT, sweep
 from ..core.progress import no_check
 from ..core.schema import Budget, Precision
 from . import output, scoring
@@ -38,7 +39,8 @@ class Settings:
     small_seeds: int = 3
     cap: int = 0  # 0: no cap on the training split
     max_test: int = 2000
-    options: list[str] = field(default_factory=list)  # arm ids; empty: every option
+    # arm ids, TAPT's among them; empty: every option and the TAPT runs
+    options: list[str] = field(default_factory=list)
     budget: str = "quick"
     datasets: list[str] = field(default_factory=list)  # folder names; empty: every one
     seed: int = 0
@@ -48,11 +50,11 @@ def evaluate(s: Settings, say: Callable[[str], None] | None = None) -> tuple[lis
     """Run the evaluation ``s`` describes; progress goes to ``say`` (default: stderr)."""
     say = say or (lambda m: print(m, file=sys.stderr, flush=True))
     collected = collect(s.root, s.datasets or None)  # every file checked before any work
-    unknown = sorted(set(s.options) - {spec.id for spec in SWEPT})
+    unknown = sorted(set(s.options) - {spec.id for spec in (*SWEPT, TAPT)})
     if unknown:
         raise CollectionError(
             f"--options: no option {', '.join(unknown)}; the options are "
-            + ", ".join(spec.id for spec in SWEPT)
+            + ", ".join(spec.id for spec in (*SWEPT, TAPT))
         )
     rows: list[dict] = []
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(s).items()}
@@ -73,7 +75,8 @@ class _Evaluation:
 
     def __init__(self, s: Settings, cache: Cache, advisor: Advisor, say) -> None:
         self.s, self.cache, self.advisor, self.say = s, cache, advisor, say
-        self.specs = [spec for spec in SWEPT if not s.options or spec.id in s.options]
+        specs = (*SWEPT, TAPT)
+        self.specs = [spec for spec in specs if not s.options or spec.id in s.options]
         self.resources = None
 
     def compare(self, ds, test, size: int) -> dict:
@@ -99,9 +102,8 @@ class _Evaluation:
             self.sweep(train, test, claimed["metric"], todo, keys, fkey, where)
         runs = [self.cache.get("sweep", k) for k in keys.values()]
         shared = (self.cache.get("featurise", fkey) or {"seconds": 0.0})["seconds"]
-        row = scoring.compare(
-            ds.name, size, claimed, runs, sum(r["seconds"] for r in runs) + shared
-        )
+        options_seconds = sum(r["seconds"] for r in runs if r["arm"] != TAPT.id)
+        row = scoring.compare(ds.name, size, claimed, runs, options_seconds + shared)
         self.say(
             f"{where}: pick {row['pick'] or '-'}, best {row['best']}, regret "
             f"{row['regret_points']:.1f} points"
@@ -140,6 +142,13 @@ class _Evaluation:
             self.cache.put("sweep", keys[run.arm, run.seed], value)
 
         t0 = time.perf_counter()
+        probe = None
+        if any(spec.id == TAPT.id for spec, _ in todo):
+            try:
+                probe = self.resources.mlm(None, lambda m: self.say(f"{where}: {m}"))
+            except MLMUnavailable as exc:
+                self.say(f"{where}: no TAPT runs: {exc}")
+                todo = [(spec, seed) for spec, seed in todo if spec.id != TAPT.id]
         _, featurised = sweep(
             train,
             test,
@@ -151,6 +160,7 @@ class _Evaluation:
             _progress(self.say, where),
             resolve(Precision.AUTO),
             done=keep,
+            probe=probe,
         )
         if self.cache.get("featurise", fkey) is None:
             self.cache.put("featurise", fkey, {"seconds": featurised})

@@ -12,7 +12,14 @@
   advice's interval for one run, and its width. Advice from before the expected score had an
   interval of its own is scored on the one-run interval for both.
 - **cost ratio**: the advisor's seconds over the sweep's (every option's runs, their seeds and
-  the shared featurisation), by training size.
+  the shared featurisation; not the TAPT runs), by training size.
+- **pretraining**: where the sweep ran fine-tuning after task-adaptive pretraining (``TAPT``), its
+  gain over fine-tuning alone, paired by seed (the mean of the differences), and whether it
+  **paid**: above twice the differences' standard error (with one seed: above zero), **hurt**
+  (below minus that) or neither. The advice's answer agrees when it advised continued
+  pretraining (TAPT, DAPT or both) and TAPT paid, or none and it did not. Only a pick that
+  fine-tunes is judged (the gain is fine-tuning's); an answer left open ("not answered") and a
+  pick that does not fine-tune are counted apart.
 
 The summary also carries the research's directions over the same comparisons (``directions.py``).
 """
@@ -22,6 +29,7 @@ from __future__ import annotations
 import math
 import statistics
 
+from ..core.pilots.arms import ENCODER_FINETUNED, ENCODER_TAPT
 from .directions import directions
 
 TARGETS = {
@@ -50,7 +58,8 @@ def truth(runs: list[dict]) -> dict[str, dict]:
 
 def compare(name: str, size: int, claimed: dict, runs: list[dict], sweep_seconds: float) -> dict:
     """One dataset at one size: the advice's claims against the sweep's ``runs``."""
-    measured = truth(runs)
+    tapt = [r for r in runs if r["arm"] == ENCODER_TAPT]
+    measured = truth([r for r in runs if r["arm"] != ENCODER_TAPT])
     options = []
     for o in claimed["options"]:
         if o["arm"] not in measured:
@@ -88,6 +97,7 @@ def compare(name: str, size: int, claimed: dict, runs: list[dict], sweep_seconds
         "confidence": claimed["confidence"],
         "pretraining": claimed["pretraining"],
         "tapt_gain": claimed["tapt_gain"],
+        "pretraining_check": pretraining_check(claimed["pretraining"], tapt, runs, pick),
         "options": options,
     }
     if pick in measured:
@@ -106,6 +116,37 @@ def compare(name: str, size: int, claimed: dict, runs: list[dict], sweep_seconds
     runs = sum(o["runs"] for o in options)
     row["run_coverage"] = sum(o["runs_covered"] for o in options) / runs if runs else math.nan
     return row
+
+
+ADVISED = ("tapt", "dapt", "dapt_tapt")  # answers that advise continued pretraining
+
+
+def pretraining_check(
+    answer: str, tapt: list[dict], runs: list[dict], pick: str = ENCODER_FINETUNED
+) -> dict | None:
+    """The measured TAPT gain (points) against the advice's pretraining ``answer``; None when
+    no TAPT run pairs with a fine-tuned run of its seed. The gain is fine-tuning's: it judges
+    the answer only when the ``pick`` fine-tunes (a frozen encoder's gain was not measured,
+    and static vectors have no encoder to pretrain)."""
+    if not tapt:
+        return None
+    base = {r["seed"]: r["score"] for r in runs if r["arm"] == ENCODER_FINETUNED}
+    diffs = [r["score"] - base[r["seed"]] for r in tapt if r["seed"] in base]
+    if not diffs:
+        return None
+    gain = statistics.fmean(diffs)
+    noise = 2 * statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else 0.0
+    verdict = "paid" if gain > noise else "hurt" if gain < -noise else "neither"
+    judged = answer != "unspecified" and pick == ENCODER_FINETUNED
+    agrees = (answer in ADVISED) == (verdict == "paid") if judged else None
+    return {
+        "answer": answer,
+        "gain_points": 100 * gain,
+        "noise_points": 100 * noise,
+        "seeds": len(diffs),
+        "measured": verdict,
+        "agrees": agrees,
+    }
 
 
 def summary(rows: list[dict]) -> dict:
@@ -132,12 +173,26 @@ def summary(rows: list[dict]) -> dict:
         "cost_ratio_by_size": {band: statistics.fmean(v) for band, v in _bands(rows).items() if v},
         "cost_ratio_at_10k": statistics.fmean(big) if big else math.nan,
         "directions": directions(rows),
+        "pretraining": _pretraining(rows),
     }
     out["targets"] = {
         name: {"target": target, "met": _met(name, out[name], target)}
         for name, target in TARGETS.items()
     }
     return out
+
+
+def _pretraining(rows: list[dict]) -> dict:
+    """How many pretraining answers the TAPT runs checked, judged, agreed with, and did not
+    judge (left open, or a pick that does not fine-tune)."""
+    checks = [r["pretraining_check"] for r in rows if r.get("pretraining_check")]
+    answered = [c for c in checks if c["agrees"] is not None]
+    return {
+        "checked": len(checks),
+        "answered": len(answered),
+        "agree": sum(c["agrees"] for c in answered),
+        "not_answered": len(checks) - len(answered),
+    }
 
 
 def _share(rows: list[dict]) -> float:

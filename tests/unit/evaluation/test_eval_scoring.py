@@ -98,3 +98,49 @@ def test_the_mean_is_scored_on_the_expected_scores_interval_each_run_on_one_runs
     a = next(o for o in old["options"] if o["arm"] == "a")
     assert a["width_points"] == a["run_width_points"] == pytest.approx(10.0)
     assert (a["covered"], a["runs_covered"]) == (True, 1)  # 0.80 in [0.75, 0.85]; 0.72, 0.88 not
+
+
+def test_the_tapt_runs_check_the_pretraining_answer_and_are_not_an_option():
+    """TAPT runs pair with the fine-tuned runs of their seeds; they are left out of the options,
+    the best and the sweep's seconds, and they judge the advice's pretraining answer."""
+    from embedding_advisor_server.evaluation.scoring import pretraining_check
+
+    claims = _claims("encoder_finetuned") | {"pretraining": "tapt"}
+    runs = _runs([0.80, 0.82, 0.84], [0.70, 0.71, 0.72])
+    tuned = [{"arm": "encoder_finetuned", "seed": k, "score": s} for k, s in enumerate([0.6] * 3)]
+    tapt = [
+        {"arm": "encoder_tapt_finetuned", "seed": k, "score": s}
+        for k, s in enumerate([0.95, 0.64, 0.65])
+    ]
+    row = compare("d", 500, claims, runs + tuned + tapt, 600.0)
+    assert row["best"] == "a" and "encoder_tapt_finetuned" not in row["truth"]
+    assert row["regret_points"] == pytest.approx(22.0)  # the pick's 0.60 against a's 0.82
+    check = row["pretraining_check"]
+    # Gains 35, 4, 5 points: mean 14.7, but twice their standard error (2 * 17.6 / sqrt 3 =
+    # 20.3) is larger: TAPT neither paid nor hurt, so the advised TAPT disagrees.
+    assert check["gain_points"] == pytest.approx(14.667, abs=1e-3)
+    assert check["noise_points"] == pytest.approx(20.34, abs=0.01)
+    assert (check["measured"], check["agrees"], check["seeds"]) == ("neither", False, 3)
+    steady = [dict(r, score=r["score"] - 0.3) if r["seed"] == 0 else r for r in tapt]
+    assert pretraining_check("none", steady, tuned)["measured"] == "paid"  # gains 5, 4, 5
+    assert pretraining_check("none", steady, tuned)["agrees"] is False
+    assert pretraining_check("dapt_tapt", steady, tuned)["agrees"] is True
+    assert pretraining_check("unspecified", steady, tuned)["agrees"] is None
+    # A pick that does not fine-tune is not judged on fine-tuning's gain.
+    assert pretraining_check("none", steady, tuned, pick="static_logreg")["agrees"] is None
+    # A TAPT run whose seed has no fine-tuned run pairs with nothing.
+    assert pretraining_check("none", tapt, []) is None
+    assert compare("d", 500, claims, runs, 600.0)["pretraining_check"] is None
+    s = summary(
+        [
+            row,
+            compare(
+                "e",
+                500,
+                claims | {"pretraining": "unspecified"},
+                runs + tuned + steady,
+                600.0,
+            ),
+        ]
+    )
+    assert s["pretraining"] == {"checked": 2, "answered": 1, "agree": 0, "not_answered": 1}
