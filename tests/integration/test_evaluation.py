@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -16,20 +17,21 @@ from embedding_advisor_server.evaluation.run import Settings, evaluate
 OPTIONS = ["static_logreg", "encoder_frozen_logreg"]
 
 
-def test_an_evaluation_compares_the_advice_with_a_cached_sweep(tmp_path):
-    rows = read_jsonl(shared("rotten_tomatoes") / "train.jsonl", limit=160, seed=0)
+def _collection(tmp_path, rows: int, train: int, **settings) -> Settings:
+    """A one-dataset collection ("reviews") of ``rows`` rotten_tomatoes examples, the first
+    ``train`` of them its training split, and settings that evaluate it under ``tmp_path``."""
+    examples = read_jsonl(shared("rotten_tomatoes") / "train.jsonl", limit=rows, seed=0)
     folder = tmp_path / "data" / "reviews"
     folder.mkdir(parents=True)
-    write_jsonl(folder / "train.jsonl", rows[:120])
-    write_jsonl(folder / "test.jsonl", rows[120:])
-    settings = Settings(
-        root=tmp_path / "data",
-        out=tmp_path / "out",
-        cache=tmp_path / "cache",
-        sizes=[60],
-        small_seeds=2,
-        options=OPTIONS,
+    write_jsonl(folder / "train.jsonl", examples[:train])
+    write_jsonl(folder / "test.jsonl", examples[train:])
+    return Settings(
+        root=tmp_path / "data", out=tmp_path / "out", cache=tmp_path / "cache", **settings
     )
+
+
+def test_an_evaluation_compares_the_advice_with_a_cached_sweep(tmp_path):
+    settings = _collection(tmp_path, 160, 120, sizes=[60], small_seeds=2, options=OPTIONS)
     said: list[str] = []
     (row,), summary = evaluate(settings, said.append)
     assert row["dataset"] == "reviews" and row["size"] == 60
@@ -80,20 +82,8 @@ def test_the_sweep_checks_the_pretraining_answer_with_tapt_runs(tmp_path):
     """Fine-tuning alone and after task-adaptive pretraining on the same real examples, seed
     and recipe grid: the TAPT run keeps what its masked-LM training took, pairs with the
     fine-tuned run of its seed and checks the advice's pretraining answer; it is no option."""
-    rows = read_jsonl(shared("rotten_tomatoes") / "train.jsonl", limit=140, seed=1)
-    folder = tmp_path / "data" / "reviews"
-    folder.mkdir(parents=True)
-    write_jsonl(folder / "train.jsonl", rows[:100])
-    write_jsonl(folder / "test.jsonl", rows[100:])
     options = ["encoder_finetuned", "encoder_tapt_finetuned"]
-    settings = Settings(
-        root=tmp_path / "data",
-        out=tmp_path / "out",
-        cache=tmp_path / "cache",
-        sizes=[80],
-        small_seeds=1,
-        options=options,
-    )
+    settings = _collection(tmp_path, 140, 100, sizes=[80], small_seeds=1, options=options)
     said: list[str] = []
     (row,), summary = evaluate(settings, said.append)
     assert any("sweeping 2 run(s) of 2" in m for m in said)
@@ -118,4 +108,9 @@ def test_the_sweep_checks_the_pretraining_answer_with_tapt_runs(tmp_path):
     assert took["seconds"] > 0 and tapt["seconds"] > took["seconds"]
     assert math.isfinite(took["dev_loss_after"]) and took["dev_loss_after"] > 0
     assert summary["pretraining"]["checked"] == 1
+    # Evaluated again without naming TAPT: nothing is trained, and its measured run is reported.
+    said.clear()
+    (again,), _ = evaluate(replace(settings, options=["encoder_finetuned"]), said.append)
+    assert not any("sweeping" in m for m in said)
+    assert again["pretraining_check"] == check
     assert "## Continued pretraining" in (tmp_path / "out" / "eval.md").read_text()
