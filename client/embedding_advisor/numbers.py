@@ -20,6 +20,12 @@ def measured_pilots(pre) -> list:
     return [(name, getattr(pre, field)) for field, name in names if pre.HasField(field)]
 
 
+def mean_interval(e):
+    """An ``Extrapolation``'s interval of the expected score, or its one-run interval where the
+    answer came from a server before the mean had one."""
+    return e.mean_interval if e.HasField("mean_interval") else e.interval
+
+
 def pretraining_word(pre) -> str:
     """A ``PretrainingAdvice``'s answer in a word: ``none``, ``TAPT``, ``DAPT``, ``DAPT+TAPT``, or
     ``not answered``. Read from the message's own enum: the server's core imports this module

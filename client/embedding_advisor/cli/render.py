@@ -8,7 +8,14 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from ..numbers import measured_pilots, metric_words, paired_words, pretraining_word, throughput
+from ..numbers import (
+    mean_interval,
+    measured_pilots,
+    metric_words,
+    paired_words,
+    pretraining_word,
+    throughput,
+)
 from ..v1 import advisor_pb2 as pb
 
 EMBEDDING_WORDS = {
@@ -61,7 +68,7 @@ def _option(o: pb.Option) -> str:
         f", ~{o.train_seconds_at_decision:,.0f} s to train" if o.train_seconds_at_decision else ""
     )
     judged = f"; {_judged(o)}" if o.convergence else ""
-    mean = e.mean_interval if e.HasField("mean_interval") else e.interval
+    mean = mean_interval(e)
     return (
         f"{escape(o.label)}: {100 * e.score:.1f} [{100 * mean.low:.1f}, {100 * mean.high:.1f}]"
         f" (one run {100 * e.interval.low:.1f}-{100 * e.interval.high:.1f}; {o.basis}{judged}), "

@@ -8,7 +8,14 @@ import math
 from datetime import datetime, timezone
 
 from .. import __version__, output
-from ..numbers import measured_pilots, metric_words, paired_words, pretraining_word, throughput
+from ..numbers import (
+    mean_interval,
+    measured_pilots,
+    metric_words,
+    paired_words,
+    pretraining_word,
+    throughput,
+)
 from ..v1 import advisor_pb2 as pb
 from .plots import METRIC_WORDS
 
@@ -45,7 +52,7 @@ def _basis(o: pb.Option, pilots: dict[str, pb.PilotResult]) -> str:
 
 def _option_row(o: pb.Option, pilots: dict[str, pb.PilotResult]) -> list[object]:
     e = o.expected
-    mean = e.mean_interval if e.HasField("mean_interval") else e.interval
+    mean = mean_interval(e)
     return [
         o.label,
         _pts(e.score),

@@ -45,9 +45,9 @@ class Advisor:
 
 def claims(rec: pb.Recommendation) -> dict:
     """What the advice claims: the pick and runner-up, confidence, each option's expected score
-    and intervals (one run's, the mean's) at the decision size and how its pilot was judged, the pretraining answer; and,
-    for the research's directions (``directions.py``), the task and the frozen encoder's gaps on
-    the halves of each profile metric that the pilots measured."""
+    and intervals (one run's, the mean's) at the decision size and how its pilot was judged, the
+    pretraining answer; and, for the research's directions (``directions.py``), the task and the
+    frozen encoder's gaps on the halves of each profile metric that the pilots measured."""
     pre = rec.pretraining
     tapt = pre.tapt if pre.HasField("tapt") else None
     return {

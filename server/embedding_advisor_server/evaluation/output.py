@@ -10,6 +10,7 @@ import json
 import math
 from pathlib import Path
 
+from ..core.decision.recipes import KIND_WORDS
 from ..core.provenance import machine
 from . import directions
 
@@ -108,13 +109,7 @@ def _pretraining(rows: list[dict], totals: dict) -> list[str]:
     return out
 
 
-ANSWER = {
-    "unspecified": "nothing (not answered)",
-    "none": "none",
-    "tapt": "TAPT",
-    "dapt": "DAPT",
-    "dapt_tapt": "DAPT+TAPT",
-}
+ANSWER = {"unspecified": "nothing (not answered)", "none": "none"} | KIND_WORDS
 
 
 def _runs(options: list[dict]) -> str:

@@ -87,9 +87,11 @@ class _Evaluation:
         claimed = self.advice(ds, path, size, where)
         seeds = s.small_seeds if size < SMALL else s.seeds
         recipe = key(Plan.of(Budget.THOROUGH), claimed["metric"], s.max_test, __version__)
+        # TAPT's runs measured before are reported even when they are not run this time
+        reported = self.specs if TAPT in self.specs else [*self.specs, TAPT]
         keys = {
             (spec.id, s.seed + k): key("sweep", ds.digest, size, spec.id, recipe, s.seed + k)
-            for spec in self.specs
+            for spec in reported
             for k in range(seeds)
         }
         fkey = key("featurise", ds.digest, size, s.max_test, __version__)
@@ -101,13 +103,8 @@ class _Evaluation:
         ]
         if todo:
             self.sweep(train, test, claimed["metric"], todo, keys, fkey, where)
-        runs = [self.cache.get("sweep", k) for k in keys.values()]
-        if TAPT not in self.specs:  # not run this time, but reported where measured before
-            for k in range(seeds):
-                kept = self.cache.get(
-                    "sweep", key("sweep", ds.digest, size, TAPT.id, recipe, s.seed + k)
-                )
-                runs += [kept] if kept else []
+        # every option's runs are there now; TAPT's may not be (not named, or no masked LM)
+        runs = [r for k in keys.values() if (r := self.cache.get("sweep", k)) is not None]
         shared = (self.cache.get("featurise", fkey) or {"seconds": 0.0})["seconds"]
         options_seconds = sum(r["seconds"] for r in runs if r["arm"] != TAPT.id)
         row = scoring.compare(ds.name, size, claimed, runs, options_seconds + shared)
@@ -135,7 +132,8 @@ class _Evaluation:
             from ..core.backends.cache import ResourceCache
 
             self.resources = ResourceCache()
-        self.say(f"{where}: sweeping {len(todo)} run(s) of {len(keys)}")
+        wanted = sum(arm in {spec.id for spec in self.specs} for arm, _ in keys)
+        self.say(f"{where}: sweeping {len(todo)} run(s) of {wanted}")
 
         def keep(run) -> None:
             value = {
@@ -156,6 +154,8 @@ class _Evaluation:
             except MLMUnavailable as exc:
                 self.say(f"{where}: no TAPT runs: {exc}")
                 todo = [(spec, seed) for spec, seed in todo if spec.id != TAPT.id]
+                if not todo:
+                    return
         _, featurised = sweep(
             train,
             test,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import statistics
 
+from ..core.decision.recipes import KIND_WORDS
 from ..core.pilots.arms import ENCODER_FINETUNED, ENCODER_TAPT
 from .directions import directions
 
@@ -113,12 +114,14 @@ def compare(name: str, size: int, claimed: dict, runs: list[dict], sweep_seconds
         row[f"median_{width}"] = (
             statistics.median(o[width] for o in options) if options else math.nan
         )
-    runs = sum(o["runs"] for o in options)
-    row["run_coverage"] = sum(o["runs_covered"] for o in options) / runs if runs else math.nan
+    seed_runs = sum(o["runs"] for o in options)
+    row["run_coverage"] = (
+        sum(o["runs_covered"] for o in options) / seed_runs if seed_runs else math.nan
+    )
     return row
 
 
-ADVISED = ("tapt", "dapt", "dapt_tapt")  # answers that advise continued pretraining
+ADVISED = tuple(KIND_WORDS)  # answers that advise continued pretraining
 
 
 def pretraining_check(
@@ -157,6 +160,8 @@ def summary(rows: list[dict]) -> dict:
     covered = [o["covered"] for r in rows for o in r["options"]]
     widths = [o["width_points"] for r in rows for o in r["options"]]
     run_widths = [o["run_width_points"] for r in rows for o in r["options"]]
+    seed_runs = sum(o["runs"] for r in rows for o in r["options"])
+    runs_covered = sum(o["runs_covered"] for r in rows for o in r["options"])
     big = [r["cost_ratio"] for r in rows if r["size"] >= 10_000 and not math.isnan(r["cost_ratio"])]
     out = {
         "datasets": sorted({r["dataset"] for r in rows}),
@@ -167,8 +172,8 @@ def summary(rows: list[dict]) -> dict:
         "coverage": sum(covered) / len(covered) if covered else math.nan,
         "intervals": len(covered),
         "median_width_points": statistics.median(widths) if widths else math.nan,
-        "run_coverage": _share(rows),
-        "runs": sum(o["runs"] for r in rows for o in r["options"]),
+        "run_coverage": runs_covered / seed_runs if seed_runs else math.nan,
+        "runs": seed_runs,
         "median_run_width_points": statistics.median(run_widths) if run_widths else math.nan,
         "cost_ratio_by_size": {band: statistics.fmean(v) for band, v in _bands(rows).items() if v},
         "cost_ratio_at_10k": statistics.fmean(big) if big else math.nan,
@@ -193,13 +198,6 @@ def _pretraining(rows: list[dict]) -> dict:
         "agree": sum(c["agrees"] for c in answered),
         "not_answered": len(checks) - len(answered),
     }
-
-
-def _share(rows: list[dict]) -> float:
-    """The share of every option's seed runs inside its one-run interval (nan: none)."""
-    runs = sum(o["runs"] for r in rows for o in r["options"])
-    covered = sum(o["runs_covered"] for r in rows for o in r["options"])
-    return covered / runs if runs else math.nan
 
 
 def _bands(rows: list[dict]) -> dict[str, list[float]]:
