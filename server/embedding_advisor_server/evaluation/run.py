@@ -15,7 +15,7 @@ from ..core.backends.mlm import MLMUnavailable
 from ..core.backends.precision import resolve
 from ..core.data.sampling import sample
 from ..core.pilots.plan import Plan
-from ..core.pilots.sweep import SWEPT, TAPT, sweep
+from ..core.pilots.sweep import SWEPT, TAPT, recipe_of, sweep
 from ..core.progress import no_check
 from ..core.schema import Budget, Precision
 from . import output, scoring
@@ -86,11 +86,11 @@ class _Evaluation:
         train, path = ds.sample(size, s.seed, s.cache / "samples")
         claimed = self.advice(ds, path, size, where)
         seeds = s.small_seeds if size < SMALL else s.seeds
-        recipe = key(Plan.of(Budget.THOROUGH), claimed["metric"], s.max_test, __version__)
+        plan = Plan.of(Budget.THOROUGH)
         # TAPT's runs measured before are reported even when they are not run this time
         reported = self.specs if TAPT in self.specs else [*self.specs, TAPT]
         keys = {
-            (spec.id, s.seed + k): key("sweep", ds.digest, size, spec.id, recipe, s.seed + k)
+            (spec.id, s.seed + k): _sweep_key(ds, size, spec, plan, claimed["metric"], s, k)
             for spec in reported
             for k in range(seeds)
         }
@@ -185,3 +185,10 @@ def _progress(say: Callable[[str], None], where: str):
             say(f"{where}: {100 * fraction:.0f}% {message}")
 
     return report
+
+
+def _sweep_key(ds, size: int, spec, plan: Plan, metric: str, s: Settings, k: int) -> str:
+    """A sweep run's cache key: the dataset, size, option, what of the plan it trains with (a
+    change to the BiLSTM's recipe re-runs the BiLSTM options only), metric, test cap, seed."""
+    recipe = key(recipe_of(spec, plan), metric, s.max_test, __version__)
+    return key("sweep", ds.digest, size, spec.id, recipe, s.seed + k)

@@ -4,10 +4,20 @@ sizes and seeded samples written as files, and a cache that survives a torn last
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from embedding_advisor.errors import InvalidDatasetError
+from embedding_advisor_server.core.pilots.arms import (
+    ENCODER_FINETUNED,
+    ENCODER_FROZEN,
+    RANDOM,
+    STATIC,
+)
+from embedding_advisor_server.core.pilots.plan import Plan
+from embedding_advisor_server.core.pilots.sweep import SWEPT, TAPT, recipe_of
+from embedding_advisor_server.core.schema import Budget
 from embedding_advisor_server.evaluation.cache import Cache, key
 from embedding_advisor_server.evaluation.collection import FULL, CollectionError, collect
 
@@ -69,3 +79,14 @@ def test_the_cache_keeps_finished_measurements_and_skips_a_torn_line(tmp_path):
         fh.write('{"key": "torn", "val')  # killed mid-write
     again = Cache(tmp_path)
     assert again.get("sweep", k) == {"score": 0.8} and again.get("sweep", "torn") is None
+
+
+def test_a_sweep_run_is_keyed_by_its_own_heads_recipe():
+    """A change to the BiLSTM's recipe re-runs the BiLSTM options and nothing else."""
+    plan = Plan.of(Budget.THOROUGH)
+    changed = replace(plan, bilstm=replace(plan.bilstm, patience=plan.bilstm.patience + 1))
+    moved = {s.id for s in (*SWEPT, TAPT) if recipe_of(s, plan) != recipe_of(s, changed)}
+    assert moved == {STATIC, RANDOM, ENCODER_FROZEN}
+    tuned = replace(plan, finetune=replace(plan.finetune, max_epochs=plan.finetune.max_epochs + 1))
+    moved = {s.id for s in (*SWEPT, TAPT) if recipe_of(s, plan) != recipe_of(s, tuned)}
+    assert moved == {ENCODER_FINETUNED, TAPT.id}

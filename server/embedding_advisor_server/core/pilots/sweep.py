@@ -24,6 +24,8 @@ from ..data.dataset import Dataset
 from ..progress import Check, Report, no_report, scaled
 from ..schema import Budget
 from .arms import ARMS, ENCODER_TAPT, ArmSpec, arm
+from .heads.bilstm import BiLSTMHead
+from .heads.finetune import FineTuneHead
 from .plan import Plan
 from .runner import _Pilots
 
@@ -31,6 +33,19 @@ from .runner import _Pilots
 SWEPT = tuple(spec for spec in ARMS if spec.schedule in ("curve", "finetune"))
 # Fine-tuning after task-adaptive pretraining: the pretraining question's truth (module notes).
 TAPT = arm(ENCODER_TAPT)
+
+
+def recipe_of(spec: ArmSpec, plan: Plan) -> tuple:
+    """What of ``plan`` a sweep run of ``spec`` trains with: its head's recipe (fine-tuning's
+    after TAPT's masked-LM recipe; nothing for logistic regression, whose C is cross-validated).
+    A cache keyed by it re-runs only the options whose recipe changed."""
+    if spec.id == TAPT.id:
+        return (plan.tapt, plan.finetune)
+    if spec.head == FineTuneHead.for_context:
+        return (plan.finetune,)
+    if spec.head == BiLSTMHead.for_context:
+        return (plan.bilstm,)
+    return ()
 
 
 @dataclass(frozen=True)
