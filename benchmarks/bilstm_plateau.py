@@ -1,14 +1,17 @@
-"""Does a BiLSTM pilot stop on a plateau before it learns? The pilot runs of one arm again, with
-the pilots' early stopping (patience 3 epochs) and a longer one, on the advisor's own split.
+"""Does a BiLSTM pilot stop on a plateau before it learns? The pilot runs of one arm again under
+several stopping rules, on the advisor's own split.
 
 Found by ``advise eval`` on bbc_news at 500 examples: the advice expected the random-vector
 BiLSTM at 22.9 macro-F1 ("not rising"), while the sweep's three runs on the same 500 examples
 scored 75.0, 71.8 and 68.0. This re-runs that arm's pilot steps (the quick budget's sizes and
-seeds, the held-out fifth the advisor splits off) and prints each run's held-out score and the
-epoch it kept, for each patience.
+seeds, the held-out fifth the advisor splits off; three seeds at the largest size) and prints
+each run's held-out score and the epoch it kept, per rule. A rule is
+``patience/min_epochs/max_epochs``: ``3/0/20`` is the rule before the plateau fix (stop after 3
+epochs without a gain, at any epoch), ``3/10/20`` today's (no stop before epoch 10, nor while
+every dev score is the same).
 
-    .venv/bin/python benchmarks/bilstm_plateau.py [--sample FILE] [--arm ARM] [--patience 3,6]
-        [--metric macro_f1] [--out FILE]
+    .venv/bin/python benchmarks/bilstm_plateau.py [--sample FILE] [--arm ARM]
+        [--rules 3/0/20,3/10/20] [--metric macro_f1] [--out FILE]
 
 Default sample: bbc_news's 500-example sample in the evaluation's cache. Writes
 benchmarks/results/bilstm_plateau.json (or ``--out``).
@@ -39,7 +42,7 @@ SAMPLES = ROOT / "benchmarks" / "results" / "eval" / "cache" / "samples"
 RESULTS = ROOT / "benchmarks" / "results" / "bilstm_plateau.json"
 
 
-def main(sample: Path, arm_id: str, patiences: list[int], metric: str, out: Path) -> None:
+def main(sample: Path, arm_id: str, rules: list[str], metric: str, out: Path) -> None:
     data = parse_jsonl(sample.read_bytes(), sample.name)
     train, held = split(data, 0.2, 0)  # as the advisor splits a training file without --test
     plan = Plan.of(Budget.QUICK)
@@ -59,20 +62,24 @@ def main(sample: Path, arm_id: str, patiences: list[int], metric: str, out: Path
     pilots.featurise()
     sizes = curve_sizes(len(pilots.pool), plan.points)
     runs = []
-    for patience in patiences:
-        recipe = replace(BiLSTMRecipe(), patience=patience, max_epochs=max(20, 20 * patience // 3))
+    for rule in rules:
+        patience, least, most = (int(x) for x in rule.split("/"))
+        recipe = replace(BiLSTMRecipe(), patience=patience, min_epochs=least, max_epochs=most)
         ctx = replace(pilots.context(), bilstm_recipe=recipe)
         for size in sizes:
             for seed in range(3 if size == sizes[-1] else plan.seeds):
                 t0 = time.perf_counter()
                 step = pilots._step(arm(arm_id), size, seed, ctx, no_check)
                 run = {
+                    "rule": rule,
                     "patience": patience,
+                    "min_epochs": least,
                     "max_epochs": recipe.max_epochs,
                     "size": size,
                     "seed": seed,
                     "score": round(step.run.evaluation.score(), 4),
                     "epoch_kept": step.head.recipe.get("pilot_epochs"),
+                    "epochs_run": step.head.convergence.epochs_run,
                     "seconds": round(time.perf_counter() - t0, 1),
                 }
                 print(run, flush=True)
@@ -97,11 +104,11 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sample", type=Path, default=None)
     p.add_argument("--arm", default=RANDOM)
-    p.add_argument("--patience", default="3,6")
+    p.add_argument("--rules", default="3/0/20,3/10/20")
     p.add_argument("--metric", default="macro_f1")
     p.add_argument("--out", type=Path, default=RESULTS)
     a = p.parse_args()
     found = a.sample or next(iter(sorted(SAMPLES.glob("bbc_news-*-500-s0.jsonl"))), None)
     if found is None:
         p.error("no --sample, and no bbc_news sample in the evaluation's cache")
-    main(found, a.arm, [int(x) for x in a.patience.split(",")], a.metric, a.out)
+    main(found, a.arm, a.rules.split(","), a.metric, a.out)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from embedding_advisor_server.core.decision.train_recipe import _stopping
 from embedding_advisor_server.core.evidence.metrics import ACCURACY, ENTITY_F1, evaluate
 from embedding_advisor_server.core.pilots.features import pooled_features
 from embedding_advisor_server.core.pilots.heads.base import dev_split
-from embedding_advisor_server.core.pilots.heads.bilstm import BiLSTMHead
+from embedding_advisor_server.core.pilots.heads.bilstm import BiLSTMHead, _may_stop
 from embedding_advisor_server.core.pilots.heads.bilstm import BiLSTMRecipe as HeadRecipe
 from embedding_advisor_server.core.pilots.heads.linear import LinearHead
 
@@ -134,6 +135,22 @@ def test_cancel_stops_training_at_the_next_batch():
     with pytest.raises(InterruptedError):
         fit_predict_sequences(x_train, y_train, x_train, False, ACCURACY, 0, check, FAST)
     assert len(calls) == 4
+
+
+def test_early_stopping_waits_for_min_epochs_and_for_the_plateau_to_break():
+    recipe = HeadRecipe(min_epochs=4)
+    assert not _may_stop([0.2, 0.5, 0.4], recipe)  # 3 epochs: too soon
+    assert _may_stop([0.2, 0.5, 0.4, 0.4], recipe)
+    assert not _may_stop([0.26] * 11, recipe)  # every dev score the same: still on its plateau
+    assert _may_stop([0.26], HeadRecipe(min_epochs=0))  # the rule off
+    x_train, y_train = order_task(200, 3)
+    for start in (1, 8):
+        quick = HeadRecipe(hidden=32, max_epochs=30, patience=1, min_epochs=start)
+        run, _ = fit_predict_sequences(x_train, y_train, [], False, ACCURACY, 0, _none, quick)
+        assert run.convergence.epochs_run >= start and run.epochs <= run.convergence.epochs_run
+        assert run.recipe["early_stopping_from_epoch"] == start
+    # ... and the recipe handed over says so
+    assert "(not before epoch 8, nor while every dev score is the same)" in _stopping(run.recipe)
 
 
 def test_dev_split_is_seeded_and_disjoint():

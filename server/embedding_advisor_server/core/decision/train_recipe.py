@@ -59,10 +59,12 @@ def _stopping(config: dict) -> str:
     )
     if not patience:
         return f"{length}, keeping the last epoch (the pilot's {config['pilot_epochs']})"
+    start = config.get("early_stopping_from_epoch", 0)
     return (
         f"{length}, stopping after {patience} epoch{'s' if patience != 1 else ''} without a "
-        f"gain on a {config['dev_fraction']:.0%} dev slice and keeping the best epoch (the pilot "
-        f"kept epoch {config['pilot_epochs']})"
+        f"gain on a {config['dev_fraction']:.0%} dev slice"
+        + (f" (not before epoch {start}, nor while every dev score is the same)" if start else "")
+        + f" and keeping the best epoch (the pilot kept epoch {config['pilot_epochs']})"
     )
 
 
