@@ -16,10 +16,12 @@ features need a richer head than fine-tuning does).
   improving at the cap is judged by epoch extrapolation, ``evidence/convergence.py``); small runs
   use smaller batches, so that they too get some updates per epoch. CUDA when torch sees one.
 - A head often sits on a plateau first (one or two classes predicted, the dev score flat) for 4
-  to 11 epochs before it learns: measured on bbc_news, MRPC and drug reviews at 400 examples
-  (``benchmarks/bilstm_plateau.py``). Stopping there kept a head near the majority class in a
-  third of such runs, so early stopping waits for ``min_epochs`` epochs, and for a dev score that
-  differs from the others (a head whose every dev score is the same has not begun to learn).
+  to 11 epochs before it learns: seen on bbc_news, MRPC and drug reviews at 400 examples
+  (``benchmarks/bilstm_plateau.py``). Stopping there kept heads near the majority class, so early
+  stopping waits for ``min_epochs`` epochs, and for a dev score that differs from the others (a
+  head whose every dev score is the same has not begun to learn). In ``advise eval``'s sweeps
+  (five sets at 500 examples, 45 BiLSTM runs) this changed 11 runs: 10 rose, by 0.3 to 21.1
+  points (six by more than 5), one fell by 0.9.
 """
 
 from __future__ import annotations
