@@ -133,7 +133,8 @@ class _Evaluation:
             from ..core.backends.cache import ResourceCache
 
             self.resources = ResourceCache()
-        wanted = sum(arm in {spec.id for spec in self.specs} for arm, _ in keys)
+        asked = {spec.id for spec in self.specs}
+        wanted = sum(arm in asked for arm, _ in keys)
         self.say(f"{where}: sweeping {len(todo)} run(s) of {wanted}")
 
         def keep(run) -> None:
