@@ -272,13 +272,14 @@ class Pipeline:
             probe=(probe := self._probe(options)),
             transductive=options.transductive,
             corpus=self._corpus(options),
+            cross_fit=splits.test_split_made,
         )
         stage["recommend"](0.0, "weighing the evidence")
         advice = recommend(
             prof,
             outcome.runs,
             metric,
-            bootstrap_weights(len(held_out), BOOTSTRAP_ROUNDS, options.seed),
+            bootstrap_weights(outcome.scored or len(held_out), BOOTSTRAP_ROUNDS, options.seed),
             encoder.name,
             vectors.name,
             target_size=options.target_size,

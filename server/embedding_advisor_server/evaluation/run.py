@@ -26,8 +26,9 @@ from .collection import CollectionError, collect
 SMALL = 2000  # below this many training examples the sweep runs ``small_seeds`` seeds
 # What the cached advice holds (``advisor.claims``); a new form, or pilots that train
 # differently, advise again. 2: the interval of the expected score beside the one-run interval;
-# 3: BiLSTM pilots that do not stop on their plateau (``heads/bilstm.py``).
-CLAIMS = 3
+# 3: BiLSTM pilots that do not stop on their plateau (``heads/bilstm.py``); 4: cross-fitted
+# pilots (``pilots/folds.py``).
+CLAIMS = 4
 
 
 @dataclass

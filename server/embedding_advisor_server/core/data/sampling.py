@@ -31,6 +31,22 @@ def sample_indices(dataset: Dataset, n: int, seed: int) -> np.ndarray:
     return _split_indices(dataset, n, seed)[0]
 
 
+def disjoint_samples(dataset: Dataset, n: int, count: int, seed: int) -> list[np.ndarray]:
+    """Up to ``count`` disjoint seeded samples of exactly ``n`` examples each (positions,
+    ascending), each stratified by label where possible: the folds of a cross-fit."""
+    left = np.arange(len(dataset))
+    out: list[np.ndarray] = []
+    for k in range(count):
+        if n < 1 or len(left) < n:
+            break
+        pick = (
+            left if len(left) == n else left[_split_indices(dataset.subset(left), n, seed + k)[0]]
+        )
+        out.append(np.sort(pick))
+        left = np.setdiff1d(left, pick)
+    return out
+
+
 def _split(dataset: Dataset, n_train: int, seed: int) -> tuple[Dataset, Dataset]:
     train_idx, test_idx = _split_indices(dataset, n_train, seed)
     return dataset.subset(train_idx), dataset.subset(test_idx)

@@ -175,7 +175,7 @@ def convergence_note(cands: list[Candidate], options: dict[str, Option]) -> str:
 def sample_note(pool: int, num_train: int, num_eval: int, metric: str) -> str:
     return (
         f"Pilots trained on up to {pool} of {num_train} training examples and scored "
-        f"{num_eval} held-out examples ({metric}, 95% bootstrap intervals)."
+        f"{num_eval} examples they were not trained on ({metric}, 95% bootstrap intervals)."
     )
 
 

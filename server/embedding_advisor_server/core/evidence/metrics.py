@@ -29,6 +29,34 @@ class Evaluation:
         """Scores under each row of bootstrap ``weights`` (B x n counts)."""
         return self.reduce(weights @ self.stats)
 
+    def placed(self, rows: np.ndarray, n: int) -> Evaluation:
+        """The same scores with its examples at ``rows`` of ``n`` (the others count nothing: a
+        zero row), so that evaluations of different example sets share one set of replicates."""
+        stats = np.zeros((n, self.stats.shape[1]))
+        stats[np.asarray(rows, dtype=int)] = self.stats
+        return Evaluation(stats, self.reduce)
+
+
+@dataclass(frozen=True)
+class Shifted:
+    """``base`` moved by ``plus - minus``, each resampled with the same replicates: a run scored
+    on part of the examples carried over to all of them, as two other runs scored on the part
+    (``minus``) and on all (``plus``) differ (a control variate; ``pilots/folds.py``)."""
+
+    base: Evaluation | Shifted
+    plus: Evaluation
+    minus: Evaluation
+
+    def score(self) -> float:
+        return self.base.score() + self.plus.score() - self.minus.score()
+
+    def resampled(self, weights: np.ndarray) -> np.ndarray:
+        return (
+            self.base.resampled(weights)
+            + self.plus.resampled(weights)
+            - self.minus.resampled(weights)
+        )
+
 
 def bootstrap_weights(n: int, rounds: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
@@ -51,10 +79,12 @@ def accuracy(y_true: Sequence, y_pred: Sequence) -> Evaluation:
     return Evaluation(stats, lambda s: _ratio(s[:, 0], s[:, 1]))
 
 
-def macro_f1(y_true: Sequence, y_pred: Sequence) -> Evaluation:
-    """Macro-F1 over the labels that occur in the truth or the predictions of each (re)sample."""
+def macro_f1(y_true: Sequence, y_pred: Sequence, labels: Sequence | None = None) -> Evaluation:
+    """Macro-F1 over the labels that occur in the truth or the predictions of each (re)sample.
+    ``labels``: the columns' labels (default: those in the truth or the predictions); give every
+    label of the task so that evaluations of different examples add up (``Evaluation.placed``)."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    labels = np.union1d(y_true, y_pred)
+    labels = np.union1d(y_true, y_pred) if labels is None else np.asarray(sorted(labels))
     true = (y_true[:, None] == labels[None, :]).astype(float)
     pred = (y_pred[:, None] == labels[None, :]).astype(float)
     c = len(labels)
@@ -90,5 +120,11 @@ def choose_metric(task_is_tagging: bool, num_labels: int, imbalance_ratio: float
     return ACCURACY
 
 
-def evaluate(metric: str, y_true: Sequence, y_pred: Sequence) -> Evaluation:
-    return {ACCURACY: accuracy, MACRO_F1: macro_f1, ENTITY_F1: entity_f1}[metric](y_true, y_pred)
+def evaluate(
+    metric: str, y_true: Sequence, y_pred: Sequence, labels: Sequence | None = None
+) -> Evaluation:
+    """``metric`` on the predictions; ``labels``: every label of the task, for macro-F1's
+    columns (default: those that occur), so that evaluations of other examples add up."""
+    if metric == MACRO_F1:
+        return macro_f1(y_true, y_pred, labels)
+    return {ACCURACY: accuracy, ENTITY_F1: entity_f1}[metric](y_true, y_pred)

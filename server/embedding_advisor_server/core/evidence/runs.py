@@ -8,17 +8,25 @@ from dataclasses import dataclass, field
 
 from ..schema import Adaptation, Embedding
 from .convergence import CONVEX, Convergence
-from .metrics import Evaluation
+from .metrics import Evaluation, Shifted
 
 
 @dataclass
 class CurveRun:
-    """One training of an arm's head: ``size`` examples drawn with ``seed``."""
+    """One training of an arm's head: ``size`` examples drawn with ``seed``. Cross-fitted
+    (``pilots/folds.py``), the evaluation is of every fold: the held-out examples scored by this
+    run and each other fold by a run trained on the rest (``held_out``: this run's own)."""
 
     size: int
     seed: int
-    evaluation: Evaluation
+    evaluation: Evaluation | Shifted
     train_seconds: float
+    first_fold: Evaluation | None = None  # this run's held-out evaluation, when cross-fitted
+
+    @property
+    def held_out(self) -> Evaluation | Shifted:
+        """This run's own score on the held-out examples."""
+        return self.first_fold if self.first_fold is not None else self.evaluation
 
 
 @dataclass

@@ -140,7 +140,7 @@ class _Pilot:
         # The frozen pair's run from the original weights: the arm's own headline when the job's
         # encoder computes on torch already (the same features), else measured once on torch.
         on_torch_already = type(pilots.encoder).hidden is Encoder.hidden
-        self._frozen_base: Evaluation | None = headline.evaluation if on_torch_already else None
+        self._frozen_base: Evaluation | None = headline.held_out if on_torch_already else None
 
     def before(self) -> float:
         if self._before is None:
@@ -225,7 +225,7 @@ class _Pilot:
             encoder=encoder,
         )
         step = p.step(arm_of(ENCODER_TAPT), self.headline.size, self.headline.seed - p.seed, ctx)
-        return None if step is None else (self.headline.evaluation, step.run.evaluation)
+        return None if step is None else (self.headline.held_out, step.run.evaluation)
 
     def _frozen(self, kind: str, encoder, report) -> tuple[Evaluation, Evaluation] | None:
         """Logistic regression at the headline's size and seed on the frozen pooled states of

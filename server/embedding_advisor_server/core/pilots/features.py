@@ -56,6 +56,16 @@ class FeatureSet:
         return ", ".join(p for p in (self.name, part) if p) + (self.suffix if self.name else "")
 
 
+def rows(x, idx: Sequence[int]):
+    """Rows ``idx`` of features: a list's items or an array's rows."""
+    return [x[j] for j in idx] if isinstance(x, list) else x[np.asarray(idx, dtype=int)]
+
+
+def joined(a, b):
+    """Two sets of features (lists or arrays of rows) one after the other."""
+    return list(a) + list(b) if isinstance(a, list) else np.concatenate([a, b])
+
+
 def measured(compute) -> tuple[object, float, float]:
     """``compute()``'s result, its seconds and the peak memory it added (MiB)."""
     with PeakMemory() as mem:

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..backends.precision import Resolved, resolve
 from ..data.dataset import Dataset
-from ..data.sampling import sample_indices
+from ..data.sampling import disjoint_samples, sample_indices
 from ..evidence.evidence import CURVE_ROUNDS
 from ..evidence.logme import logme, logme_tagging
 from ..evidence.metrics import bootstrap_weights
@@ -20,7 +20,7 @@ from ..schema import Precision
 from .arms import ENCODER, INPUTS, NONE, RANDOM_VECTORS, STATIC_VECTORS
 from .cost import Throughput, throughput
 from .features import FeatureSet, measured, random_vectors, static_sequences
-from .plan import ENCODING_SHARE, MIN_CURVE_SIZE
+from .plan import CROSS_FIT_BELOW, ENCODING_SHARE, MIN_CURVE_SIZE
 
 # Shares of the pilot stage's progress, in order of work.
 PHASES = {
@@ -31,8 +31,9 @@ PHASES = {
     "headlines": (0.47, 0.55),
     "finetune": (0.55, 0.72),
     "curves": (0.72, 0.78),
-    "finetune_rest": (0.78, 0.85),
-    "tapt": (0.85, 0.99),
+    "finetune_rest": (0.78, 0.82),
+    "folds": (0.82, 0.88),
+    "tapt": (0.88, 0.99),
 }
 
 
@@ -62,8 +63,12 @@ class Featuriser:
         plan,
         precision=None,
         deadline: Deadline | None = None,
+        cross_fit: bool = False,
     ):
+        """``cross_fit``: the held-out examples were split from the training file, so slices of
+        the pool may be scored too (``folds.py``)."""
         self.train, self.held_out = train, held_out
+        self.cross_fit = cross_fit
         self.precision: Resolved = precision or resolve(Precision.FP32)
         self.encoder, self.vectors = encoder, vectors
         self.metric, self.seed, self.plan = metric, seed, plan
@@ -81,8 +86,29 @@ class Featuriser:
         self.features: dict[str, FeatureSet] = {}
         self.random = None  # the random vectors (``_vector_features``)
         self.logme: dict[str, float] = {}
-        # Held-out replicates for the pruning bounds (``pruning.py``).
-        self.weights = bootstrap_weights(len(held_out), CURVE_ROUNDS, seed)
+        # The labels every evaluation has a column for, so that evaluations of other examples
+        # add up (``folds.py``); tagging's entity counts need none.
+        self.labels = None if self.tagging else sorted(set(train.targets) | set(held_out.targets))
+        self.folds: list[np.ndarray] = []  # pool positions of each further fold (``folds.py``)
+        self._score_folds()
+
+    def _score_folds(self) -> None:
+        """The scored examples' rows: the held-out examples first, then each further fold's
+        (``folds``); and the replicates over them for the pruning bounds (``pruning.py``)."""
+        self.held_rows = np.arange(len(self.held_out))
+        self.scored = len(self.held_out) + sum(len(f) for f in self.folds)
+        self.weights = bootstrap_weights(self.scored, CURVE_ROUNDS, self.seed)
+
+    def plan_folds(self) -> None:
+        """The further folds of a cross-fit: up to ``plan.folds - 1`` disjoint samples of the
+        pool, each the held-out examples' size, when the held-out examples were split from the
+        training file and are fewer than ``CROSS_FIT_BELOW``."""
+        held = len(self.held_out)
+        if not self.cross_fit or not 0 < held < CROSS_FIT_BELOW:
+            return
+        count = min(self.plan.folds - 1, len(self.pool) // held)
+        self.folds = disjoint_samples(self.pool, held, count, self.seed)
+        self._score_folds()
 
     def time_left(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
@@ -132,6 +158,7 @@ class Featuriser:
         )
         self.rate = len(self.held_out) / max(seconds_held, 1e-6)
         self._fit_pool_to_deadline()
+        self.plan_folds()
         self.check()
         self._vector_features()
         train, seconds, peak = measured(lambda: self._encode(self.pool, "train", "pool"))

@@ -21,6 +21,10 @@ FINETUNE_COST = 3.0
 # With a deadline, encoding the training pool may take this share of the time left: the BiLSTM
 # heads of three arms at every curve size cost a few times the encoding.
 ENCODING_SHARE = 0.25
+# Cross-fitting (``folds.py``) scores slices of the pool too while the held-out examples are
+# fewer than this: 100 held-out examples cannot tell options 10 points apart (tweets_sentiment at
+# 500 examples), while from 500 on the held-out examples' own noise is a few points.
+CROSS_FIT_BELOW = 500
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class Plan:
     # again from the adapted weights) or "frozen" (the frozen encoder + logistic regression at
     # the pool size: an encoding of the pool, not a training of the encoder)
     tapt_pair: str = "finetune"
+    # Cross-fitting (``folds.py``): the held-out examples and up to ``folds - 1`` slices of the
+    # pool, each scored by the contested arms trained on the rest at the pool size (1: none)
+    folds: int = 5
 
     @classmethod
     def of(cls, budget: Budget, seconds: float = 0.0) -> Plan:

@@ -41,8 +41,9 @@ from .arms import ARMS, ArmSpec, new_run
 from .arms import arm as arm_of
 from .cost import PeakMemory
 from .deployed import deployed_costs
-from .features import FeatureSet
+from .features import FeatureSet, rows
 from .featurise import PHASES, Featuriser
+from .folds import cross_fit as cross_fit_runs
 from .heads.base import HeadContext
 from .heads.finetune_recipe import FineTuneRecipe
 from .plan import Plan, curve_sizes
@@ -56,6 +57,9 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     # TAPT, DAPT, DAPT+TAPT (``adaptive.py``)
     pretraining: list[PretrainingRun] = field(default_factory=list)
+    # The examples the evaluations have a row for: the held-out examples, then the further folds'
+    # when cross-fitted (``folds.py``); the advice's replicates are drawn over as many.
+    scored: int = 0
 
 
 class _Pilots(FineTuning, Featuriser):
@@ -104,18 +108,27 @@ class _Pilots(FineTuning, Featuriser):
         (the frozen TAPT pair's, ``adaptive.py``)."""
         features = features or self.features[spec.features]
         x_all, x_eval = features.view(spec.pooled)
+        idx = sample_indices(self.pool, size, self.seed + offset)
+        train = (rows(x_all, idx), [self.pool.targets[j] for j in idx])
+        scored = (x_eval, self.held_out.targets, self.held_rows)
+        return self.fit_score(spec, ctx, offset, check, train, scored, size)
+
+    def fit_score(
+        self, spec: ArmSpec, ctx: HeadContext, offset: int, check, train, scored, size: int
+    ) -> Step:
+        """``spec``'s head trained with seed ``seed + offset`` on ``train`` (features, targets;
+        ``size``: the curve's size it stands for) and scored on ``scored`` (features, targets,
+        and their rows among the scored examples, ``Featuriser.scored``)."""
+        (x, y), (x_eval, y_eval, at) = train, scored
         seed = self.seed + offset
-        idx = sample_indices(self.pool, size, seed)
-        x = [x_all[j] for j in idx] if isinstance(x_all, list) else x_all[idx]
-        y = [self.pool.targets[j] for j in idx]
         with PeakMemory() as mem:
             t0 = time.perf_counter()
             head = spec.head(ctx, seed).fit(x, y, check)
             t1 = time.perf_counter()
             predictions = head.predict(x_eval)
             t2 = time.perf_counter()
-        evaluation = evaluate(self.metric, self.held_out.targets, predictions)
-        run = CurveRun(size, seed, evaluation, head.train_seconds)
+        evaluation = evaluate(self.metric, y_eval, predictions, self.labels)
+        run = CurveRun(size, seed, evaluation.placed(at, self.scored), head.train_seconds)
         return Step(run, head, t2 - t0, t2 - t1, mem.added_mib)
 
     def arm_run(self, spec: ArmSpec, headline: Step, curve: list[CurveRun], **costs) -> ArmRun:
@@ -253,6 +266,7 @@ def run_pilots(
     probe=None,
     transductive: bool = False,
     corpus=None,
+    cross_fit: bool = False,
 ) -> Outcome:
     """Every registered arm's pilot runs, then the continued-pretraining pilots (``probe``: the
     encoder's masked-LM probe; ``transductive``: TAPT's texts include the held-out inputs;
@@ -260,7 +274,9 @@ def run_pilots(
     the size the advice is for (0: the training set given); fine-tuning's smaller sizes run only
     when it is beyond the pool.
     ``precision``: what torch computes in (None: fp32). ``deadline``: the job's hard cap (None:
-    the plan's seconds from now, if any); arms that could not run are named in the notes."""
+    the plan's seconds from now, if any); arms that could not run are named in the notes.
+    ``cross_fit``: the held-out examples were split from the training file, so the contested
+    arms may be scored on slices of the pool too (``folds.py``)."""
     pilots = _Pilots(
         train,
         held_out,
@@ -273,6 +289,7 @@ def run_pilots(
         plan or Plan.of(Budget.UNSPECIFIED),
         precision,
         deadline,
+        cross_fit=cross_fit,
     )
     pilots.featurise()
     sizes = curve_sizes(len(pilots.pool), pilots.plan.points)
@@ -301,6 +318,7 @@ def run_pilots(
         run = pilots.fine_tune(spec, sizes, decision, others, headline[spec.id])
         if run is not None:
             runs.append(run)
+    cross_fit_runs(pilots, runs, decision)
     adapted = pretraining_pilots(pilots, runs, probe, transductive, corpus)
     if pilots.unafforded:
         pilots.notes.append(
@@ -309,4 +327,4 @@ def run_pilots(
             + "."
         )
     report(1.0, "pilots done")
-    return Outcome(runs, pilots.notes, adapted)
+    return Outcome(runs, pilots.notes, adapted, pilots.scored)

@@ -1,0 +1,119 @@
+"""Cross-fitting: the contested arms' pool-size runs scored on every fold, not only on the
+held-out examples.
+
+With no test file the advisor splits its held-out examples from the training file: a fifth of
+500 examples is 100, too few to tell options ten points apart (tweets_sentiment at 500: the pick
+fell to the option that happened to score high on them). The pool is then cut into up to
+``plan.folds - 1`` further folds of the held-out examples' size (``Featuriser.plan_folds``); each
+arm still in contention once its curve has run (``pruning.dominated``: its upper bound at the
+decision size is not below the leader's lower bound; the majority baseline always) trains once
+more per fold, on the held-out examples and the rest of the pool (as many examples as its
+headline run, the same seed and recipe; fine-tuning with the headline's learning rate), and
+scores the fold. Its headline evaluation becomes all folds' together (``Evaluation.placed``: one
+row per scored example, one set of replicates for every arm, so comparisons stay paired), and
+each smaller curve point is carried over to all folds as the headline's held-out and all-fold
+scores differ (``metrics.Shifted``, a control variate: the curve's shape stays measured on one
+set of examples, its level on all of them). Past the deadline the folds left are skipped (noted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..evidence.metrics import Evaluation, Shifted
+from ..evidence.runs import ArmRun
+from ..progress import OutOfTime, scaled
+from .arms import ArmSpec
+from .arms import arm as arm_of
+from .features import joined, rows
+from .featurise import PHASES
+from .pruning import bounds, dominated
+
+
+def cross_fit(pilots, runs: list[ArmRun], decision_size: int) -> None:
+    """Every contested arm of ``runs`` cross-fitted in place (see the module's notes);
+    ``pilots``: the job's ``runner._Pilots`` with its folds planned."""
+    if not pilots.folds:
+        return
+    arms = {
+        r.arm: bounds(r, decision_size, pilots.weights, pilots.seed, pilots.noise) for r in runs
+    }
+    out = dominated(arms, list(arms), decision_size, len(pilots.pool))
+    contested = [r for r in runs if r.arm not in out or arm_of(r.arm).schedule == "once"]
+    report = scaled(pilots.report, *PHASES["folds"])
+    folds = len(pilots.folds) + 1
+    skipped: list[str] = []
+    for i, run in enumerate(contested):
+        scored = []
+        for j, fold in enumerate(pilots.folds):
+            done = (i * (folds - 1) + j) / (len(contested) * (folds - 1))
+            report(done, f"{run.arm}: cross-fitting, fold {j + 2} of {folds}")
+            evaluation = _fold(pilots, arm_of(run.arm), run, j)
+            if evaluation is None:
+                skipped.append(run.arm)
+                break
+            scored.append((evaluation, len(fold)))
+        if scored:
+            _combine(run, scored)
+    pilots.notes.append(
+        f"Cross-fitted: {', '.join(r.arm for r in contested)} scored on {folds} folds of "
+        f"{len(pilots.held_out)} examples (the held-out examples and {folds - 1} slices of the "
+        "training pool, each scored by a run trained on the rest)"
+        + (f"; not {', '.join(out)}, dominated before" if out else "")
+        + "."
+    )
+    if skipped:
+        pilots.notes.append(
+            "Cross-fitting stopped to stay within the budget: "
+            + ", ".join(sorted(set(skipped)))
+            + " scored on fewer folds."
+        )
+
+
+def _fold(pilots, spec: ArmSpec, run: ArmRun, j: int) -> Evaluation | None:
+    """``run``'s headline training again with fold ``j`` of the pool held out (in its place, the
+    held-out examples) and fold ``j`` scored; None past the deadline."""
+    left = pilots.time_left()
+    if left is not None and left < 0:
+        return None
+    fold = pilots.folds[j]
+    rest = np.setdiff1d(np.arange(len(pilots.pool)), fold)
+    x_pool, x_held = pilots.features[spec.features].view(spec.pooled)
+    y_pool = pilots.pool.targets
+    train = (
+        joined(x_held, rows(x_pool, rest)),
+        list(pilots.held_out.targets) + [y_pool[k] for k in rest],
+    )
+    start = len(pilots.held_out) + sum(len(f) for f in pilots.folds[:j])
+    scored = (rows(x_pool, fold), [y_pool[k] for k in fold], np.arange(start, start + len(fold)))
+    ctx = pilots.context(finetune=_headline_recipe(pilots, spec, run))
+    try:
+        step = pilots.fit_score(spec, ctx, 0, pilots.hard_check, train, scored, run.num_train)
+    except OutOfTime:
+        return None
+    return step.run.evaluation
+
+
+def _headline_recipe(pilots, spec: ArmSpec, run: ArmRun):
+    """Fine-tuning's recipe with the headline's learning rate (None for the other heads)."""
+    if spec.schedule != "finetune":
+        return None
+    rate = run.recipe.get("learning_rate")
+    recipe = pilots.plan.finetune
+    return replace(recipe, learning_rates=(rate,), sensitive_rates=()) if rate else recipe
+
+
+def _combine(run: ArmRun, folds: list[tuple[Evaluation, int]]) -> None:
+    """The headline's evaluation and the further folds' (each with its number of examples) as
+    one; the other curve points carried over to all folds (``Shifted``)."""
+    own = run.evaluation  # the headline run's, on the held-out examples
+    every = Evaluation(own.stats + sum(f.stats for f, _ in folds), own.reduce)
+    for point in run.curve:
+        if point.evaluation is own:
+            point.first_fold, point.evaluation = own, every
+        else:
+            point.evaluation = Shifted(point.evaluation, every, own)
+    run.evaluation = every
+    run.num_eval += sum(n for _, n in folds)

@@ -1,0 +1,134 @@
+"""Cross-fitting (``pilots/folds.py``): the folds are disjoint samples of the held-out examples'
+size, evaluations of different examples add up, and the contested arms' headline runs are
+scored on every fold while their smaller curve points are carried over to all of them."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from synthetic import sentences
+
+from embedding_advisor_server.core.data.sampling import disjoint_samples
+from embedding_advisor_server.core.evidence.metrics import (
+    ACCURACY,
+    MACRO_F1,
+    Evaluation,
+    Shifted,
+    bootstrap_weights,
+    evaluate,
+)
+from embedding_advisor_server.core.pilots.heads.bilstm import BiLSTMRecipe
+from embedding_advisor_server.core.pilots.heads.finetune import FineTuneRecipe
+from embedding_advisor_server.core.pilots.plan import Plan
+from embedding_advisor_server.core.pilots.runner import run_pilots
+from embedding_advisor_server.core.progress import no_check
+
+
+def test_disjoint_samples_are_exact_disjoint_and_stratified():
+    data = sentences(120, 0)
+    folds = disjoint_samples(data, 30, 4, seed=3)
+    assert [len(f) for f in folds] == [30, 30, 30, 30]
+    assert len(set(np.concatenate(folds))) == 120  # disjoint: the whole pool, once
+    whole = Counter(data.targets)
+    for fold in folds:
+        got = Counter(data.targets[i] for i in fold)
+        for label, n in whole.items():
+            assert abs(got[label] - n / 4) <= 1  # each fold keeps the label shares
+    assert len(disjoint_samples(data, 50, 4, seed=3)) == 2  # no third 50 in 120
+    assert disjoint_samples(data, 30, 4, seed=3)[0].tolist() == folds[0].tolist()  # seeded
+
+
+@pytest.mark.parametrize("metric", [ACCURACY, MACRO_F1])
+def test_evaluations_of_parts_add_up_to_the_whole(metric):
+    rng = np.random.default_rng(0)
+    truth = rng.choice(["a", "b", "c", "d"], 60)
+    pred = np.where(rng.random(60) < 0.6, truth, rng.choice(["a", "b", "c", "d"], 60))
+    # the first part has no "d" at all: macro-F1's columns must still line up
+    truth[:20] = np.where(truth[:20] == "d", "a", truth[:20])
+    pred[:20] = np.where(pred[:20] == "d", "b", pred[:20])
+    labels = ["a", "b", "c", "d"]
+    whole = evaluate(metric, truth, pred, labels)
+    first = evaluate(metric, truth[:20], pred[:20], labels).placed(np.arange(20), 60)
+    rest = evaluate(metric, truth[20:], pred[20:], labels).placed(np.arange(20, 60), 60)
+    assert first.score() == pytest.approx(evaluate(metric, truth[:20], pred[:20]).score())
+    summed = Evaluation(first.stats + rest.stats, first.reduce)
+    assert summed.score() == pytest.approx(whole.score())
+    weights = bootstrap_weights(60, 50, seed=1)
+    assert np.allclose(summed.resampled(weights), whole.resampled(weights))
+    # A point scored on the first part, carried over to the whole as ``first`` and ``summed``
+    # differ: the same move in every replicate.
+    other = evaluate(metric, truth[:20], np.roll(pred[:20], 3), labels).placed(np.arange(20), 60)
+    moved = Shifted(other, summed, first)
+    assert moved.score() == pytest.approx(other.score() + summed.score() - first.score())
+    assert np.allclose(
+        moved.resampled(weights),
+        other.resampled(weights) + summed.resampled(weights) - first.resampled(weights),
+    )
+
+
+def _plan() -> Plan:
+    return Plan(
+        3,
+        2,
+        finetune=FineTuneRecipe((1e-3,), max_epochs=1),
+        bilstm=BiLSTMRecipe(hidden=16, max_epochs=4, patience=2),
+    )
+
+
+def _pilots(tiny_encoder, toy_vectors, cross_fit: bool, plan: Plan | None = None):
+    train, held_out = sentences(120, 0), sentences(30, 1)
+    return run_pilots(
+        train,
+        held_out,
+        tiny_encoder,
+        toy_vectors,
+        ACCURACY,
+        0,
+        no_check,
+        lambda fraction, message: None,
+        plan or _plan(),
+        decision_size=150,
+        cross_fit=cross_fit,
+    )
+
+
+def test_contested_arms_are_scored_on_every_fold(tiny_encoder, toy_vectors):
+    outcome = _pilots(tiny_encoder, toy_vectors, cross_fit=True)
+    assert outcome.scored == 150  # 30 held-out examples and four folds of the 120 in the pool
+    note = next(n for n in outcome.notes if n.startswith("Cross-fitted: "))
+    assert "on 5 folds of 30 examples" in note
+    crossed = note.removeprefix("Cross-fitted: ").split(" scored on ")[0].split(", ")
+    assert "majority" in crossed and len(crossed) >= 2
+    for run in outcome.runs:
+        if run.arm not in crossed:
+            assert run.num_eval == 30 and not run.evaluation.stats[30:].any()
+            assert all(c.first_fold is None for c in run.curve)
+            continue
+        assert run.num_eval == 150
+        # accuracy's rows are (right, 1): every example scored once, by one run
+        assert (run.evaluation.stats[:, 1] == 1).all()
+        if not run.curve:
+            continue  # the baseline
+        headline = next(c for c in run.curve if c.first_fold is not None)
+        assert headline.evaluation is run.evaluation and headline.size == run.num_train == 120
+        own = headline.first_fold
+        assert np.array_equal(own.stats[:30], run.evaluation.stats[:30])
+        assert not own.stats[30:].any()  # the headline run's own score: the held-out examples
+        for point in run.curve:
+            if point is not headline:
+                assert isinstance(point, type(headline)) and isinstance(point.evaluation, Shifted)
+                assert point.evaluation.score() == pytest.approx(
+                    point.evaluation.base.score() + run.evaluation.score() - own.score()
+                )
+
+
+def test_no_cross_fit_for_a_test_file_or_with_one_fold(tiny_encoder, toy_vectors):
+    for outcome in (
+        _pilots(tiny_encoder, toy_vectors, cross_fit=False),
+        _pilots(tiny_encoder, toy_vectors, cross_fit=True, plan=Plan(3, 2, folds=1)),
+    ):
+        assert outcome.scored == 30
+        assert {r.num_eval for r in outcome.runs} == {30}
+        assert not any(n.startswith("Cross-fitted") for n in outcome.notes)
