@@ -81,5 +81,10 @@ def test_advice_evidence_carries_the_profile_examples(reviews_advice):
     rec = reviews_advice
     assert rec.profile.held_out_profiled == 60  # all 60 held-out examples (the cap is 200)
     assert len(rec.profile.examples.lines) == 60
-    assert rec.pilots[0].num_eval == 60  # the pilots score the very examples profiled
+    # The pilots score the very examples profiled, and (cross-fitted, with no test file) four
+    # slices of the training pool of their size after them; the halves split the profiled ones.
+    assert rec.pilots[0].num_eval == 300
+    assert any(n.startswith("Cross-fitted on folds of 60 examples") for n in rec.pilot_notes)
+    for gap in rec.bucketed_gaps:
+        assert gap.low.examples + gap.high.examples <= 60
     assert rec.profile.domain.mlm_loss > 0

@@ -68,13 +68,25 @@ def test_evaluations_of_parts_add_up_to_the_whole(metric):
     )
 
 
-def _plan() -> Plan:
+def _plan(finetune_folds: int = 5) -> Plan:
     return Plan(
         3,
         2,
         finetune=FineTuneRecipe((1e-3,), max_epochs=1),
         bilstm=BiLSTMRecipe(hidden=16, max_epochs=4, patience=2),
+        finetune_folds=finetune_folds,
     )
+
+
+def _crossed(notes: list[str]) -> dict[str, int]:
+    """Each cross-fitted arm and its number of folds, from the note."""
+    note = next(n for n in notes if n.startswith("Cross-fitted on folds of "))
+    groups = note.split("): ")[1].split("; not ")[0].rstrip(".").split("; ")
+    out = {}
+    for group in groups:
+        arms, folds = group.rsplit(" on ", 1)
+        out |= {a: int(folds.split()[0]) for a in arms.split(", ")}
+    return out
 
 
 def _pilots(tiny_encoder, toy_vectors, cross_fit: bool, plan: Plan | None = None):
@@ -94,21 +106,23 @@ def _pilots(tiny_encoder, toy_vectors, cross_fit: bool, plan: Plan | None = None
     )
 
 
-def test_contested_arms_are_scored_on_every_fold(tiny_encoder, toy_vectors):
-    outcome = _pilots(tiny_encoder, toy_vectors, cross_fit=True)
+@pytest.mark.parametrize("finetune_folds", [5, 3])
+def test_contested_arms_are_scored_on_every_fold(tiny_encoder, toy_vectors, finetune_folds):
+    outcome = _pilots(tiny_encoder, toy_vectors, cross_fit=True, plan=_plan(finetune_folds))
     assert outcome.scored == 150  # 30 held-out examples and four folds of the 120 in the pool
-    note = next(n for n in outcome.notes if n.startswith("Cross-fitted: "))
-    assert "on 5 folds of 30 examples" in note
-    crossed = note.removeprefix("Cross-fitted: ").split(" scored on ")[0].split(", ")
-    assert "majority" in crossed and len(crossed) >= 2
+    crossed = _crossed(outcome.notes)
+    assert crossed["majority"] == 5 and len(crossed) >= 2
+    assert crossed["encoder_finetuned"] == finetune_folds  # contested on this toy task
     for run in outcome.runs:
         if run.arm not in crossed:
             assert run.num_eval == 30 and not run.evaluation.stats[30:].any()
             assert all(c.first_fold is None for c in run.curve)
             continue
-        assert run.num_eval == 150
-        # accuracy's rows are (right, 1): every example scored once, by one run
-        assert (run.evaluation.stats[:, 1] == 1).all()
+        scored = 30 * crossed[run.arm]
+        assert run.num_eval == scored
+        # accuracy's rows are (right, 1): each of the first ``scored`` examples scored once
+        assert (run.evaluation.stats[:scored, 1] == 1).all()
+        assert not run.evaluation.stats[scored:].any()
         if not run.curve:
             continue  # the baseline
         headline = next(c for c in run.curve if c.first_fold is not None)

@@ -42,14 +42,15 @@ def cross_fit(pilots, runs: list[ArmRun], decision_size: int) -> None:
     }
     out = dominated(arms, list(arms), decision_size, len(pilots.pool))
     contested = [r for r in runs if r.arm not in out or arm_of(r.arm).schedule == "once"]
+    counts = {r.arm: folds_of(pilots, arm_of(r.arm)) for r in contested}
     report = scaled(pilots.report, *PHASES["folds"])
-    folds = len(pilots.folds) + 1
+    total, k = sum(counts.values()), 0
     skipped: list[str] = []
-    for i, run in enumerate(contested):
+    for run in contested:
         scored = []
-        for j, fold in enumerate(pilots.folds):
-            done = (i * (folds - 1) + j) / (len(contested) * (folds - 1))
-            report(done, f"{run.arm}: cross-fitting, fold {j + 2} of {folds}")
+        for j, fold in enumerate(pilots.folds[: counts[run.arm]]):
+            report(k / total, f"{run.arm}: cross-fitting, fold {j + 2} of {counts[run.arm] + 1}")
+            k += 1
             evaluation = _fold(pilots, arm_of(run.arm), run, j)
             if evaluation is None:
                 skipped.append(run.arm)
@@ -57,19 +58,37 @@ def cross_fit(pilots, runs: list[ArmRun], decision_size: int) -> None:
             scored.append((evaluation, len(fold)))
         if scored:
             _combine(run, scored)
-    pilots.notes.append(
-        f"Cross-fitted: {', '.join(r.arm for r in contested)} scored on {folds} folds of "
-        f"{len(pilots.held_out)} examples (the held-out examples and {folds - 1} slices of the "
-        "training pool, each scored by a run trained on the rest)"
-        + (f"; not {', '.join(out)}, dominated before" if out else "")
-        + "."
-    )
+    pilots.notes.append(_note(pilots, counts, out))
     if skipped:
         pilots.notes.append(
             "Cross-fitting stopped to stay within the budget: "
             + ", ".join(sorted(set(skipped)))
             + " scored on fewer folds."
         )
+
+
+def folds_of(pilots, spec: ArmSpec) -> int:
+    """How many further folds ``spec`` is scored on: all planned, fine-tuning's at most
+    ``plan.finetune_folds - 1`` (each is a fine-tuning of the encoder on the pool's size)."""
+    if spec.schedule == "finetune":
+        return min(len(pilots.folds), max(pilots.plan.finetune_folds - 1, 0))
+    return len(pilots.folds)
+
+
+def _note(pilots, counts: dict[str, int], out: dict[str, str]) -> str:
+    """The cross-fit in words: which arms on how many folds, which not and why."""
+    by_folds: dict[int, list[str]] = {}
+    for arm, n in counts.items():
+        by_folds.setdefault(n + 1, []).append(arm)
+    parts = "; ".join(
+        f"{', '.join(arms)} on {n} folds" for n, arms in sorted(by_folds.items(), reverse=True)
+    )
+    return (
+        f"Cross-fitted on folds of {len(pilots.held_out)} examples (the held-out examples and "
+        f"slices of the training pool, each scored by a run trained on the rest): {parts}"
+        + (f"; not {', '.join(out)}, dominated by then" if out else "")
+        + "."
+    )
 
 
 def _fold(pilots, spec: ArmSpec, run: ArmRun, j: int) -> Evaluation | None:
