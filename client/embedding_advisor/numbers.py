@@ -13,6 +13,15 @@ def throughput(result) -> str:
     return f"{rate:,.0f} ({interval.low:,.0f}-{interval.high:,.0f})"
 
 
+def scored_words(rec) -> str:
+    """How many examples a ``Recommendation``'s pilots scored: ``400``; cross-fitted (some arms
+    also scored slices of the training pool, ``PilotResult.num_eval``), ``400-800
+    (cross-fitted)``."""
+    counts = sorted({p.num_eval for p in rec.pilots}) or [0]
+    said = f"{counts[0]:,}" if len(counts) == 1 else f"{counts[0]:,}-{counts[-1]:,}"
+    return said + (" (cross-fitted)" if counts[-1] > rec.profile.held_out_profiled else "")
+
+
 def measured_pilots(pre) -> list:
     """A ``PretrainingAdvice``'s continued-pretraining pilots that ran: ``(name, pilot)`` for
     TAPT, DAPT and DAPT+TAPT."""

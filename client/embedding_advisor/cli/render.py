@@ -14,6 +14,7 @@ from ..numbers import (
     metric_words,
     paired_words,
     pretraining_word,
+    scored_words,
     throughput,
 )
 from ..v1 import advisor_pb2 as pb
@@ -177,7 +178,7 @@ def render(rec: pb.Recommendation, console: Console) -> None:
     first = rec.pilots[0] if rec.pilots else pb.PilotResult()
     table = Table(
         title=f"Pilots: {metric_words(rec.metric)} with 95% bootstrap intervals, trained on {first.num_train}, "
-        f"scored on {first.num_eval} held-out examples"
+        f"scored on {scored_words(rec)} held-out examples"
     )
     sizes = max((p.curve for p in rec.pilots), key=len, default=[])
     curve = f"curve {sizes[0].size}..{sizes[-1].size}" if sizes else "curve"

@@ -14,6 +14,7 @@ from ..numbers import (
     metric_words,
     paired_words,
     pretraining_word,
+    scored_words,
     throughput,
 )
 from ..v1 import advisor_pb2 as pb
@@ -225,10 +226,9 @@ def _options(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
 def _pilots(rec: pb.Recommendation, images: dict[str, str]) -> list[str]:
     out: list[str] = []
     out += ["", "## Pilots and learning curves", ""]
-    first = rec.pilots[0] if rec.pilots else pb.PilotResult()
     out.append(
         f"Trained on up to {max((p.num_train for p in rec.pilots), default=0):,} examples, "
-        f"scored on {first.num_eval:,} held-out examples; 95% bootstrap intervals."
+        f"scored on {scored_words(rec)} held-out examples; 95% bootstrap intervals."
     )
     rows = []
     for p in rec.pilots:

@@ -22,7 +22,7 @@ from embedding_advisor_server.core.evidence.metrics import (
 from embedding_advisor_server.core.pilots.heads.bilstm import BiLSTMRecipe
 from embedding_advisor_server.core.pilots.heads.finetune import FineTuneRecipe
 from embedding_advisor_server.core.pilots.plan import Plan
-from embedding_advisor_server.core.pilots.runner import run_pilots
+from embedding_advisor_server.core.pilots.runner import _Pilots, run_pilots
 from embedding_advisor_server.core.progress import no_check
 
 
@@ -38,6 +38,39 @@ def test_disjoint_samples_are_exact_disjoint_and_stratified():
             assert abs(got[label] - n / 4) <= 1  # each fold keeps the label shares
     assert len(disjoint_samples(data, 50, 4, seed=3)) == 2  # no third 50 in 120
     assert disjoint_samples(data, 30, 4, seed=3)[0].tolist() == folds[0].tolist()  # seeded
+
+
+@pytest.mark.parametrize(
+    ("held", "pool", "cross_fit", "folds"),
+    [
+        (100, 400, True, 4),  # 500 scored
+        (100, 1000, True, 4),  # 500 scored: the plan's five folds
+        (100, 150, True, 1),  # no second 100 in the pool
+        (250, 1000, True, 1),  # 500 scored
+        (200, 800, True, 2),  # 600 scored: three folds of 200
+        (500, 2000, True, 0),  # the held-out examples alone are enough
+        (100, 400, False, 0),  # a test file: its examples are not the pool's
+    ],
+)
+def test_folds_score_about_500_examples(held, pool, cross_fit, folds):
+    train, held_out = sentences(pool, 0), sentences(held, 1)
+    pilots = _Pilots(
+        train,
+        held_out,
+        None,
+        None,
+        ACCURACY,
+        0,
+        no_check,
+        None,
+        Plan(3, 2),
+        None,
+        None,
+        cross_fit=cross_fit,
+    )
+    pilots.plan_folds()
+    assert [len(f) for f in pilots.folds] == [held] * folds
+    assert pilots.scored == held * (folds + 1) == pilots.weights.shape[1]
 
 
 @pytest.mark.parametrize("metric", [ACCURACY, MACRO_F1])

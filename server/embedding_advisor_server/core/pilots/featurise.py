@@ -20,7 +20,7 @@ from ..schema import Precision
 from .arms import ENCODER, INPUTS, NONE, RANDOM_VECTORS, STATIC_VECTORS
 from .cost import Throughput, throughput
 from .features import FeatureSet, measured, random_vectors, static_sequences
-from .plan import CROSS_FIT_BELOW, ENCODING_SHARE, MIN_CURVE_SIZE
+from .plan import CROSS_FIT_SCORED, ENCODING_SHARE, MIN_CURVE_SIZE
 
 # Shares of the pilot stage's progress, in order of work.
 PHASES = {
@@ -100,13 +100,15 @@ class Featuriser:
         self.weights = bootstrap_weights(self.scored, CURVE_ROUNDS, self.seed)
 
     def plan_folds(self) -> None:
-        """The further folds of a cross-fit: up to ``plan.folds - 1`` disjoint samples of the
-        pool, each the held-out examples' size, when the held-out examples were split from the
-        training file and are fewer than ``CROSS_FIT_BELOW``."""
+        """The further folds of a cross-fit, when the held-out examples were split from the
+        training file: disjoint samples of the pool of the held-out examples' size, as many as
+        it takes to score ``CROSS_FIT_SCORED`` examples, at most ``plan.folds - 1`` (none from
+        that many held-out examples on)."""
         held = len(self.held_out)
-        if not self.cross_fit or not 0 < held < CROSS_FIT_BELOW:
+        if not self.cross_fit or held < 1:
             return
-        count = min(self.plan.folds - 1, len(self.pool) // held)
+        wanted = math.ceil(CROSS_FIT_SCORED / held) - 1
+        count = min(self.plan.folds - 1, wanted, len(self.pool) // held)
         self.folds = disjoint_samples(self.pool, held, count, self.seed)
         self._score_folds()
 

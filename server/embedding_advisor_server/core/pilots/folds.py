@@ -3,8 +3,9 @@ held-out examples.
 
 With no test file the advisor splits its held-out examples from the training file: a fifth of
 500 examples is 100, too few to tell options ten points apart (tweets_sentiment at 500: the pick
-fell to the option that happened to score high on them). The pool is then cut into up to
-``plan.folds - 1`` further folds of the held-out examples' size (``Featuriser.plan_folds``); each
+fell to the option that happened to score high on them). The pool then gives further folds of
+the held-out examples' size, as many as it takes to score 500 examples, at most
+``plan.folds - 1`` (``Featuriser.plan_folds``; none from 500 held-out examples on); each
 arm still in contention once its curve has run (``pruning.dominated``: its upper bound at the
 decision size is not below the leader's lower bound; the majority baseline always) trains once
 more per fold, on the held-out examples and the rest of the pool (as many examples as its
