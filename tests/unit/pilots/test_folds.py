@@ -114,11 +114,13 @@ def _plan(finetune_folds: int = 5) -> Plan:
 def _crossed(notes: list[str]) -> dict[str, int]:
     """Each cross-fitted arm and its number of folds, from the note."""
     note = next(n for n in notes if n.startswith("Cross-fitted on folds of "))
-    groups = note.split("): ")[1].split("; not ")[0].rstrip(".").split("; ")
+    crossed, _, dominated = note.split("): ")[1].rstrip(".").partition("; not ")
     out = {}
-    for group in groups:
+    for group in crossed.split("; "):
         arms, folds = group.rsplit(" on ", 1)
         out |= {a: int(folds.split()[0]) for a in arms.split(", ")}
+    left_out = dominated.removesuffix(", dominated by then").split(", ") if dominated else []
+    assert not set(left_out) & set(out)  # an arm is cross-fitted or left out, not both
     return out
 
 

@@ -84,10 +84,11 @@ def _note(pilots, counts: dict[str, int], out: dict[str, str]) -> str:
     parts = "; ".join(
         f"{', '.join(arms)} on {n} folds" for n, arms in sorted(by_folds.items(), reverse=True)
     )
+    left_out = [arm for arm in out if arm not in counts]  # the baseline is always cross-fitted
     return (
         f"Cross-fitted on folds of {len(pilots.held_out)} examples (the held-out examples and "
         f"slices of the training pool, each scored by a run trained on the rest): {parts}"
-        + (f"; not {', '.join(out)}, dominated by then" if out else "")
+        + (f"; not {', '.join(left_out)}, dominated by then" if left_out else "")
         + "."
     )
 
