@@ -73,10 +73,8 @@ def advisor_folds(data, spec, metric: str, resources: ResourceCache) -> dict:
     p = _pilots(train, held, metric, resources, cross_fit=True)
     own = p._step(spec, len(p.pool), 0, p.context(), no_check).run.evaluation
     folds = [_fold(p, spec, _Headline(len(p.pool)), j) for j in range(len(p.folds))]
-    starts = np.cumsum([len(held)] + [len(f) for f in p.folds])
     parts = [Evaluation(own.stats[: len(held)], own.reduce).score()] + [
-        Evaluation(f.stats[a : a + len(fold)], f.reduce).score()
-        for f, fold, a in zip(folds, p.folds, starts[:-1], strict=True)
+        Evaluation(f.stats[p.fold_rows(j)], f.reduce).score() for j, f in enumerate(folds)
     ]
     every = Evaluation(own.stats + sum(f.stats for f in folds), own.reduce)
     return {"folds": [round(x, 4) for x in parts], "all": round(every.score(), 4)}

@@ -99,6 +99,12 @@ class Featuriser:
         self.scored = len(self.held_out) + sum(len(f) for f in self.folds)
         self.weights = bootstrap_weights(self.scored, CURVE_ROUNDS, self.seed)
 
+    def fold_rows(self, j: int) -> np.ndarray:
+        """Further fold ``j``'s rows among the scored examples (after the held-out examples and
+        the folds before it)."""
+        start = len(self.held_out) + sum(len(f) for f in self.folds[:j])
+        return np.arange(start, start + len(self.folds[j]))
+
     def plan_folds(self) -> None:
         """The further folds of a cross-fit, when the held-out examples were split from the
         training file: disjoint samples of the pool of the held-out examples' size, as many as

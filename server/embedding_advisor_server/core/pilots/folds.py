@@ -19,8 +19,6 @@ set of examples, its level on all of them). Past the deadline the folds left are
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from ..evidence.metrics import Evaluation, Shifted
@@ -107,23 +105,16 @@ def _fold(pilots, spec: ArmSpec, run: ArmRun, j: int) -> Evaluation | None:
         joined(x_held, rows(x_pool, rest)),
         list(pilots.held_out.targets) + [y_pool[k] for k in rest],
     )
-    start = len(pilots.held_out) + sum(len(f) for f in pilots.folds[:j])
-    scored = (rows(x_pool, fold), [y_pool[k] for k in fold], np.arange(start, start + len(fold)))
-    ctx = pilots.context(finetune=_headline_recipe(pilots, spec, run))
+    scored = (rows(x_pool, fold), [y_pool[k] for k in fold], pilots.fold_rows(j))
+    recipe = (
+        pilots.at_rate(run.recipe.get("learning_rate")) if spec.schedule == "finetune" else None
+    )
+    ctx = pilots.context(finetune=recipe)
     try:
         step = pilots.fit_score(spec, ctx, 0, pilots.hard_check, train, scored, run.num_train)
     except OutOfTime:
         return None
     return step.run.evaluation
-
-
-def _headline_recipe(pilots, spec: ArmSpec, run: ArmRun):
-    """Fine-tuning's recipe with the headline's learning rate (None for the other heads)."""
-    if spec.schedule != "finetune":
-        return None
-    rate = run.recipe.get("learning_rate")
-    recipe = pilots.plan.finetune
-    return replace(recipe, learning_rates=(rate,), sensitive_rates=()) if rate else recipe
 
 
 def _combine(run: ArmRun, folds: list[tuple[Evaluation, int]]) -> None:

@@ -64,6 +64,12 @@ class FineTuning:
         rates = len(recipe.rates(labels, self.tagging))
         return size * recipe.expected_epochs(size, rates) * FINETUNE_COST / max(self.rate, 1e-6)
 
+    def at_rate(self, rate: float | None) -> FineTuneRecipe:
+        """The plan's fine-tuning recipe at the headline's learning ``rate`` alone (the plan's
+        whole grid when it is unknown): later runs measure the curve or a fold, not the grid."""
+        recipe = self.plan.finetune
+        return replace(recipe, learning_rates=(rate,), sensitive_rates=()) if rate else recipe
+
     def label_set(self) -> set[str]:
         targets = self.pool.targets
         return {t for tags in targets for t in tags} if self.tagging else set(targets)
@@ -127,10 +133,7 @@ class FineTuning:
             self.notes.append(f"{spec.id}: no runs below {steps[0][0]} examples, since {why}.")
         elif extra:  # also when the headline could not run: a smaller size may still fit
             # The headline's learning rate: the smaller sizes measure the curve, not the grid.
-            rate = done[0].head.learning_rate if done else 0.0
-            recipe = self.plan.finetune
-            if rate:
-                recipe = replace(recipe, learning_rates=(rate,), sensitive_rates=())
+            recipe = self.at_rate(done[0].head.learning_rate if done else 0.0)
             done += self.tune(spec, extra, "finetune_rest", recipe)
             done += self.narrow(spec, sizes, decision_size, rivals or {}, done, recipe)
         if not done:
