@@ -83,6 +83,9 @@ def server(tmp_path_factory):
         max_train_examples=400,
         max_eval_examples=200,
         budget="quick",
+        # No cross-fitting unless a test asks for it (``reviews_job``): each fold is one more
+        # training of every contested option, and the tests' small files would all take them.
+        cross_fit_examples=0,
         # The tests' own model folders and files live under the session's temporary folder.
         model_roots=[tmp_path_factory.getbasetemp()],
     )
@@ -103,7 +106,7 @@ def client(server):
 @pytest.fixture(scope="session")
 def reviews_job(server, tmp_path_factory):
     """One advice on the 300 reviews (``reviews``: 240 train, 60 held out) with the default
-    options, ``--target-size 5000`` (beyond the pool: every curve is extrapolated) and a domain
+    options, cross-fitted to 500 examples scored, ``--target-size 5000 (beyond the pool: every curve is extrapolated) and a domain
     corpus (the example's next 1,000 reviews as gzip-compressed text, labels dropped), watched
     from its start: the job as started and every event. Several tests read it: an advice run
     costs minutes."""
@@ -121,7 +124,12 @@ def reviews_job(server, tmp_path_factory):
         domain = c.upload_corpus(corpus)
         job = c.start_advice(
             info.dataset_id,
-            advice_options=options(seed=0, target_size=5000, domain_corpus_id=domain.corpus_id),
+            advice_options=options(
+                seed=0,
+                target_size=5000,
+                domain_corpus_id=domain.corpus_id,
+                cross_fit_examples=500,  # the product's default (the test server's is off)
+            ),
         )
         events = list(c.watch(job.job_id))
     return job, events

@@ -17,9 +17,7 @@ def _enum(enum, prefix: str, field: str, value: str | None) -> int:
         return 0
     spelled = value.lower().replace("_", "-")
     if spelled not in choices(enum):
-        raise ValueError(
-            f"{field} must be one of {', '.join(choices(enum))}, not {value!r}"
-        )
+        raise ValueError(f"{field} must be one of {', '.join(choices(enum))}, not {value!r}")
     return enum.Value(prefix + spelled.upper().replace("-", "_"))
 
 
@@ -43,6 +41,7 @@ def options(
     transductive: bool = False,
     domain_corpus_id: str | None = None,
     inference_volume: int | None = None,
+    cross_fit_examples: int | None = None,
 ) -> pb.AdviceOptions:
     """Build ``AdviceOptions``; ``None`` leaves the server's default. ``feature_backend``:
     ``onnx-fp32``, ``onnx-int8`` or ``torch``; ``budget``: ``quick``, ``standard`` or
@@ -50,7 +49,9 @@ def options(
     ``fp32`` or ``bf16``; ``transductive``: task-adaptive pretraining may read the held-out
     inputs too; ``domain_corpus_id``: an uploaded domain corpus (``AdvisorClient.upload_corpus``)
     for the DAPT pilots; ``inference_volume``: examples the deployment will score, against which
-    the decision weighs training time (unset: one million)."""
+    the decision weighs training time (unset: one million); ``cross_fit_examples``: with no test
+    file, the examples the pilots score at least, cross-fitting the contested options on further
+    folds of the training file (0: none)."""
     return pb.AdviceOptions(
         priority=_enum(pb.Priority, "PRIORITY_", "priority", priority),
         tolerance_points=tolerance_points,
@@ -72,6 +73,7 @@ def options(
         max_eval_examples=max_eval_examples or 0,
         transductive=transductive,
         domain_corpus_id=domain_corpus_id or "",
+        cross_fit_examples=cross_fit_examples,
     )
 
 

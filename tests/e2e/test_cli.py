@@ -29,6 +29,7 @@ def test_embedded_json_and_html_report(small_reviews, tmp_path):
         *["--backend", "torch", "--budget", "quick", "--priority", "cost", "--tolerance", "5"],
         *["--report", str(tmp_path / "out" / "advice.html")],
         *["--save-adapted", str(tmp_path / "adapted"), "--progress", "json"],
+        *["--cross-fit", "0"],  # the embedded server's default is 500
     )
     assert result.returncode == 0, result.stderr
     # --progress json: one object per event on stderr, the job's stages in order, then done.
@@ -47,6 +48,7 @@ def test_embedded_json_and_html_report(small_reviews, tmp_path):
     assert rec["run"]["client_version"] == rec["run"]["server_version"] == __version__
     assert rec["run"]["options"]["budget"] == "quick" and rec["run"]["options"]["seed"] == 0
     assert rec["run"]["options"]["max_train_examples"] == 120
+    assert rec["run"]["options"]["cross_fit_examples"] == 0
     assert rec["run"]["machine"]["cpu_cores"] >= 1 and rec["run"]["machine"]["torch"]
     pilots = {p["arm"]: p for p in rec["pilots"]}
     assert set(pilots) == ARMS

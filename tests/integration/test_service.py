@@ -143,6 +143,7 @@ def test_advise_text_classification_end_to_end(client, reviews_job):
     # Its provenance: the uploaded file's digest and the options with the server's defaults.
     assert rec.run.dataset_id == job.dataset_id and not rec.run.test_dataset_id
     assert rec.run.options.budget == pb.BUDGET_QUICK and rec.run.options.max_eval_examples == 200
+    assert rec.run.options.cross_fit_examples == 500  # asked for: the test server's is 0
     assert rec.run.options.precision == pb.PRECISION_AUTO and rec.run.machine.cpu_cores >= 1
     arms = {p.arm: p for p in rec.pilots}
     assert set(arms) == ARMS
@@ -263,10 +264,11 @@ def test_a_bad_corpus_is_rejected_with_its_line_and_field(client, reviews, tmp_p
 def test_advise_sentence_pairs(client, pairs):
     rec = client.advise(pairs, advice_options=options(max_eval_examples=24))
     assert rec.profile.task == pb.TASK_TYPE_TEXT_PAIR_CLASSIFICATION
-    # 24 held-out examples (the cap), and four (fine-tuning: two) slices of the pool of their
-    # size for the arms cross-fitted (``pilots/folds.py``)
-    assert {p.num_eval for p in rec.pilots} <= {24, 72, 120}
-    assert {p.arm: p for p in rec.pilots}["majority"].num_eval == 120
+    # 24 held-out examples (the cap); not cross-fitted: the server's default, 0, resolved
+    assert {p.num_eval for p in rec.pilots} == {24}
+    assert rec.run.options.HasField("cross_fit_examples")
+    assert rec.run.options.cross_fit_examples == 0
+    assert not any(n.startswith("Cross-fitted") for n in rec.pilot_notes)
     assert {p.num_train for p in rec.pilots} == {120}
     assert {p.arm for p in rec.pilots} == ARMS
 

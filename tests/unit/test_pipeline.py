@@ -8,7 +8,7 @@ import pytest
 
 from embedding_advisor_server.core.config import PipelineDefaults
 from embedding_advisor_server.core.pilots.plan import PRESETS, Plan
-from embedding_advisor_server.core.pipeline import STAGES, preferences
+from embedding_advisor_server.core.pipeline import STAGES, Pipeline, preferences
 from embedding_advisor_server.core.schema import AdviceOptions, Budget, Priority
 
 
@@ -40,3 +40,11 @@ def test_stages_cover_the_job_in_order_without_overlap():
 def test_the_inference_volume_reaches_the_rule_and_defaults_to_a_million():
     assert preferences(AdviceOptions(inference_volume=5000)).volume == 5000
     assert preferences(AdviceOptions()).volume == 1_000_000
+
+
+def test_an_unset_cross_fit_is_the_services_and_a_set_one_even_zero_is_kept():
+    pipeline = Pipeline(None, None, PipelineDefaults(cross_fit_examples=300))
+    assert pipeline.resolved(AdviceOptions()).cross_fit_examples == 300
+    assert pipeline.resolved(AdviceOptions(cross_fit_examples=0)).cross_fit_examples == 0
+    assert pipeline.resolved(AdviceOptions(cross_fit_examples=800)).cross_fit_examples == 800
+    assert PipelineDefaults().cross_fit_examples == 500

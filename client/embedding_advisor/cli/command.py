@@ -154,6 +154,16 @@ def advise(
             show_default=server_default("max_eval_examples"),
         ),
     ] = None,
+    cross_fit: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="with no --test: examples the pilots score at least, cross-fitting the "
+            "contested options on further folds of the training file (each fold one more "
+            "training of each; 0: none)",
+            show_default=server_default("cross_fit_examples"),
+        ),
+    ] = None,
     backend: Annotated[
         Backend | None,
         typer.Option(help="frozen-encoder runtime", show_default=server_default("feature_backend")),
@@ -292,6 +302,7 @@ def advise(
         test_fraction=test_fraction,
         max_train_examples=max_train,
         max_eval_examples=max_eval,
+        cross_fit_examples=cross_fit,
         feature_backend=backend.value if backend else None,
         budget=budget.value if budget else None,
         precision=precision.value if precision else None,

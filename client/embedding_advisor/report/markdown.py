@@ -348,8 +348,9 @@ def _footer(rec: pb.Recommendation, stamp: str) -> str:
         parts.append(f"server {run.server_version}")
     if run.HasField("options"):
         o = output.as_dict(run.options)
-        shown = ("budget", "seed", "max_train_examples", "max_eval_examples", "precision",
-                 "feature_backend", "target_size", "budget_seconds")  # fmt: skip
+        shown = ("budget", "seed", "max_train_examples", "max_eval_examples",
+                 "cross_fit_examples", "precision", "feature_backend", "target_size",
+                 "budget_seconds")  # fmt: skip
         parts.append("options: " + ", ".join(f"{k} {o[k]}" for k in shown if o.get(k)))
     if run.HasField("machine"):
         m = run.machine

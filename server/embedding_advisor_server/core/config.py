@@ -35,6 +35,16 @@ class PipelineDefaults(BaseModel):
     max_eval_examples: int = Field(
         1000, ge=10, description="default cap on a pilot's held-out examples"
     )
+    # 100 held-out examples cannot tell options 10 points apart (tweets_sentiment at 500
+    # examples); from 500 the held-out examples' own noise is a few points, and each further fold
+    # costs every contested arm a training on the pool's size (``pilots/folds.py``).
+    cross_fit_examples: int = Field(
+        500,
+        ge=0,
+        description="examples the pilots score at least when the held-out examples are split "
+        "from the training file: the contested options are cross-fitted on further folds of the "
+        "training file until this many are scored, at most 5 folds in all (0: never)",
+    )
     feature_backend: FeatureBackend = Field(
         FeatureBackend.ONNX_FP32,
         description="default runtime of frozen-encoder features: onnx-fp32, onnx-int8 or torch",
@@ -89,9 +99,7 @@ class ServiceConfig(PipelineDefaults):
     max_artifact_bytes: int = Field(
         1024**3, ge=1, description="largest adapted encoder a job keeps (its files in all)"
     )
-    max_rows: int = Field(
-        _LIMITS.max_rows, ge=10, description="most examples in one dataset file"
-    )
+    max_rows: int = Field(_LIMITS.max_rows, ge=10, description="most examples in one dataset file")
     max_line_bytes: int = Field(
         _LIMITS.max_line_bytes,
         ge=1024,
@@ -107,17 +115,23 @@ class ServiceConfig(PipelineDefaults):
         32, ge=1, description="advice jobs waiting for a worker, at most; more are refused"
     )
     max_jobs_per_principal: int = Field(
-        4, ge=1, description="queued and running jobs one principal may have at once (with authentication)"
+        4,
+        ge=1,
+        description="queued and running jobs one principal may have at once (with authentication)",
     )
     max_concurrent_profiles: int = Field(
         2, ge=1, description="Profile calls computed at once; more are refused"
     )
     max_watchers: int = Field(
-        16, ge=1, description="open WatchJob streams, at most (the rest of the server's threads "
+        16,
+        ge=1,
+        description="open WatchJob streams, at most (the rest of the server's threads "
         "stay free for other calls and health)",
     )
     retention_days: float = Field(
-        0.0, ge=0.0, allow_inf_nan=False,
+        0.0,
+        ge=0.0,
+        allow_inf_nan=False,
         description="delete finished jobs, and uploads no kept job names, this many days old "
         "(checked at start and hourly); 0 keeps everything",
     )

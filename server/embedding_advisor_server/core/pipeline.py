@@ -199,6 +199,7 @@ class Pipeline:
             "feature_backend": (options.feature_backend, d.feature_backend),
             "budget": (options.budget, d.budget),
             "precision": (options.precision, d.precision),
+            "cross_fit_examples": (options.cross_fit_examples, d.cross_fit_examples),
         }
         return options.model_copy(
             update={
@@ -272,7 +273,7 @@ class Pipeline:
             probe=(probe := self._probe(options)),
             transductive=options.transductive,
             corpus=self._corpus(options),
-            cross_fit=splits.test_split_made,
+            cross_fit=self.resolved(options).cross_fit_examples if splits.test_split_made else 0,
         )
         stage["recommend"](0.0, "weighing the evidence")
         advice = recommend(

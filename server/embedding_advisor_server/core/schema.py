@@ -50,6 +50,7 @@ class AdviceOptions(_Model):
     transductive: bool = False
     domain_corpus_id: str | None = None
     inference_volume: int = Field(0, ge=0)
+    cross_fit_examples: int | None = Field(None, ge=0)
 
 
 class DatasetInfo(_Model):

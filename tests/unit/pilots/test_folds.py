@@ -43,13 +43,14 @@ def test_disjoint_samples_are_exact_disjoint_and_stratified():
 @pytest.mark.parametrize(
     ("held", "pool", "cross_fit", "folds"),
     [
-        (100, 400, True, 4),  # 500 scored
-        (100, 1000, True, 4),  # 500 scored: the plan's five folds
-        (100, 150, True, 1),  # no second 100 in the pool
-        (250, 1000, True, 1),  # 500 scored
-        (200, 800, True, 2),  # 600 scored: three folds of 200
-        (500, 2000, True, 0),  # the held-out examples alone are enough
-        (100, 400, False, 0),  # a test file: its examples are not the pool's
+        (100, 400, 500, 4),  # 500 scored
+        (100, 1000, 500, 4),  # 500 scored: the plan's five folds
+        (100, 150, 500, 1),  # no second 100 in the pool
+        (250, 1000, 500, 1),  # 500 scored
+        (200, 800, 500, 2),  # 600 scored: three folds of 200
+        (500, 2000, 500, 0),  # the held-out examples alone are enough
+        (100, 1000, 300, 2),  # the operator's smaller target: 300 scored
+        (100, 400, 0, 0),  # a test file (or cross-fitting turned off)
     ],
 )
 def test_folds_score_about_500_examples(held, pool, cross_fit, folds):
@@ -124,7 +125,7 @@ def _crossed(notes: list[str]) -> dict[str, int]:
     return out
 
 
-def _pilots(tiny_encoder, toy_vectors, cross_fit: bool, plan: Plan | None = None):
+def _pilots(tiny_encoder, toy_vectors, cross_fit: int, plan: Plan | None = None):
     train, held_out = sentences(120, 0), sentences(30, 1)
     return run_pilots(
         train,
@@ -143,7 +144,7 @@ def _pilots(tiny_encoder, toy_vectors, cross_fit: bool, plan: Plan | None = None
 
 @pytest.mark.parametrize("finetune_folds", [5, 3])
 def test_contested_arms_are_scored_on_every_fold(tiny_encoder, toy_vectors, finetune_folds):
-    outcome = _pilots(tiny_encoder, toy_vectors, cross_fit=True, plan=_plan(finetune_folds))
+    outcome = _pilots(tiny_encoder, toy_vectors, cross_fit=500, plan=_plan(finetune_folds))
     assert outcome.scored == 150  # 30 held-out examples and four folds of the 120 in the pool
     crossed = _crossed(outcome.notes)
     assert crossed["majority"] == 5 and len(crossed) >= 2
@@ -175,8 +176,8 @@ def test_contested_arms_are_scored_on_every_fold(tiny_encoder, toy_vectors, fine
 
 def test_no_cross_fit_for_a_test_file_or_with_one_fold(tiny_encoder, toy_vectors):
     for outcome in (
-        _pilots(tiny_encoder, toy_vectors, cross_fit=False),
-        _pilots(tiny_encoder, toy_vectors, cross_fit=True, plan=Plan(3, 2, folds=1)),
+        _pilots(tiny_encoder, toy_vectors, cross_fit=0),
+        _pilots(tiny_encoder, toy_vectors, cross_fit=500, plan=Plan(3, 2, folds=1)),
     ):
         assert outcome.scored == 30
         assert {r.num_eval for r in outcome.runs} == {30}

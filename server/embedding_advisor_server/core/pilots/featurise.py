@@ -20,7 +20,7 @@ from ..schema import Precision
 from .arms import ENCODER, INPUTS, NONE, RANDOM_VECTORS, STATIC_VECTORS
 from .cost import Throughput, throughput
 from .features import FeatureSet, measured, random_vectors, static_sequences
-from .plan import CROSS_FIT_SCORED, ENCODING_SHARE, MIN_CURVE_SIZE
+from .plan import ENCODING_SHARE, MIN_CURVE_SIZE
 
 # Shares of the pilot stage's progress, in order of work.
 PHASES = {
@@ -63,10 +63,10 @@ class Featuriser:
         plan,
         precision=None,
         deadline: Deadline | None = None,
-        cross_fit: bool = False,
+        cross_fit: int = 0,
     ):
         """``cross_fit``: the held-out examples were split from the training file, so slices of
-        the pool may be scored too (``folds.py``)."""
+        the pool may be scored too, until this many examples are (``folds.py``; 0: never)."""
         self.train, self.held_out = train, held_out
         self.cross_fit = cross_fit
         self.precision: Resolved = precision or resolve(Precision.FP32)
@@ -108,12 +108,12 @@ class Featuriser:
     def plan_folds(self) -> None:
         """The further folds of a cross-fit, when the held-out examples were split from the
         training file: disjoint samples of the pool of the held-out examples' size, as many as
-        it takes to score ``CROSS_FIT_SCORED`` examples, at most ``plan.folds - 1`` (none from
+        it takes to score ``cross_fit`` examples, at most ``plan.folds - 1`` (none from
         that many held-out examples on)."""
         held = len(self.held_out)
         if not self.cross_fit or held < 1:
             return
-        wanted = math.ceil(CROSS_FIT_SCORED / held) - 1
+        wanted = math.ceil(self.cross_fit / held) - 1
         count = min(self.plan.folds - 1, wanted, len(self.pool) // held)
         self.folds = disjoint_samples(self.pool, held, count, self.seed)
         self._score_folds()

@@ -21,11 +21,6 @@ FINETUNE_COST = 3.0
 # With a deadline, encoding the training pool may take this share of the time left: the BiLSTM
 # heads of three arms at every curve size cost a few times the encoding.
 ENCODING_SHARE = 0.25
-# Cross-fitting (``folds.py``) scores as many further folds as it takes for this many examples to
-# be scored (at most ``Plan.folds`` folds in all): 100 held-out examples cannot tell options 10
-# points apart (tweets_sentiment at 500 examples); from 500 the held-out examples' own noise is a
-# few points, and each fold costs every contested arm a training on the pool's size.
-CROSS_FIT_SCORED = 500
 
 
 @dataclass(frozen=True)

@@ -266,7 +266,7 @@ def run_pilots(
     probe=None,
     transductive: bool = False,
     corpus=None,
-    cross_fit: bool = False,
+    cross_fit: int = 0,
 ) -> Outcome:
     """Every registered arm's pilot runs, then the continued-pretraining pilots (``probe``: the
     encoder's masked-LM probe; ``transductive``: TAPT's texts include the held-out inputs;
@@ -276,7 +276,8 @@ def run_pilots(
     ``precision``: what torch computes in (None: fp32). ``deadline``: the job's hard cap (None:
     the plan's seconds from now, if any); arms that could not run are named in the notes.
     ``cross_fit``: the held-out examples were split from the training file, so the contested
-    arms may be scored on slices of the pool too (``folds.py``)."""
+    arms may be scored on slices of the pool too, until this many examples are (``folds.py``;
+    0: never)."""
     pilots = _Pilots(
         train,
         held_out,
