@@ -106,10 +106,11 @@ def client(server):
 @pytest.fixture(scope="session")
 def reviews_job(server, tmp_path_factory):
     """One advice on the 300 reviews (``reviews``: 240 train, 60 held out) with the default
-    options, cross-fitted to 500 examples scored, ``--target-size 5000 (beyond the pool: every curve is extrapolated) and a domain
-    corpus (the example's next 1,000 reviews as gzip-compressed text, labels dropped), watched
-    from its start: the job as started and every event. Several tests read it: an advice run
-    costs minutes."""
+    options, cross-fitted until 500 examples are scored (the test server's default is not to),
+    ``--target-size 5000`` (beyond the pool: every curve is extrapolated) and a domain corpus
+    (the example's next 1,000 reviews as gzip-compressed text, labels dropped), watched from its
+    start: the job as started and every event. Several tests read it: an advice run costs
+    minutes."""
     import gzip
 
     from embedding_advisor import AdvisorClient, options
