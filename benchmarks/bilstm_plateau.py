@@ -25,17 +25,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import results_file
+from quick_pilots import quick_pilots
 
 from embedding_advisor_server.core.backends.cache import ResourceCache
-from embedding_advisor_server.core.backends.precision import resolve
 from embedding_advisor_server.core.data.parse import parse_jsonl
 from embedding_advisor_server.core.data.sampling import split
 from embedding_advisor_server.core.pilots.arms import RANDOM, arm
 from embedding_advisor_server.core.pilots.heads.bilstm import BiLSTMRecipe
-from embedding_advisor_server.core.pilots.plan import Plan, curve_sizes
-from embedding_advisor_server.core.pilots.runner import _Pilots
-from embedding_advisor_server.core.progress import no_check, no_report
-from embedding_advisor_server.core.schema import Budget, Precision
+from embedding_advisor_server.core.pilots.plan import curve_sizes
+from embedding_advisor_server.core.progress import no_check
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "benchmarks" / "results" / "eval" / "cache" / "samples"
@@ -45,21 +43,8 @@ RESULTS = ROOT / "benchmarks" / "results" / "bilstm_plateau.json"
 def main(sample: Path, arm_id: str, rules: list[str], metric: str, out: Path) -> None:
     data = parse_jsonl(sample.read_bytes(), sample.name)
     train, held = split(data, 0.2, 0)  # as the advisor splits a training file without --test
-    plan = Plan.of(Budget.QUICK)
-    resources = ResourceCache()
-    pilots = _Pilots(
-        train,
-        held,
-        resources.frozen_encoder(None, "onnx_fp32"),
-        resources.vectors(None),
-        metric,
-        0,
-        no_check,
-        no_report,
-        plan,
-        resolve(Precision.AUTO),
-    )
-    pilots.featurise()
+    pilots = quick_pilots(train, held, metric, ResourceCache())
+    plan = pilots.plan
     sizes = curve_sizes(len(pilots.pool), plan.points)
     runs = []
     for rule in rules:

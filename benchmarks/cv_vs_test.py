@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import results_file
+from quick_pilots import quick_pilots
 
 from embedding_advisor_server.core.backends.cache import ResourceCache
-from embedding_advisor_server.core.backends.precision import resolve
 from embedding_advisor_server.core.config import PipelineDefaults
 from embedding_advisor_server.core.data.parse import parse_jsonl
 from embedding_advisor_server.core.data.sampling import sample, split
@@ -30,10 +30,7 @@ from embedding_advisor_server.core.evidence.metrics import Evaluation, evaluate
 from embedding_advisor_server.core.pilots.arms import arm
 from embedding_advisor_server.core.pilots.features import rows
 from embedding_advisor_server.core.pilots.folds import _fold
-from embedding_advisor_server.core.pilots.plan import Plan
-from embedding_advisor_server.core.pilots.runner import _Pilots
-from embedding_advisor_server.core.progress import no_check, no_report
-from embedding_advisor_server.core.schema import Budget, Precision
+from embedding_advisor_server.core.progress import no_check
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "benchmarks" / "results" / "eval" / "cache" / "samples"
@@ -50,28 +47,12 @@ class _Headline:
         self.num_train = num_train
 
 
-def _pilots(train, held, metric: str, resources: ResourceCache, cross_fit: int) -> _Pilots:
-    pilots = _Pilots(
-        train,
-        held,
-        resources.frozen_encoder(None, "onnx_fp32"),
-        resources.vectors(None),
-        metric,
-        0,
-        no_check,
-        no_report,
-        Plan.of(Budget.QUICK),
-        resolve(Precision.AUTO),
-        cross_fit=cross_fit,
-    )
-    pilots.featurise()
-    return pilots
-
-
 def advisor_folds(data, spec, metric: str, resources: ResourceCache) -> dict:
     """The advisor's split and folds: the headline run on the held-out fifth, then each fold."""
     train, held = split(data, 0.2, 0)  # as the advisor splits a training file without --test
-    p = _pilots(train, held, metric, resources, cross_fit=PipelineDefaults().cross_fit_examples)
+    p = quick_pilots(
+        train, held, metric, resources, cross_fit=PipelineDefaults().cross_fit_examples
+    )
     own = p._step(spec, len(p.pool), 0, p.context(), no_check).run.evaluation
     folds = [_fold(p, spec, _Headline(len(p.pool)), j) for j in range(len(p.folds))]
     parts = [Evaluation(own.stats[: len(held)], own.reduce).score()] + [
@@ -85,7 +66,7 @@ def plain_cv(data, spec, metric: str, resources: ResourceCache) -> float:
     """A stratified 5-fold CV of the arm's head on the whole sample's features."""
     from sklearn.model_selection import StratifiedKFold
 
-    p = _pilots(data, data.subset(range(10)), metric, resources, cross_fit=0)
+    p = quick_pilots(data, data.subset(range(10)), metric, resources, cross_fit=0)
     x, _ = p.features[spec.features].view(spec.pooled)
     y = np.asarray(data.targets)
     predicted = np.empty(len(y), dtype=object)
@@ -97,7 +78,7 @@ def plain_cv(data, spec, metric: str, resources: ResourceCache) -> float:
 
 def on_test(data, test, spec, metric: str, resources: ResourceCache, sizes, seeds) -> list:
     """The head trained on seeded subsets of the sample, scored on the test split."""
-    p = _pilots(data, test, metric, resources, cross_fit=0)
+    p = quick_pilots(data, test, metric, resources, cross_fit=0)
     out = []
     for size in sizes:
         for seed in range(seeds if size < len(data) else 1):

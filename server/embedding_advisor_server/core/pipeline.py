@@ -247,14 +247,9 @@ class Pipeline:
         metric = choose_metric(
             splits.train.is_tagging, len(splits.train.label_counts()), prof.imbalance_ratio
         )
-        train = sample(
-            splits.train,
-            options.max_train_examples or self.defaults.max_train_examples,
-            options.seed,
-        )
-        held_out = sample(
-            splits.test, options.max_eval_examples or self.defaults.max_eval_examples, options.seed
-        )
+        resolved = self.resolved(options)  # the server's defaults where the request sets none
+        train = sample(splits.train, resolved.max_train_examples, options.seed)
+        held_out = sample(splits.test, resolved.max_eval_examples, options.seed)
         control.check()
         budget, computes_in = self._effort(options)
         outcome = run_pilots(
@@ -273,7 +268,7 @@ class Pipeline:
             probe=(probe := self._probe(options)),
             transductive=options.transductive,
             corpus=self._corpus(options),
-            cross_fit=self.resolved(options).cross_fit_examples if splits.test_split_made else 0,
+            cross_fit=resolved.cross_fit_examples if splits.test_split_made else 0,
         )
         stage["recommend"](0.0, "weighing the evidence")
         advice = recommend(
@@ -290,7 +285,7 @@ class Pipeline:
             prefs=preferences(options),
             pretraining=outcome.pretraining,
         )
-        run = run_info(__version__, dataset_id, test_dataset_id, self.resolved(options))
+        run = run_info(__version__, dataset_id, test_dataset_id, resolved)
         advice = advice.model_copy(update={"precision": computes_in.describe(), "run": run})
         if self.artifacts is not None and outcome.pretraining and probe is not None:
             advice = keep_adapted(

@@ -4,8 +4,9 @@ held-out examples.
 With no test file the advisor splits its held-out examples from the training file: a fifth of
 500 examples is 100, too few to tell options ten points apart (tweets_sentiment at 500: the pick
 fell to the option that happened to score high on them). The pool then gives further folds of
-the held-out examples' size, as many as it takes to score 500 examples, at most
-``plan.folds - 1`` (``Featuriser.plan_folds``; none from 500 held-out examples on); each
+the held-out examples' size, as many as it takes to score ``cross_fit_examples`` (the request's,
+else the server's: 500), at most ``plan.folds - 1`` (``Featuriser.plan_folds``; none when the
+held-out examples are that many already); each
 arm still in contention once its curve has run (``pruning.dominated``: its upper bound at the
 decision size is not below the leader's lower bound; the majority baseline always) trains once
 more per fold, on the held-out examples and the rest of the pool (as many examples as its
