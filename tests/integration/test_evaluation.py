@@ -44,6 +44,9 @@ def test_an_evaluation_compares_the_advice_with_a_cached_sweep(tmp_path):
         (low, high), (run_low, run_high) = o["mean_interval"], o["interval"]
         assert run_low <= low <= o["expected"] <= high <= run_high
         assert o["runs"] == 2 and 0 <= o["runs_covered"] <= 2
+        # The pilot curve the expected score was extrapolated from, kept for replay.
+        assert o["curve"] and all(0 < n <= 60 and seeds >= 1 for n, _, seeds in o["curve"])
+        assert [n for n, _, _ in o["curve"]] == sorted({n for n, _, _ in o["curve"]})
     assert 0.0 <= row["run_coverage"] <= 1.0 and summary["runs"] == 4
     assert row["advisor_seconds"] > 0 and row["sweep_seconds"] > 0
     assert summary["comparisons"] == 1 and set(summary["targets"]) >= {"agreement", "coverage"}
@@ -59,6 +62,22 @@ def test_an_evaluation_compares_the_advice_with_a_cached_sweep(tmp_path):
     (again,), _ = evaluate(settings, said.append)
     assert not any("sweeping" in m or "advising" in m for m in said)
     assert again["truth"] == row["truth"] and again["pick"] == row["pick"]
+
+    # Cached only: a size never advised, and an option never swept, are left out, not run.
+    said.clear()
+    wider = replace(settings, sizes=[60, 100], cached_only=True)
+    (kept,), _ = evaluate(wider, said.append)
+    assert kept["truth"] == row["truth"] and kept["pick"] == row["pick"]
+    assert len(said) == 3 and said[-1] == "reviews at 100: no advice in the cache: left out"
+    assert not any("advising" in m or "sweeping" in m for m in said)
+    assert json.loads((tmp_path / "out" / "eval.json").read_text())["left_out"] == [
+        "reviews at 100"
+    ]
+    assert "Left out, not in the cache" in (tmp_path / "out" / "eval.md").read_text()
+    said.clear()
+    rows, _ = evaluate(replace(wider, options=[*OPTIONS, "static_bilstm"]), said.append)
+    assert rows == [] and "reviews at 60: 2 sweep run(s) not in the cache: left out" in said
+    assert not list((tmp_path / "cache" / "samples").glob("reviews-*-100-s0.jsonl"))
     code = main(
         [
             str(tmp_path / "data"),

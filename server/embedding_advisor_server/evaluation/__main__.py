@@ -95,6 +95,12 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="what was measured, kept for re-runs (default OUT/cache)",
     )
+    p.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="advise and train nothing: report the datasets and sizes the cache holds, leave "
+        "out the rest (one report over sizes that separate runs measured into one cache)",
+    )
     return p
 
 
@@ -117,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         budget=args.budget,
         datasets=[d for d in args.datasets.split(",") if d],
         seed=args.seed,
+        cached_only=args.cached_only,
     )
     try:
         evaluate(settings)

@@ -47,8 +47,11 @@ def claims(rec: pb.Recommendation) -> dict:
     """What the advice claims: the pick and runner-up, confidence, each option's expected score
     and intervals (one run's, the mean's) at the decision size and how its pilot was judged, the
     pretraining answer; and, for the research's directions (``directions.py``), the task and the
-    frozen encoder's gaps on the halves of each profile metric that the pilots measured."""
+    frozen encoder's gaps on the halves of each profile metric that the pilots measured. Each
+    option also keeps its pilot curve (size, mean score, seeds per size): what a study of the
+    extrapolation replays against the sweep without advising again."""
     pre = rec.pretraining
+    curves = {p.arm: [[c.size, c.score, c.seeds] for c in p.curve] for p in rec.pilots}
     tapt = pre.tapt if pre.HasField("tapt") else None
     return {
         "task": pb.TaskType.Name(rec.profile.task).removeprefix("TASK_TYPE_").lower(),
@@ -78,6 +81,7 @@ def claims(rec: pb.Recommendation) -> dict:
                 "convergence": o.convergence,
                 "expected": o.expected.score,
                 "interval": [o.expected.interval.low, o.expected.interval.high],
+                "curve": curves.get(o.arm, []),
             }
             | _mean_interval(o.expected)
             for o in rec.options

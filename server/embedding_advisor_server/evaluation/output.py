@@ -15,12 +15,16 @@ from ..core.provenance import machine
 from . import directions
 
 
-def write(folder: Path, rows: list[dict], summary: dict, settings: dict) -> list[Path]:
+def write(
+    folder: Path, rows: list[dict], summary: dict, settings: dict, left_out: list[str] = ()
+) -> list[Path]:
+    """``left_out``: the datasets and sizes a cached-only run found no measurements for."""
     folder.mkdir(parents=True, exist_ok=True)
     payload = {"machine": machine().model_dump(), "settings": settings, "summary": summary}
+    payload["left_out"] = list(left_out)
     written = [
         _atomic(folder / "eval.json", json.dumps(payload | {"runs": rows}, indent=2) + "\n"),
-        _atomic(folder / "eval.md", markdown(rows, summary, settings)),
+        _atomic(folder / "eval.md", markdown(rows, summary, settings, left_out)),
     ]
     written += plots(folder, rows)
     return written
@@ -37,7 +41,7 @@ def _p(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:.1f}"
 
 
-def markdown(rows: list[dict], summary: dict, settings: dict) -> str:
+def markdown(rows: list[dict], summary: dict, settings: dict, left_out: list[str] = ()) -> str:
     head = (
         "| dataset | size | metric | pick | best | regret | agrees | coverage | median width "
         "| run coverage | one-run width | advisor s | sweep s | ratio |"
@@ -63,6 +67,8 @@ def markdown(rows: list[dict], summary: dict, settings: dict) -> str:
             f"| {_p(r['median_run_width_points'])} | {r['advisor_seconds']:,.0f} "
             f"| {r['sweep_seconds']:,.0f} | {r['cost_ratio']:.2f} |"
         )
+    if left_out:
+        out += ["", f"Left out, not in the cache (a cached-only report): {', '.join(left_out)}."]
     if summary:
         out += ["", "## Summary", ""]
         for name, t in summary["targets"].items():

@@ -1,12 +1,18 @@
 """One evaluation, end to end: the collection checked, then per dataset and training size the
 advice (cached), the sweep's missing runs (each cached as it finishes), the comparison, and the
-results rewritten after every comparison, so that a killed run keeps what it finished."""
+results rewritten after every comparison, so that a killed run keeps what it finished.
+
+``cached_only``: nothing is advised or trained; a dataset and size whose advice or any named
+option's sweep run the cache lacks is left out (named on stderr and in the results). One report
+over every size that separate runs measured into one cache (500 for every dataset, 2,000 and the
+whole split where they were run) then costs seconds."""
 
 from __future__ import annotations
 
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -47,6 +53,7 @@ class Settings:
     budget: str = "quick"
     datasets: list[str] = field(default_factory=list)  # folder names; empty: every one
     seed: int = 0
+    cached_only: bool = False  # report what the cache holds; train nothing (module docstring)
 
 
 def evaluate(s: Settings, say: Callable[[str], None] | None = None) -> tuple[list[dict], dict]:
@@ -60,16 +67,21 @@ def evaluate(s: Settings, say: Callable[[str], None] | None = None) -> tuple[lis
             + ", ".join(spec.id for spec in (*SWEPT, TAPT))
         )
     rows: list[dict] = []
+    left_out: list[str] = []
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(s).items()}
-    with Advisor() as advisor:
+    with nullcontext() if s.cached_only else Advisor() as advisor:
         e = _Evaluation(s, Cache(s.cache), advisor, say)
         for ds in collected:
             test = sample(ds.test, s.max_test, s.seed)
             for size in ds.sizes(s.sizes, s.cap):
-                rows.append(e.compare(ds, test, size))
-                output.write(s.out, rows, scoring.summary(rows), settings)
+                row = e.compare(ds, test, size)
+                if row is None:
+                    left_out.append(f"{ds.name} at {size:,}")
+                    continue
+                rows.append(row)
+                output.write(s.out, rows, scoring.summary(rows), settings, left_out)
     summary = scoring.summary(rows)
-    output.write(s.out, rows, summary, settings)
+    output.write(s.out, rows, summary, settings, left_out)
     return rows, summary
 
 
@@ -82,11 +94,16 @@ class _Evaluation:
         self.specs = [spec for spec in specs if not s.options or spec.id in s.options]
         self.resources = None
 
-    def compare(self, ds, test, size: int) -> dict:
-        """The advice and the sweep of ``ds`` at ``size``, compared (``scoring.compare``)."""
+    def compare(self, ds, test, size: int) -> dict | None:
+        """The advice and the sweep of ``ds`` at ``size``, compared (``scoring.compare``); None
+        when ``cached_only`` and the cache lacks a part."""
         s, where = self.s, f"{ds.name} at {size:,}"
+        akey = key("advice", ds.digest, size, s.budget, s.seed, __version__, CLAIMS)
+        if s.cached_only and self.cache.get("advice", akey) is None:
+            self.say(f"{where}: no advice in the cache: left out")
+            return None
         train, path = ds.sample(size, s.seed, s.cache / "samples")
-        claimed = self.advice(ds, path, size, where)
+        claimed = self.advice(ds, path, size, akey, where)
         seeds = s.small_seeds if size < SMALL else s.seeds
         plan = Plan.of(Budget.THOROUGH)
         # TAPT's runs measured before are reported even when they are not run this time
@@ -103,6 +120,9 @@ class _Evaluation:
             for k in range(seeds)
             if not self.cache.get("sweep", keys[spec.id, s.seed + k])
         ]
+        if todo and s.cached_only:
+            self.say(f"{where}: {len(todo)} sweep run(s) not in the cache: left out")
+            return None
         if todo:
             self.sweep(train, test, claimed["metric"], todo, keys, fkey, where)
         # every option's runs are there now; TAPT's may not be (not named, or no masked LM)
@@ -116,9 +136,8 @@ class _Evaluation:
         )
         return row
 
-    def advice(self, ds, path: Path, size: int, where: str) -> dict:
+    def advice(self, ds, path: Path, size: int, akey: str, where: str) -> dict:
         s = self.s
-        akey = key("advice", ds.digest, size, s.budget, s.seed, __version__, CLAIMS)
         claimed = self.cache.get("advice", akey)
         if claimed is None:
             self.say(f"{where}: advising ({s.budget} budget)")
