@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.decision.recipes import KIND_WORDS
@@ -16,7 +17,7 @@ from . import directions
 
 
 def write(
-    folder: Path, rows: list[dict], summary: dict, settings: dict, left_out: list[str] = ()
+    folder: Path, rows: list[dict], summary: dict, settings: dict, left_out: Sequence[str] = ()
 ) -> list[Path]:
     """``left_out``: the datasets and sizes a cached-only run found no measurements for."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -41,7 +42,7 @@ def _p(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:.1f}"
 
 
-def markdown(rows: list[dict], summary: dict, settings: dict, left_out: list[str] = ()) -> str:
+def markdown(rows: list[dict], summary: dict, settings: dict, left_out: Sequence[str] = ()) -> str:
     head = (
         "| dataset | size | metric | pick | best | regret | agrees | coverage | median width "
         "| run coverage | one-run width | advisor s | sweep s | ratio |"

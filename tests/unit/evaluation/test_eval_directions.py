@@ -123,3 +123,28 @@ def test_the_advice_claims_carry_its_task_and_the_halves_its_pilots_measured():
         {"metric": "complexity", "versus": "static_bilstm", "low": pytest.approx(0.01),
          "high": pytest.approx(0.06), "examples": [40, 38]}
     ]  # fmt: skip
+
+
+def test_the_advice_claims_keep_each_options_pilot_curve():
+    from embedding_advisor.v1 import advisor_pb2 as pb
+    from embedding_advisor_server.evaluation.advisor import claims
+
+    rec = pb.Recommendation(metric="accuracy")
+    pilot = rec.pilots.add(arm="static_bilstm")
+    for size, score, seeds in [(500, 0.694, 2), (1000, 0.705, 2), (2000, 0.736, 1)]:
+        pilot.curve.add(size=size, score=score, seeds=seeds)
+    rec.options.add(arm="static_bilstm")
+    rec.options.add(arm="static_logreg")  # an option without a pilot curve
+    by_arm = {o["arm"]: o["curve"] for o in claims(rec)["options"]}
+    assert by_arm["static_logreg"] == []
+    assert [n for n, _, _ in by_arm["static_bilstm"]] == [500, 1000, 2000]
+    assert [k for _, _, k in by_arm["static_bilstm"]] == [2, 2, 1]
+    assert by_arm["static_bilstm"][2][1] == pytest.approx(0.736)
+
+
+def test_a_cached_only_report_names_what_it_left_out():
+    rows = [_row("pairs", 500, "text_pair_classification", {"static_bilstm": 0.65}, [])]
+    settings = {"budget": "quick", "seeds": 1, "small_seeds": 3, "sizes": [500, 2000], "cap": 0}
+    text = markdown(rows, summary(rows), settings, ["pairs at 2,000"])
+    assert "Left out, not in the cache (a cached-only report): pairs at 2,000." in text
+    assert "Left out" not in markdown(rows, summary(rows), settings)
