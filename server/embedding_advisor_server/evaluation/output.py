@@ -21,8 +21,12 @@ def write(
 ) -> list[Path]:
     """``left_out``: the datasets and sizes a cached-only run found no measurements for."""
     folder.mkdir(parents=True, exist_ok=True)
-    payload = {"machine": machine().model_dump(), "settings": settings, "summary": summary}
-    payload["left_out"] = list(left_out)
+    payload = {
+        "machine": machine().model_dump(),
+        "settings": settings,
+        "summary": summary,
+        "left_out": list(left_out),
+    }
     written = [
         _atomic(folder / "eval.json", json.dumps(payload | {"runs": rows}, indent=2) + "\n"),
         _atomic(folder / "eval.md", markdown(rows, summary, settings, left_out)),

@@ -68,7 +68,6 @@ def evaluate(s: Settings, say: Callable[[str], None] | None = None) -> tuple[lis
             + ", ".join(spec.id for spec in (*SWEPT, TAPT))
         )
     rows: list[dict] = []
-    left_out: list[str] = []
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(s).items()}
     with nullcontext() if s.cached_only else Advisor() as advisor:
         e = _Evaluation(s, Cache(s.cache), advisor, say)
@@ -76,13 +75,11 @@ def evaluate(s: Settings, say: Callable[[str], None] | None = None) -> tuple[lis
             test = sample(ds.test, s.max_test, s.seed)
             for size in ds.sizes(s.sizes, s.cap):
                 row = e.compare(ds, test, size)
-                if row is None:
-                    left_out.append(f"{ds.name} at {size:,}")
-                    continue
-                rows.append(row)
-                output.write(s.out, rows, scoring.summary(rows), settings, left_out)
+                if row is not None:
+                    rows.append(row)
+                    output.write(s.out, rows, scoring.summary(rows), settings, e.left_out)
     summary = scoring.summary(rows)
-    output.write(s.out, rows, summary, settings, left_out)
+    output.write(s.out, rows, summary, settings, e.left_out)
     return rows, summary
 
 
@@ -94,6 +91,7 @@ class _Evaluation:
         specs = (*SWEPT, TAPT)
         self.specs = [spec for spec in specs if not s.options or spec.id in s.options]
         self.resources = None
+        self.left_out: list[str] = []  # "<dataset> at <size>" a cached-only run had no part of
 
     def compare(self, ds, test, size: int) -> dict | None:
         """The advice and the sweep of ``ds`` at ``size``, compared (``scoring.compare``); None
@@ -101,8 +99,7 @@ class _Evaluation:
         s, where = self.s, f"{ds.name} at {size:,}"
         akey = key("advice", ds.digest, size, s.budget, s.seed, __version__, CLAIMS)
         if s.cached_only and self.cache.get("advice", akey) is None:
-            self.say(f"{where}: no advice in the cache: left out")
-            return None
+            return self._leave_out(where, "no advice in the cache")
         train, path = ds.sample(size, s.seed, s.cache / "samples")
         claimed = self.advice(ds, path, size, akey, where)
         seeds = s.small_seeds if size < SMALL else s.seeds
@@ -122,8 +119,7 @@ class _Evaluation:
             if not self.cache.get("sweep", keys[spec.id, s.seed + k])
         ]
         if todo and s.cached_only:
-            self.say(f"{where}: {len(todo)} sweep run(s) not in the cache: left out")
-            return None
+            return self._leave_out(where, f"{len(todo)} sweep run(s) not in the cache")
         if todo:
             self.sweep(train, test, claimed["metric"], todo, keys, fkey, where)
         # every option's runs are there now; TAPT's may not be (not named, or no masked LM)
@@ -136,6 +132,10 @@ class _Evaluation:
             f"{row['regret_points']:.1f} points"
         )
         return row
+
+    def _leave_out(self, where: str, why: str) -> None:
+        self.say(f"{where}: {why}: left out")
+        self.left_out.append(where)
 
     def advice(self, ds, path: Path, size: int, akey: str, where: str) -> dict:
         s = self.s
