@@ -51,6 +51,10 @@ def test_an_evaluation_compares_the_advice_with_a_cached_sweep(tmp_path):
     assert row["advisor_seconds"] > 0 and row["sweep_seconds"] > 0
     assert summary["comparisons"] == 1 and set(summary["targets"]) >= {"agreement", "coverage"}
     assert any("sweeping 4 run(s) of 4" in m for m in said)
+    # The advice's progress as the server reports it, before the sweep's.
+    advice = [i for i, m in enumerate(said) if m.startswith("reviews at 60: advice: ")]
+    assert advice and "%" in said[advice[0]]
+    assert advice[0] < min(i for i, m in enumerate(said) if "sweeping" in m)
     written = json.loads((tmp_path / "out" / "eval.json").read_text())
     assert written["machine"]["cpu_cores"] >= 1 and written["runs"][0]["pick"] == row["pick"]
     assert "| reviews | 60 |" in (tmp_path / "out" / "eval.md").read_text()

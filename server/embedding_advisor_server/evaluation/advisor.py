@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from embedding_advisor import AdvisorClient, options
@@ -32,13 +33,23 @@ class Advisor:
         self._server.__exit__(*exc)
         self._dir.cleanup()
 
-    def advise(self, train: Path, dev: Path | None, size: int, budget: str, seed: int) -> dict:
-        """The advice's claims on ``train`` for ``size`` examples, and the seconds it took."""
+    def advise(
+        self,
+        train: Path,
+        dev: Path | None,
+        size: int,
+        budget: str,
+        seed: int,
+        progress: Callable[[float, str], None] | None = None,
+    ) -> dict:
+        """The advice's claims on ``train`` for ``size`` examples, and the seconds it took;
+        ``progress(fraction, message)`` hears the job's progress as the server reports it."""
         t0 = time.perf_counter()
         rec = self._client.advise(
             train,
             test_path=dev,
             advice_options=options(target_size=size, budget=budget, seed=seed),
+            on_progress=(lambda p: progress(p.fraction, p.message)) if progress else None,
         )
         return claims(rec) | {"seconds": round(time.perf_counter() - t0, 1)}
 

@@ -143,7 +143,8 @@ class _Evaluation:
         if claimed is None:
             self.say(f"{where}: advising ({s.budget} budget)")
             dev = ds.folder / "dev.jsonl" if ds.dev is not None else None
-            claimed = self.advisor.advise(path, dev, size, s.budget, s.seed)
+            progress = _progress(self.say, f"{where}: advice")
+            claimed = self.advisor.advise(path, dev, size, s.budget, s.seed, progress)
             self.cache.put("advice", akey, claimed)
         self.say(f"{where}: advised {claimed['pick'] or 'nothing'} in {claimed['seconds']:.0f} s")
         return claimed
@@ -198,7 +199,7 @@ class _Evaluation:
 
 
 def _progress(say: Callable[[str], None], where: str):
-    """The sweep's progress as a line on stderr at most every 20 seconds."""
+    """Progress (the advice's or the sweep's) as a line on stderr at most every 20 seconds."""
     last = [0.0]
 
     def report(fraction: float, message: str) -> None:

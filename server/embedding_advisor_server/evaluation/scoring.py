@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable
 
 from ..core.decision.recipes import KIND_WORDS
 from ..core.pilots.arms import ENCODER_FINETUNED, ENCODER_TAPT
@@ -175,7 +176,12 @@ def summary(rows: list[dict]) -> dict:
         "run_coverage": runs_covered / seed_runs if seed_runs else math.nan,
         "runs": seed_runs,
         "median_run_width_points": statistics.median(run_widths) if run_widths else math.nan,
-        "cost_ratio_by_size": {band: statistics.fmean(v) for band, v in _bands(rows).items() if v},
+        "median_width_by_size": {
+            band: statistics.median(v) for band, v in _bands(rows, _widths).items() if v
+        },
+        "cost_ratio_by_size": {
+            band: statistics.fmean(v) for band, v in _bands(rows, _cost).items() if v
+        },
         "cost_ratio_at_10k": statistics.fmean(big) if big else math.nan,
         "directions": directions(rows),
         "pretraining": _pretraining(rows),
@@ -200,15 +206,22 @@ def _pretraining(rows: list[dict]) -> dict:
     }
 
 
-def _bands(rows: list[dict]) -> dict[str, list[float]]:
+def _widths(row: dict) -> list[float]:
+    return [o["width_points"] for o in row["options"]]
+
+
+def _cost(row: dict) -> list[float]:
+    return [row["cost_ratio"]]
+
+
+def _bands(rows: list[dict], values: Callable[[dict], list[float]]) -> dict[str, list[float]]:
+    """``values`` of each comparison, NaN left out, by its training size's band."""
     bands: dict[str, list[float]] = {"< 2,000": [], "2,000-9,999": [], ">= 10,000": []}
     for r in rows:
-        if math.isnan(r["cost_ratio"]):
-            continue
         band = (
             "< 2,000" if r["size"] < 2000 else "2,000-9,999" if r["size"] < 10_000 else ">= 10,000"
         )
-        bands[band].append(r["cost_ratio"])
+        bands[band] += [v for v in values(r) if not math.isnan(v)]
     return bands
 
 

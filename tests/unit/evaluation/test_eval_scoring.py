@@ -59,9 +59,11 @@ def test_coverage_width_and_cost_ratio_per_comparison():
 
 
 def test_the_summary_sets_each_figure_beside_its_target():
+    wide = _claims("b", seconds=20.0)
+    wide["options"][0]["interval"] = [0.70, 0.90]
     rows = [
         compare("d1", 500, _claims("a"), _runs([0.80], [0.79]), 600.0),
-        compare("d2", 12_000, _claims("b", seconds=20.0), _runs([0.90], [0.80]), 1000.0),
+        compare("d2", 12_000, wide, _runs([0.90], [0.80]), 1000.0),
     ]
     s = summary(rows)
     assert s["agreement"] == 0.5 and s["mean_regret_points"] == pytest.approx(5.0)
@@ -70,6 +72,11 @@ def test_the_summary_sets_each_figure_beside_its_target():
     assert s["cost_ratio_by_size"] == {
         "< 2,000": pytest.approx(0.1),
         ">= 10,000": pytest.approx(0.02),
+    }
+    # The median width by size band too: d1's options 10 and 9 points wide, d2's 20 and 9.
+    assert s["median_width_by_size"] == {
+        "< 2,000": pytest.approx(9.5),
+        ">= 10,000": pytest.approx(14.5),
     }
     targets = s["targets"]
     assert targets["agreement"]["met"] is False and targets["cost_ratio_at_10k"]["met"] is True
