@@ -88,7 +88,7 @@ def markdown(rows: list[dict], summary: dict, settings: dict, left_out: Sequence
             f"median one-run width {_p(summary['median_run_width_points'])} points"
         )
         out.append(f"- max regret: {_p(summary['max_regret_points'])} points")
-        for band, width in summary.get("median_width_by_size", {}).items():
+        for band, width in summary["median_width_by_size"].items():
             out.append(f"- median width, training sets {band}: {_p(width)} points")
         for band, ratio in summary["cost_ratio_by_size"].items():
             out.append(f"- cost ratio, training sets {band}: {ratio:.3f}")

@@ -159,7 +159,7 @@ def summary(rows: list[dict]) -> dict:
         return {}
     regrets = [r["regret_points"] for r in rows if not math.isnan(r["regret_points"])]
     covered = [o["covered"] for r in rows for o in r["options"]]
-    widths = [o["width_points"] for r in rows for o in r["options"]]
+    widths = [w for r in rows for w in _widths(r)]
     run_widths = [o["run_width_points"] for r in rows for o in r["options"]]
     seed_runs = sum(o["runs"] for r in rows for o in r["options"])
     runs_covered = sum(o["runs_covered"] for r in rows for o in r["options"])
