@@ -163,7 +163,7 @@ def summary(rows: list[dict]) -> dict:
     run_widths = [o["run_width_points"] for r in rows for o in r["options"]]
     seed_runs = sum(o["runs"] for r in rows for o in r["options"])
     runs_covered = sum(o["runs_covered"] for r in rows for o in r["options"])
-    big = [r["cost_ratio"] for r in rows if r["size"] >= 10_000 and not math.isnan(r["cost_ratio"])]
+    cost = {band: statistics.fmean(v) for band, v in _bands(rows, _cost).items() if v}
     out = {
         "datasets": sorted({r["dataset"] for r in rows}),
         "comparisons": len(rows),
@@ -179,10 +179,8 @@ def summary(rows: list[dict]) -> dict:
         "median_width_by_size": {
             band: statistics.median(v) for band, v in _bands(rows, _widths).items() if v
         },
-        "cost_ratio_by_size": {
-            band: statistics.fmean(v) for band, v in _bands(rows, _cost).items() if v
-        },
-        "cost_ratio_at_10k": statistics.fmean(big) if big else math.nan,
+        "cost_ratio_by_size": cost,
+        "cost_ratio_at_10k": cost.get(LARGE, math.nan),
         "directions": directions(rows),
         "pretraining": _pretraining(rows),
     }
@@ -206,6 +204,9 @@ def _pretraining(rows: list[dict]) -> dict:
     }
 
 
+LARGE = ">= 10,000"  # the band of the cost target
+
+
 def _widths(row: dict) -> list[float]:
     return [o["width_points"] for o in row["options"]]
 
@@ -216,11 +217,9 @@ def _cost(row: dict) -> list[float]:
 
 def _bands(rows: list[dict], values: Callable[[dict], list[float]]) -> dict[str, list[float]]:
     """``values`` of each comparison, NaN left out, by its training size's band."""
-    bands: dict[str, list[float]] = {"< 2,000": [], "2,000-9,999": [], ">= 10,000": []}
+    bands: dict[str, list[float]] = {"< 2,000": [], "2,000-9,999": [], LARGE: []}
     for r in rows:
-        band = (
-            "< 2,000" if r["size"] < 2000 else "2,000-9,999" if r["size"] < 10_000 else ">= 10,000"
-        )
+        band = "< 2,000" if r["size"] < 2000 else "2,000-9,999" if r["size"] < 10_000 else LARGE
         bands[band] += [v for v in values(r) if not math.isnan(v)]
     return bands
 
