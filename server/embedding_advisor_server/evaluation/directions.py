@@ -3,7 +3,8 @@
 - **The encoder's lead over GloVe by training size** (Arora et al. 2020: with more data,
   non-contextual embeddings close in on simple tasks): the frozen encoder minus GloVe under the
   same BiLSTM head (the sweep's means), at each size a dataset was measured at; it *narrows*
-  when it is smaller at the largest size than at the smallest (None with one size).
+  when the two are closer at the largest size than at the smallest, whichever leads (a GloVe
+  lead that grows does not narrow; None with one size).
 - **The halves** (Arora et al. 2020: in 19 of 21 cases the encoder's lead is larger on the
   high half of a profile metric): per metric (complexity, ambiguity, unseen-word prevalence) and
   per compared arm, in how many comparisons the advice's pilots measured a larger gap on the
@@ -56,7 +57,7 @@ def _by_size(rows: list[dict]) -> dict[str, dict]:
             entry["gap_points"][r["size"]] = 100 * (enc - glove)
     for entry in out.values():
         gaps = [entry["gap_points"][size] for size in sorted(entry["gap_points"])]
-        entry["narrows"] = gaps[-1] < gaps[0] if len(gaps) > 1 else None
+        entry["narrows"] = abs(gaps[-1]) < abs(gaps[0]) if len(gaps) > 1 else None
     return out
 
 

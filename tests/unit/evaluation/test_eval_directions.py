@@ -42,6 +42,10 @@ def test_the_encoders_lead_over_glove_is_followed_across_sizes():
              {"encoder_frozen_bilstm": 0.60, "static_bilstm": 0.58}),
         _row("hard", 5000, "text_classification",
              {"encoder_frozen_bilstm": 0.75, "static_bilstm": 0.65}),
+        _row("glove_ahead", 500, "text_classification",
+             {"encoder_frozen_bilstm": 0.60, "static_bilstm": 0.66}),
+        _row("glove_ahead", 2000, "text_classification",
+             {"encoder_frozen_bilstm": 0.60, "static_bilstm": 0.68}),
         _row("once", 500, "text_classification",
              {"encoder_frozen_bilstm": 0.75, "static_bilstm": 0.65}),
         _row("no_glove", 500, "text_classification", {"encoder_frozen_bilstm": 0.75}),
@@ -49,6 +53,8 @@ def test_the_encoders_lead_over_glove_is_followed_across_sizes():
     by_size = d.directions(rows)["encoder_over_glove_by_size"]
     assert by_size["simple"]["gap_points"] == {500: pytest.approx(10.0), 5000: pytest.approx(2.0)}
     assert by_size["simple"]["narrows"] is True and by_size["hard"]["narrows"] is False
+    # GloVe ahead by more with more data: the lead falls, but the two draw apart
+    assert by_size["glove_ahead"]["narrows"] is False
     assert by_size["once"]["narrows"] is None and "no_glove" not in by_size
 
 
