@@ -26,6 +26,7 @@ from pathlib import Path
 
 import results_file
 from quick_pilots import quick_pilots
+from results_file import EVAL_SAMPLES
 
 from embedding_advisor_server.core.backends.cache import ResourceCache
 from embedding_advisor_server.core.data.parse import parse_jsonl
@@ -36,7 +37,6 @@ from embedding_advisor_server.core.pilots.plan import curve_sizes
 from embedding_advisor_server.core.progress import no_check
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "benchmarks" / "results" / "eval" / "cache" / "samples"
 RESULTS = ROOT / "benchmarks" / "results" / "bilstm_plateau.json"
 
 
@@ -93,7 +93,7 @@ if __name__ == "__main__":
     p.add_argument("--metric", default="macro_f1")
     p.add_argument("--out", type=Path, default=RESULTS)
     a = p.parse_args()
-    found = a.sample or next(iter(sorted(SAMPLES.glob("bbc_news-*-500-s0.jsonl"))), None)
+    found = a.sample or next(iter(sorted(EVAL_SAMPLES.glob("bbc_news-*-500-s0.jsonl"))), None)
     if found is None:
         p.error("no --sample, and no bbc_news sample in the evaluation's cache")
     main(found, a.arm, a.rules.split(","), a.metric, a.out)

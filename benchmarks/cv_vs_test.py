@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import results_file
 from quick_pilots import quick_pilots
+from results_file import DATASETS, EVAL_SAMPLES
 
 from embedding_advisor_server.core.backends.cache import ResourceCache
 from embedding_advisor_server.core.config import PipelineDefaults
@@ -33,8 +34,6 @@ from embedding_advisor_server.core.pilots.folds import _fold
 from embedding_advisor_server.core.progress import no_check
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "benchmarks" / "results" / "eval" / "cache" / "samples"
-DATASETS = ROOT.parent / "shared" / "datasets"
 RESULTS = ROOT / "benchmarks" / "results" / "cv_vs_test.json"
 
 
@@ -89,7 +88,7 @@ def on_test(data, test, spec, metric: str, resources: ResourceCache, sizes, seed
 
 
 def main(dataset: str, arm_id: str, metric: str, max_test: int, out: Path) -> None:
-    path = next(SAMPLES.glob(f"{dataset}-*-500-s0.jsonl"))
+    path = next(EVAL_SAMPLES.glob(f"{dataset}-*-500-s0.jsonl"))
     data = parse_jsonl(path.read_bytes(), path.name)
     test_file = DATASETS / dataset / "test.jsonl"
     test = sample(parse_jsonl(test_file.read_bytes(), "test.jsonl"), max_test, 0)

@@ -20,6 +20,7 @@ import argparse
 from pathlib import Path
 
 import results_file
+from results_file import DATASETS, EVAL_SAMPLES
 
 from embedding_advisor_server.core.backends.cache import ResourceCache
 from embedding_advisor_server.core.data.sampling import sample
@@ -28,15 +29,13 @@ from embedding_advisor_server.core.progress import no_check
 from embedding_advisor_server.evaluation.collection import collect
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "benchmarks" / "results" / "eval" / "cache" / "samples"
-DATASETS = ROOT.parent / "shared" / "datasets"
 RESULTS = ROOT / "benchmarks" / "results" / "dev_test_shift.json"
 CHEAP = "static_logreg,encoder_frozen_logreg,static_bilstm,random_bilstm,encoder_frozen_bilstm"
 
 
 def shift(ds, size: int, options: list[str], max_test: int, resources: ResourceCache) -> dict:
     """Each option's sweep run on ``ds``'s seeded sample of ``size``, scored on dev and test."""
-    train, _ = ds.sample(size, 0, SAMPLES)  # the sample ``advise eval`` trains its sweep on
+    train, _ = ds.sample(size, 0, EVAL_SAMPLES)  # the sample ``advise eval`` trains its sweep on
     test = sample(ds.test, max_test, 0)
     todo = [(spec, 0) for spec in SWEPT if spec.id in options]
     scores: dict[str, dict] = {spec.id: {} for spec, _ in todo}

@@ -6,6 +6,10 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# What ``advise eval`` on the shared datasets left behind that some benchmarks re-read: its seeded
+# training samples (the README's cache), and the datasets themselves.
+EVAL_SAMPLES = ROOT / "benchmarks" / "results" / "eval" / "cache" / "samples"
+DATASETS = ROOT.parent / "shared" / "datasets"
 
 
 def machine() -> dict:
