@@ -34,8 +34,9 @@ SMALL = 2000  # below this many training examples the sweep runs ``small_seeds``
 # differently, advise again. 2: the interval of the expected score beside the one-run interval;
 # 3: BiLSTM pilots that do not stop on their plateau (``heads/bilstm.py``); 4: cross-fitted
 # pilots (``pilots/folds.py``); 5: learning-curve exponents capped at 1
-# (``evidence/curves.py``).
-CLAIMS = 5
+# (``evidence/curves.py``); 6: accuracy traded for cost only at medium confidence or more
+# (``decide.TRADE_SUPPORT``).
+CLAIMS = 6
 
 
 @dataclass
