@@ -225,7 +225,7 @@ def advise(
         PriorityName | None,
         typer.Option(
             help="accuracy: the best score; balanced / cost: the cheapest option within the "
-            "tolerance of the best",
+            "tolerance of the best in at least 70% of the paired replicates",
             show_default="balanced",
         ),
     ] = None,

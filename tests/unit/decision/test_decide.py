@@ -97,7 +97,7 @@ def test_accuracy_is_traded_for_cost_only_with_at_least_medium_confidence():
     v = decide([TUNED, FROZEN, near], MAJORITY, Preferences(Priority.BALANCED))
     assert v.pick is TUNED and v.best is TUNED
     (note,) = [n for n in v.notes if n.startswith("static_bilstm")]
-    assert "within 1 points of the best (encoder_finetuned)" in note
+    assert "within 1 point of the best (encoder_finetuned)" in note
     assert "only 56% of the paired replicates" in note and "70% needed" in note
     # Its share clears the bar once the pilots are surer: then the trade is made, at medium.
     surer = option("static_bilstm", 0.797, 6000, Embedding.STATIC, spread=0.006)

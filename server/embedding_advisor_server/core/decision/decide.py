@@ -246,9 +246,10 @@ def _priced(
     cheap = [c for c in sure if equally_cheap(c, cheapest, volume)]
     pick = max(cheap, key=lambda c: (c.expected, -price(c)))
     unsure = [c for c in within if c not in sure and price(c) < price(pick)]
+    band = f"{100 * tol:g} point" + ("" if abs(100 * tol - 1) < 1e-9 else "s")
     for c in sorted(unsure, key=price):
         verdict.notes.append(
-            f"{c.arm} is expected within {100 * tol:g} points of the best ({best.arm}) at less "
+            f"{c.arm} is expected within {band} of the best ({best.arm}) at less "
             f"cost, but only {100 * support[c.arm]:.0f}% of the paired replicates put it there "
             f"({100 * TRADE_SUPPORT:.0f}% needed to trade accuracy for cost)."
         )
