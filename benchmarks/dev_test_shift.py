@@ -5,7 +5,7 @@ recipe, seed 0, the same seeded training sample) scored on the dev file and on t
 the advice's pilots are scored on dev while the sweep that checks them scores on test. Where an
 option scores differently on the two, the advice cannot see it. Found by ``advise eval`` on MRPC
 at 2,000 examples: GloVe + logistic regression expected 67.7 (pilots on dev), measured 64.0 on
-test, one of the two wrong picks so far (regret 3.4).
+test, a wrong pick (regret 3.4; the one left after the decision's trade bar).
 
     .venv/bin/python benchmarks/dev_test_shift.py [--datasets mrpc,aclsum_sentences]
         [--size 2000] [--options static_logreg,...] [--max-test 2000] [--out FILE]

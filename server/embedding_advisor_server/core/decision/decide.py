@@ -207,7 +207,7 @@ def decide(
     if runner_up is None:  # one option left: the other answer is to advise nothing
         support = float(np.mean(pick.samples - majority > 0))
     else:
-        support = float(np.mean(paired_difference(pick, runner_up) >= -tol - 1e-12))
+        support = within_support(pick, runner_up, tol)
     verdict.support = support
     verdict.confidence = capped(confidence_level(support), decision_size, pilot_size)
     if verdict.confidence is not confidence_level(support):
@@ -225,9 +225,10 @@ def decide(
     return verdict
 
 
-def within_support(c: Candidate, best: Candidate, tol: float) -> float:
-    """The share of paired replicates in which ``c`` scores no worse than ``best`` less ``tol``."""
-    return float(np.mean(paired_difference(c, best) >= -tol - 1e-12))
+def within_support(c: Candidate, other: Candidate, tol: float) -> float:
+    """The share of paired replicates in which ``c`` scores no worse than ``other`` less ``tol``
+    (the confidence's support, and the trade bar's)."""
+    return float(np.mean(paired_difference(c, other) >= -tol - 1e-12))
 
 
 def _priced(
