@@ -67,11 +67,16 @@ def test_an_evaluation_compares_the_advice_with_a_cached_sweep(tmp_path):
     assert not any("sweeping" in m or "advising" in m for m in said)
     assert again["truth"] == row["truth"] and again["pick"] == row["pick"]
 
-    # Cached only: a size never advised, and an option never swept, are left out, not run.
+    # Cached only: a size never advised, and an option never swept, are left out, not run; a
+    # report from the cache draws no training sample (nothing trains on it).
     said.clear()
+    samples = tmp_path / "cache" / "samples"
+    (drawn,) = samples.glob("reviews-*-60-s0.jsonl")  # the file the advisor read
+    drawn.unlink()
     wider = replace(settings, sizes=[60, 100], cached_only=True)
     (kept,), _ = evaluate(wider, said.append)
     assert kept["truth"] == row["truth"] and kept["pick"] == row["pick"]
+    assert not list(samples.glob("reviews-*-60-s0.jsonl"))
     assert len(said) == 3 and said[-1] == "reviews at 100: no advice in the cache: left out"
     assert not any("advising" in m or "sweeping" in m for m in said)
     assert json.loads((tmp_path / "out" / "eval.json").read_text())["left_out"] == [
@@ -81,7 +86,7 @@ def test_an_evaluation_compares_the_advice_with_a_cached_sweep(tmp_path):
     said.clear()
     rows, _ = evaluate(replace(wider, options=[*OPTIONS, "static_bilstm"]), said.append)
     assert rows == [] and "reviews at 60: 2 sweep run(s) not in the cache: left out" in said
-    assert not list((tmp_path / "cache" / "samples").glob("reviews-*-100-s0.jsonl"))
+    assert not list(samples.glob("reviews-*-s0.jsonl"))
     code = main(
         [
             str(tmp_path / "data"),

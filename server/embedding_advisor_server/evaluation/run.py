@@ -9,6 +9,7 @@ whole split where they were run) then costs seconds."""
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -101,8 +102,9 @@ class _Evaluation:
         akey = key("advice", ds.digest, size, s.budget, s.seed, __version__, CLAIMS)
         if s.cached_only and self.cache.get("advice", akey) is None:
             return self._leave_out(where, "no advice in the cache")
-        train, path = ds.sample(size, s.seed, s.cache / "samples")
-        claimed = self.advice(ds, path, size, akey, where)
+        # the seeded sample (and its file) only when the advisor or the sweep trains on it
+        drawn = functools.cache(lambda: ds.sample(size, s.seed, s.cache / "samples"))
+        claimed = self.advice(ds, lambda: drawn()[1], size, akey, where)
         seeds = s.small_seeds if size < SMALL else s.seeds
         plan = Plan.of(Budget.THOROUGH)
         # TAPT's runs measured before are reported even when they are not run this time
@@ -122,7 +124,7 @@ class _Evaluation:
         if todo and s.cached_only:
             return self._leave_out(where, f"{len(todo)} sweep run(s) not in the cache")
         if todo:
-            self.sweep(train, test, claimed["metric"], todo, keys, fkey, where)
+            self.sweep(drawn()[0], test, claimed["metric"], todo, keys, fkey, where)
         # every option's runs are there now; TAPT's may not be (not named, or no masked LM)
         runs = [r for k in keys.values() if (r := self.cache.get("sweep", k)) is not None]
         shared = (self.cache.get("featurise", fkey) or {"seconds": 0.0})["seconds"]
@@ -138,14 +140,15 @@ class _Evaluation:
         self.say(f"{where}: {why}: left out")
         self.left_out.append(where)
 
-    def advice(self, ds, path: Path, size: int, akey: str, where: str) -> dict:
+    def advice(self, ds, path: Callable[[], Path], size: int, akey: str, where: str) -> dict:
+        """The cached advice, else the advisor's on the sample file ``path()``, cached."""
         s = self.s
         claimed = self.cache.get("advice", akey)
         if claimed is None:
             self.say(f"{where}: advising ({s.budget} budget)")
             dev = ds.folder / "dev.jsonl" if ds.dev is not None else None
             progress = _progress(self.say, f"{where}: advice")
-            claimed = self.advisor.advise(path, dev, size, s.budget, s.seed, progress)
+            claimed = self.advisor.advise(path(), dev, size, s.budget, s.seed, progress)
             self.cache.put("advice", akey, claimed)
         self.say(f"{where}: advised {claimed['pick'] or 'nothing'} in {claimed['seconds']:.0f} s")
         return claimed

@@ -64,6 +64,7 @@ The rule, in order:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -141,6 +142,11 @@ def cost(c: Candidate, volume: float) -> tuple[float, float, float]:
     )
 
 
+def price_of(c: Candidate, volume: float) -> float:
+    """``c``'s cost point (``cost``): what the rule compares options' costs by."""
+    return cost(c, volume)[0]
+
+
 def equally_cheap(c: Candidate, cheapest: Candidate, volume: float) -> bool:
     """``c`` costs no more than ``cheapest`` beyond the 25% band or the measurement noise (its
     cost interval reaches down to the top of ``cheapest``'s)."""
@@ -191,10 +197,7 @@ def decide(
         eligible = [c for c in eligible if c.arm not in verdict.excluded]
 
     tol, volume = prefs.tolerance, prefs.volume
-
-    def price(c: Candidate) -> float:
-        return cost(c, volume)[0]
-
+    price = partial(price_of, volume=volume)
     best = max(eligible, key=lambda c: (c.expected, -price(c)))
     pick = _priced(eligible, best, tol, volume, verdict)
     rest = sorted((c for c in eligible if c is not pick), key=lambda c: -c.expected)
@@ -236,10 +239,7 @@ def _priced(
 ) -> Candidate:
     """Step 5 of the rule: the cheapest option surely enough within ``tol`` of ``best`` (the
     best-scoring of the equally cheap); a cheaper option left out as not sure enough is noted."""
-
-    def price(c: Candidate) -> float:
-        return cost(c, volume)[0]
-
+    price = partial(price_of, volume=volume)
     within = [c for c in eligible if best.expected - c.expected <= tol + 1e-12]
     support = {c.arm: 1.0 if c is best else within_support(c, best, tol) for c in within}
     sure = [c for c in within if support[c.arm] >= TRADE_SUPPORT]

@@ -7,12 +7,10 @@ the other answer the confidence is low: nothing was compared."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..evidence.candidates import Candidate
 from ..evidence.metrics import interval
 from ..schema import Confidence, Decision, Embedding, Interval, Option
-from .decide import Preferences, capped, confidence_level, paired_difference
+from .decide import Preferences, capped, confidence_level, paired_difference, within_support
 from .narrative import BASIS_NOTE, pts, speed_of
 
 ANSWERS = {
@@ -48,7 +46,7 @@ def _compare(
         )
     diff = paired_difference(evidence_c, other)
     low, high = interval(diff)
-    support = float(np.mean(diff >= -prefs.tolerance - 1e-12))
+    support = within_support(evidence_c, other, prefs.tolerance)
     return Decision(
         answer=answer,
         evidence=options[evidence_c.arm],
