@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -71,8 +72,8 @@ def main(train: Path, test: Path | None, out: Path) -> None:
     results_file.write(
         out,
         {
-            "train": str(train.relative_to(ROOT) if train.is_relative_to(ROOT) else train),
-            "test": str(test) if test else None,
+            "train": os.path.relpath(train, ROOT),
+            "test": os.path.relpath(test, ROOT) if test else None,
             "pick": first["choice"]["arm"] if first.get("choice") else None,
             "wall_seconds": [round(s1, 1), round(s2, 1)],
             "claims_compared": len(compared),
