@@ -16,8 +16,8 @@ seeds, on the dataset's test split. Between the two lie, for one option:
 
 A score's sampling noise is taken as a proportion's, p(1-p)/n at the measured score p: exact for
 accuracy, an approximation for macro-F1 and entity F1 (which scatter more on skewed classes). The
-floor is the normal interval of the summed variance at the advice's level: 2 * z * sd. Nothing
-here is a bound an advisor could beat; it is what honest intervals cost with these test sets.
+floor is the normal interval of the summed variance at the advice's level: 2 * z * sd. It is an
+approximation, not a strict bound: what honest intervals cost with these test sets.
 
     .venv/bin/python benchmarks/width_floor.py [--eval benchmarks/results/eval_all/eval.json]
         [--out benchmarks/results/width_floor.json]
