@@ -37,7 +37,8 @@ import results_file
 from results_file import DATASETS, ROOT
 
 from embedding_advisor_server.core.config import PipelineDefaults
-from embedding_advisor_server.core.schema import AdviceOptions
+from embedding_advisor_server.core.pilots.plan import Plan
+from embedding_advisor_server.core.schema import AdviceOptions, Budget
 from embedding_advisor_server.evaluation.collection import collect
 
 EVAL = ROOT / "benchmarks" / "results" / "eval_all" / "eval.json"
@@ -46,15 +47,18 @@ Z = {0.95: 1.960, 0.90: 1.645}
 BANDS = (("< 2,000", 0, 2000), ("2,000-9,999", 2000, 10_000), (">= 10,000", 10_000, math.inf))
 
 
-def held_out(size: int, dev: int | None) -> int:
+def held_out(size: int, dev: int | None, budget: str) -> int:
     """How many examples the advice's pilots were scored on at most, under the server defaults:
-    the dev file (capped), else the training sample's held-out split with its cross-fitted folds."""
+    the dev file (capped), else the training sample's held-out split with its further folds, as
+    ``data/sampling.split`` and ``Featuriser.plan_folds`` count them."""
     d = PipelineDefaults()
     if dev is not None:
         return min(dev, d.max_eval_examples)
-    split = min(round(AdviceOptions().test_fraction * size), d.max_eval_examples)
-    folds = min(5, math.ceil(d.cross_fit_examples / split)) if split < d.cross_fit_examples else 1
-    return min(split * folds, size)
+    split = math.ceil(size * AdviceOptions().test_fraction)
+    held = min(split, d.max_eval_examples)
+    pool = min(size - split, d.max_train_examples)
+    wanted = math.ceil(d.cross_fit_examples / held) - 1
+    return held * (1 + min(Plan.of(Budget(budget)).folds - 1, wanted, pool // held))
 
 
 def floor_width(p: float, n_held: int, n_test: int, sd: float, seeds: int, z: float) -> float:
@@ -70,7 +74,8 @@ def rows_of(report: dict, splits: dict[str, tuple[int | None, int]]) -> list[dic
     out = []
     for run in report["runs"]:
         dev, test = splits[run["dataset"]]
-        n_held, n_test = held_out(run["size"], dev), min(test, max_test)
+        n_held = held_out(run["size"], dev, report["settings"]["budget"])
+        n_test = min(test, max_test)
         for o in run["options"]:
             args = (o["measured"], n_held, n_test, o["measured_sd"] or 0.0, o["runs"])
             out.append(

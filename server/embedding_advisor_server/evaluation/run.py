@@ -104,7 +104,7 @@ class _Evaluation:
             return self._leave_out(where, "no advice in the cache")
         # the seeded sample (and its file) only when the advisor or the sweep trains on it
         drawn = functools.cache(lambda: ds.sample(size, s.seed, s.cache / "samples"))
-        claimed = self.advice(ds, lambda: drawn()[1], size, akey, where)
+        claimed = self.advice(ds, drawn, size, akey, where)
         seeds = s.small_seeds if size < SMALL else s.seeds
         plan = Plan.of(Budget.THOROUGH)
         # TAPT's runs measured before are reported even when they are not run this time
@@ -140,15 +140,16 @@ class _Evaluation:
         self.say(f"{where}: {why}: left out")
         self.left_out.append(where)
 
-    def advice(self, ds, path: Callable[[], Path], size: int, akey: str, where: str) -> dict:
-        """The cached advice, else the advisor's on the sample file ``path()``, cached."""
+    def advice(self, ds, drawn: Callable[[], tuple], size: int, akey: str, where: str) -> dict:
+        """The cached advice, else the advisor's on the sample's file (``drawn()``: the sample
+        and its file), cached."""
         s = self.s
         claimed = self.cache.get("advice", akey)
         if claimed is None:
             self.say(f"{where}: advising ({s.budget} budget)")
             dev = ds.folder / "dev.jsonl" if ds.dev is not None else None
             progress = _progress(self.say, f"{where}: advice")
-            claimed = self.advisor.advise(path(), dev, size, s.budget, s.seed, progress)
+            claimed = self.advisor.advise(drawn()[1], dev, size, s.budget, s.seed, progress)
             self.cache.put("advice", akey, claimed)
         self.say(f"{where}: advised {claimed['pick'] or 'nothing'} in {claimed['seconds']:.0f} s")
         return claimed

@@ -231,7 +231,12 @@ def decide(
 def within_support(c: Candidate, other: Candidate, tol: float) -> float:
     """The share of paired replicates in which ``c`` scores no worse than ``other`` less ``tol``
     (the confidence's support, and the trade bar's)."""
-    return float(np.mean(paired_difference(c, other) >= -tol - 1e-12))
+    return share_within(paired_difference(c, other), tol)
+
+
+def share_within(diff: np.ndarray, tol: float) -> float:
+    """The share of the paired differences ``diff`` no worse than ``-tol``."""
+    return float(np.mean(diff >= -tol - 1e-12))
 
 
 def _priced(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..evidence.candidates import Candidate
 from ..evidence.metrics import interval
 from ..schema import Confidence, Decision, Embedding, Interval, Option
-from .decide import Preferences, capped, confidence_level, paired_difference, within_support
+from .decide import Preferences, capped, confidence_level, paired_difference, share_within
 from .narrative import BASIS_NOTE, pts, speed_of
 
 ANSWERS = {
@@ -46,7 +46,7 @@ def _compare(
         )
     diff = paired_difference(evidence_c, other)
     low, high = interval(diff)
-    support = within_support(evidence_c, other, prefs.tolerance)
+    support = share_within(diff, prefs.tolerance)
     return Decision(
         answer=answer,
         evidence=options[evidence_c.arm],
