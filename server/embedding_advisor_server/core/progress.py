@@ -23,11 +23,13 @@ def no_report(fraction: float, message: str) -> None:
     """A ``Report`` that goes nowhere."""
 
 
-def scaled(report: Report, lo: float, hi: float) -> Report:
-    """``report`` for a step that is ``lo..hi`` of the reporter's own work."""
+def scaled(report: Report, lo: float, hi: float, prefix: str = "") -> Report:
+    """``report`` for a step that is ``lo..hi`` of the reporter's own work; ``prefix``: what
+    each of its messages is about (``"<prefix>: <message>"``)."""
 
     def step(fraction: float, message: str) -> None:
-        report(lo + (hi - lo) * min(max(fraction, 0.0), 1.0), message)
+        said = f"{prefix}: {message}" if prefix else message
+        report(lo + (hi - lo) * min(max(fraction, 0.0), 1.0), said)
 
     return step
 

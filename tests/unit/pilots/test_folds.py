@@ -19,6 +19,7 @@ from embedding_advisor_server.core.evidence.metrics import (
     bootstrap_weights,
     evaluate,
 )
+from embedding_advisor_server.core.pilots.featurise import PHASES
 from embedding_advisor_server.core.pilots.heads.bilstm import BiLSTMRecipe
 from embedding_advisor_server.core.pilots.heads.finetune import FineTuneRecipe
 from embedding_advisor_server.core.pilots.plan import Plan
@@ -125,7 +126,7 @@ def _crossed(notes: list[str]) -> dict[str, int]:
     return out
 
 
-def _pilots(tiny_encoder, toy_vectors, cross_fit: int, plan: Plan | None = None):
+def _pilots(tiny_encoder, toy_vectors, cross_fit: int, plan: Plan | None = None, report=None):
     train, held_out = sentences(120, 0), sentences(30, 1)
     return run_pilots(
         train,
@@ -135,7 +136,7 @@ def _pilots(tiny_encoder, toy_vectors, cross_fit: int, plan: Plan | None = None)
         ACCURACY,
         0,
         no_check,
-        lambda fraction, message: None,
+        report or (lambda fraction, message: None),
         plan or _plan(),
         decision_size=150,
         cross_fit=cross_fit,
@@ -172,6 +173,21 @@ def test_contested_arms_are_scored_on_every_fold(tiny_encoder, toy_vectors, fine
                 assert point.evaluation.score() == pytest.approx(
                     point.evaluation.base.score() + run.evaluation.score() - own.score()
                 )
+
+
+def test_cross_fitting_reports_within_its_share_of_the_progress(tiny_encoder, toy_vectors):
+    """A fold's fine-tuning reports its epochs inside the folds' share, named by its fold (it
+    once reported on the whole pilot's scale: the bar jumped to 95% with minutes of work left)."""
+    heard: list[tuple[float, str]] = []
+    _pilots(tiny_encoder, toy_vectors, 500, _plan(3), lambda f, m: heard.append((f, m)))
+    folds = [(f, m) for f, m in heard if "cross-fitting" in m]
+    lo, hi = PHASES["folds"]
+    assert folds and all(lo <= f <= hi for f, _ in folds)
+    tuned = [m for _, m in folds if m.startswith("encoder_finetuned: cross-fitting, fold ")]
+    assert any("fine-tuning: lr" in m for m in tuned)  # its epochs, named by their fold
+    first, last = heard.index(folds[0]), heard.index(folds[-1])
+    assert all(f <= hi for f, _ in heard[: last + 1])  # nothing before it overshoots its end
+    assert all("cross-fitting" in m for _, m in heard[first : last + 1])
 
 
 def test_no_cross_fit_for_a_test_file_or_with_one_fold(tiny_encoder, toy_vectors):

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..evidence.metrics import Evaluation, Shifted
 from ..evidence.runs import ArmRun
-from ..progress import OutOfTime, scaled
+from ..progress import OutOfTime, Report, scaled
 from .arms import ArmSpec
 from .arms import arm as arm_of
 from .features import joined, rows
@@ -49,9 +49,11 @@ def cross_fit(pilots, runs: list[ArmRun], decision_size: int) -> None:
     for run in contested:
         scored = []
         for j, fold in enumerate(pilots.folds[: counts[run.arm]]):
-            report(k / total, f"{run.arm}: cross-fitting, fold {j + 2} of {counts[run.arm] + 1}")
+            what = f"{run.arm}: cross-fitting, fold {j + 2} of {counts[run.arm] + 1}"
+            report(k / total, what)
+            part = scaled(report, k / total, (k + 1) / total, what)
             k += 1
-            evaluation = _fold(pilots, arm_of(run.arm), run, j)
+            evaluation = _fold(pilots, arm_of(run.arm), run, j, part)
             if evaluation is None:
                 skipped.append(run.arm)
                 break
@@ -92,9 +94,10 @@ def _note(pilots, counts: dict[str, int], out: dict[str, str]) -> str:
     )
 
 
-def _fold(pilots, spec: ArmSpec, run: ArmRun, j: int) -> Evaluation | None:
+def _fold(pilots, spec: ArmSpec, run: ArmRun, j: int, report: Report) -> Evaluation | None:
     """``run``'s headline training again with fold ``j`` of the pool held out (in its place, the
-    held-out examples) and fold ``j`` scored; None past the deadline."""
+    held-out examples) and fold ``j`` scored; None past the deadline. ``report``: the fold's
+    share of the progress (fine-tuning reports its epochs there)."""
     left = pilots.time_left()
     if left is not None and left < 0:
         return None
@@ -110,7 +113,7 @@ def _fold(pilots, spec: ArmSpec, run: ArmRun, j: int) -> Evaluation | None:
     recipe = (
         pilots.at_rate(run.recipe.get("learning_rate")) if spec.schedule == "finetune" else None
     )
-    ctx = pilots.context(finetune=recipe)
+    ctx = pilots.context(report, finetune=recipe)
     try:
         step = pilots.fit_score(spec, ctx, 0, pilots.hard_check, train, scored, run.num_train)
     except OutOfTime:
