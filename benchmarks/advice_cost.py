@@ -20,8 +20,10 @@ option once at the pool size spends (no curve, no cross-fitting, no TAPT pilot);
 sweep's seconds (``eval_all/eval.json``) is the best such a design could reach on that comparison.
 
     .venv/bin/python benchmarks/advice_cost.py [DATASET:SIZE ...] [--out FILE] [--recharge]
+        [--append]
 
-``--recharge`` charges the stored events of ``--out``'s runs again (after a change to the parts).
+``--recharge`` charges the stored events of ``--out``'s runs again (after a change to the parts);
+``--append`` keeps the other comparisons already in ``--out``.
 
 Default: the comparisons of 10,000 examples or more (rotten_tomatoes at 10,202, tweets_sentiment
 at 29,786); about 6 and 12 minutes here.
@@ -156,11 +158,12 @@ def recharge(out: Path) -> None:
     results_file.write(out, {"budget": "quick", "floor_parts": list(FLOOR), "runs": rows})
 
 
-def main(wanted: list[str], out: Path) -> None:
+def main(wanted: list[str], out: Path, append: bool = False) -> None:
     from embedding_advisor_server.evaluation.advisor import Advisor
 
     pairs = [(w.split(":")[0], int(w.split(":")[1])) for w in wanted]
-    rows: list[dict] = []
+    kept = json.loads(out.read_text())["runs"] if append and out.exists() else []
+    rows = [r for r in kept if (r["dataset"], r["size"]) not in pairs]
     with Advisor() as advisor:
         for name, size in pairs:  # written after each, so a stopped run keeps the ones done
             rows.append(measure(advisor, name, size))
@@ -172,5 +175,6 @@ if __name__ == "__main__":
     ap.add_argument("comparisons", nargs="*", default=DEFAULT, metavar="DATASET:SIZE")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--recharge", action="store_true", help="re-read --out's events; no advice")
+    ap.add_argument("--append", action="store_true", help="keep --out's other comparisons")
     a = ap.parse_args()
-    recharge(a.out) if a.recharge else main(a.comparisons, a.out)
+    recharge(a.out) if a.recharge else main(a.comparisons, a.out, a.append)
