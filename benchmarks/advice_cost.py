@@ -26,7 +26,7 @@ sweep's seconds (``eval_all/eval.json``) is the best such a design could reach o
 ``--append`` keeps the other comparisons already in ``--out``.
 
 Default: the comparisons of 10,000 examples or more (rotten_tomatoes at 10,202, tweets_sentiment
-at 29,786); about 6 and 12 minutes here.
+at 29,786); about 8 and 12 minutes here.
 """
 
 from __future__ import annotations
