@@ -39,6 +39,9 @@ from pathlib import Path
 import results_file
 from results_file import DATASETS, EVAL_SAMPLES, ROOT
 
+from embedding_advisor_server.core.pilots.featurise import PHASES
+from embedding_advisor_server.core.pipeline import STAGES
+
 RESULTS = ROOT / "benchmarks" / "results" / "advice_cost.json"
 EVAL = ROOT / "benchmarks" / "results" / "eval_all" / "eval.json"
 DEFAULT = ["rotten_tomatoes:10202", "tweets_sentiment:29786"]
@@ -57,9 +60,6 @@ PARTS = {  # the pilot's phases by the part they are charged to
 def part_of(fraction: float | None, message: str, fold_arm: str | None) -> str:
     """The part of the work an event at ``fraction`` of the job belongs to (``fold_arm``: the arm
     the last cross-fitting event named)."""
-    from embedding_advisor_server.core.pilots.featurise import PHASES
-    from embedding_advisor_server.core.pipeline import STAGES
-
     start, end = STAGES["pilot"]
     if fraction is None or fraction < start:
         return "setup"

@@ -167,7 +167,7 @@ class _Pilot:
                 p.precision,
                 p.seed,
                 p.hard_check,
-                lambda f, m: report(0.5 * f, f"{LABELS[kind]} pretraining: {m}"),
+                scaled(report, 0.0, 0.5, f"{LABELS[kind]} pretraining"),
             )
             model = adapted.model
         assert adapted is not None
@@ -221,7 +221,7 @@ class _Pilot:
         """Fine-tuning's headline run again, from ``encoder``'s adapted weights."""
         p = self.pilots
         ctx = replace(
-            p.context(lambda f, m: report(0.5 + 0.5 * f, f"fine-tuning after {kind.upper()}: {m}")),
+            p.context(scaled(report, 0.5, 1.0, f"fine-tuning after {kind.upper()}")),
             encoder=encoder,
         )
         step = p.step(arm_of(ENCODER_TAPT), self.headline.size, self.headline.seed - p.seed, ctx)

@@ -88,7 +88,7 @@ def sweep(
     out = []
     for k, (spec, seed) in enumerate(todo):
         part = scaled(report, 0.5 + 0.5 * k / len(todo), 0.5 + 0.5 * (k + 1) / len(todo))
-        ctx = pilots.context(lambda f, m, part=part, spec=spec: part(f, f"{spec.id}: {m}"))
+        ctx = pilots.context(scaled(part, 0.0, 1.0, spec.id))
         part(0.0, f"{spec.id}, seed {seed}: training on {len(train):,} examples")
         pretraining: dict = {}
         if spec.id == TAPT.id:
@@ -121,7 +121,7 @@ def _after_tapt(pilots: _Pilots, probe, seed: int, ctx, check: Check):
         pilots.precision,
         seed,
         check,
-        lambda f, m: ctx.report(0.4 * f, f"task-adaptive pretraining: {m}"),
+        scaled(ctx.report, 0.0, 0.4, "task-adaptive pretraining"),
     )
     took = {
         "seconds": adapted.seconds,

@@ -95,12 +95,15 @@ class FineTuning:
                 )
                 continue
             self.check()
-            part = scaled(
-                self.report, lo + (hi - lo) * k / len(steps), lo + (hi - lo) * (k + 1) / len(steps)
-            )
             what = f"{spec.id}, {size} examples, seed {self.seed + s}"
-            part(0.0, f"{what}: starting")
-            ctx = self.context(lambda f, m, part=part, what=what: part(f, f"{what}: {m}"), recipe)
+            part = scaled(
+                self.report,
+                lo + (hi - lo) * k / len(steps),
+                lo + (hi - lo) * (k + 1) / len(steps),
+                what,
+            )
+            part(0.0, "starting")
+            ctx = self.context(part, recipe)
             step = self.step(spec, size, s, ctx)
             if step is None:
                 self.notes.append(
