@@ -30,7 +30,7 @@ def _collection(tmp_path, rows: int, train: int, **settings) -> Settings:
     )
 
 
-def test_an_evaluation_compares_the_advice_with_a_cached_sweep(tmp_path):
+def test_an_evaluation_compares_the_advice_with_a_cached_sweep(tmp_path, monkeypatch):
     settings = _collection(tmp_path, 160, 120, sizes=[60], small_seeds=2, options=OPTIONS)
     said: list[str] = []
     (row,), summary = evaluate(settings, said.append)
@@ -104,6 +104,20 @@ def test_an_evaluation_compares_the_advice_with_a_cached_sweep(tmp_path):
     )
     assert code == 0
     assert main([str(tmp_path / "nowhere")]) == 2
+
+    # Advice under another pool (the embedded server reads ADVISOR_* as advise-server does) is
+    # another advice: the defaults' cached one is not served for it, and the report names it.
+    monkeypatch.setenv("ADVISOR_MAX_TRAIN_EXAMPLES", "30")
+    said.clear()
+    rows, _ = evaluate(replace(settings, cached_only=True), said.append)
+    assert said[0] == "the advisor's settings moved from their defaults: max_train_examples=30"
+    assert rows == [] and said[-1] == "reviews at 60: no advice in the cache: left out"
+    written = json.loads((tmp_path / "out" / "eval.json").read_text())
+    assert written["settings"]["advisor_settings"] == {"max_train_examples": "30"}
+    assert (
+        "moved from their defaults: `max_train_examples=30`."
+        in (tmp_path / "out" / "eval.md").read_text()
+    )
 
 
 def test_the_sweep_checks_the_pretraining_answer_with_tapt_runs(tmp_path):

@@ -1,10 +1,13 @@
 """The advisor as a user runs it: the embedded server (a real gRPC server on a free loopback
 port, as ``advise`` starts it), the sampled training file uploaded, the dataset's ``dev.jsonl``
 as the test file when there is one (the test split is the sweep's alone), the advice asked for
-at the sampled size, timed."""
+at the sampled size, timed. The embedded server reads the ``ADVISOR_*`` variables as
+``advise-server`` does; those that move a pipeline default (``overrides``) are part of the cached
+advice's key."""
 
 from __future__ import annotations
 
+import enum
 import json
 import tempfile
 import time
@@ -15,7 +18,27 @@ from embedding_advisor import AdvisorClient, options
 from embedding_advisor.v1 import advisor_pb2 as pb
 
 from ..app import AdvisorServer
+from ..core.config import PipelineDefaults
 from ..settings import ServerSettings
+
+
+def _settings(data_dir: Path) -> ServerSettings:
+    return ServerSettings(host="127.0.0.1", port=0, data_dir=data_dir)
+
+
+def overrides() -> dict[str, object]:
+    """The pipeline defaults the environment moves (``ADVISOR_MAX_TRAIN_EXAMPLES=500``: a pool
+    of 500), by field name, in the order ``PipelineDefaults`` declares them; empty under the
+    defaults. Advice under another pool or budget is another advice: neither served from the
+    cache of the defaults' nor served to them."""
+    with tempfile.TemporaryDirectory(prefix="advise-eval-") as tmp:
+        settings = _settings(Path(tmp))
+    moved = {}
+    for name, spec in PipelineDefaults.model_fields.items():
+        value = getattr(settings, name)
+        if value != spec.get_default(call_default_factory=True):
+            moved[name] = value.value if isinstance(value, enum.Enum) else value
+    return moved
 
 
 class Advisor:
@@ -23,8 +46,7 @@ class Advisor:
 
     def __enter__(self) -> Advisor:
         self._dir = tempfile.TemporaryDirectory(prefix="advise-eval-")
-        settings = ServerSettings(host="127.0.0.1", port=0, data_dir=Path(self._dir.name))
-        self._server = AdvisorServer(settings).__enter__()
+        self._server = AdvisorServer(_settings(Path(self._dir.name))).__enter__()
         self._client = AdvisorClient(self._server.target).__enter__()
         return self
 

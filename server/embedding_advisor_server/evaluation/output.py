@@ -46,6 +46,18 @@ def _p(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:.1f}"
 
 
+def _moved(settings: dict) -> str:
+    """The advisor's settings that its ``ADVISOR_*`` variables moved (``advisor.overrides``)."""
+    moved = settings.get("advisor_settings")
+    if not moved:
+        return ""
+    return (
+        " The advisor's settings moved from their defaults: "
+        + ", ".join(f"`{k}={v}`" for k, v in moved.items())
+        + "."
+    )
+
+
 def markdown(rows: list[dict], summary: dict, settings: dict, left_out: Sequence[str] = ()) -> str:
     head = (
         "| dataset | size | metric | pick | best | regret | agrees | coverage | median width "
@@ -58,7 +70,8 @@ def markdown(rows: list[dict], summary: dict, settings: dict, left_out: Sequence
         f"({settings['small_seeds']} below 2,000 examples), sizes {settings['sizes']}, cap "
         f"{settings['cap'] or 'none'}. Regret and widths in points. Coverage: the options' "
         "measured means (over the sweep's seeds) inside the advice's interval of the expected "
-        "score; run coverage: the sweep's single runs inside its interval for one run.",
+        "score; run coverage: the sweep's single runs inside its interval for one run."
+        + _moved(settings),
         "",
         head,
         "|" + "|".join("---" for _ in range(14)) + "|",

@@ -26,7 +26,7 @@ from ..core.pilots.sweep import SWEPT, TAPT, recipe_of, sweep
 from ..core.progress import no_check
 from ..core.schema import Budget, Precision
 from . import output, scoring
-from .advisor import Advisor
+from .advisor import Advisor, overrides
 from .cache import Cache, key
 from .collection import CollectionError, collect
 
@@ -71,8 +71,15 @@ def evaluate(s: Settings, say: Callable[[str], None] | None = None) -> tuple[lis
         )
     rows: list[dict] = []
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(s).items()}
+    moved = overrides()
+    if moved:  # a pool of 500 (ADVISOR_MAX_TRAIN_EXAMPLES) is named in the report and the key
+        settings["advisor_settings"] = {k: str(v) for k, v in moved.items()}
+        say(
+            "the advisor's settings moved from their defaults: "
+            + ", ".join(f"{k}={v}" for k, v in settings["advisor_settings"].items())
+        )
     with nullcontext() if s.cached_only else Advisor() as advisor:
-        e = _Evaluation(s, Cache(s.cache), advisor, say)
+        e = _Evaluation(s, Cache(s.cache), advisor, say, moved)
         for ds in collected:
             test = sample(ds.test, s.max_test, s.seed)
             for size in ds.sizes(s.sizes, s.cap):
@@ -88,8 +95,11 @@ def evaluate(s: Settings, say: Callable[[str], None] | None = None) -> tuple[lis
 class _Evaluation:
     """The parts one evaluation shares: its settings, cache, embedded advisor and models."""
 
-    def __init__(self, s: Settings, cache: Cache, advisor: Advisor, say) -> None:
+    def __init__(self, s: Settings, cache: Cache, advisor: Advisor, say, moved: dict) -> None:
         self.s, self.cache, self.advisor, self.say = s, cache, advisor, say
+        # the advisor's settings away from their defaults: part of the advice's key (none: the
+        # key as it always was, so the defaults' cached advice stays valid)
+        self.moved = tuple((k, str(v)) for k, v in moved.items())
         specs = (*SWEPT, TAPT)
         self.specs = [spec for spec in specs if not s.options or spec.id in s.options]
         self.resources = None
@@ -99,7 +109,7 @@ class _Evaluation:
         """The advice and the sweep of ``ds`` at ``size``, compared (``scoring.compare``); None
         when ``cached_only`` and the cache lacks a part."""
         s, where = self.s, f"{ds.name} at {size:,}"
-        akey = key("advice", ds.digest, size, s.budget, s.seed, __version__, CLAIMS)
+        akey = key("advice", ds.digest, size, s.budget, s.seed, __version__, CLAIMS, *self.moved)
         if s.cached_only and self.cache.get("advice", akey) is None:
             return self._leave_out(where, "no advice in the cache")
         # the seeded sample (and its file) only when the advisor or the sweep trains on it
