@@ -23,7 +23,10 @@ sweep's seconds (``eval_all/eval.json``) is the best such a design could reach o
         [--append]
 
 ``--recharge`` charges the stored events of ``--out``'s runs again (after a change to the parts);
-``--append`` keeps the other comparisons already in ``--out``.
+``--append`` keeps the other comparisons already in ``--out``. The embedded server reads the
+``ADVISOR_*`` variables: those that move a pipeline default are stored as ``advisor_settings``
+(``ADVISOR_MAX_TRAIN_EXAMPLES=500 ... --out benchmarks/results/advice_cost_pool500.json``: what
+a pool of 500 costs, and which parts stay).
 
 Default: the comparisons of 10,000 examples or more (rotten_tomatoes at 10,202, tweets_sentiment
 at 29,786); about 8 and 12 minutes here.
@@ -148,26 +151,34 @@ def measure(advisor, name: str, size: int) -> dict:
     return summarise(name, size, claimed["pick"], events, time.perf_counter() - start)
 
 
+def _write(out: Path, rows: list[dict], moved: dict) -> None:
+    results_file.write(
+        out,
+        {"budget": "quick", "advisor_settings": moved, "floor_parts": list(FLOOR), "runs": rows},
+    )
+
+
 def recharge(out: Path) -> None:
     """The parts of the runs in ``out`` charged again from their stored events (no advising)."""
-    runs = json.loads(out.read_text())["runs"]
+    stored = json.loads(out.read_text())
     rows = [
         summarise(r["dataset"], r["size"], r["pick"], r["events"], r["advice_seconds"])
-        for r in runs
+        for r in stored["runs"]
     ]
-    results_file.write(out, {"budget": "quick", "floor_parts": list(FLOOR), "runs": rows})
+    _write(out, rows, stored.get("advisor_settings", {}))
 
 
 def main(wanted: list[str], out: Path, append: bool = False) -> None:
-    from embedding_advisor_server.evaluation.advisor import Advisor
+    from embedding_advisor_server.evaluation.advisor import Advisor, overrides
 
+    moved = {k: str(v) for k, v in overrides().items()}
     pairs = [(w.split(":")[0], int(w.split(":")[1])) for w in wanted]
     kept = json.loads(out.read_text())["runs"] if append and out.exists() else []
     rows = [r for r in kept if (r["dataset"], r["size"]) not in pairs]
     with Advisor() as advisor:
         for name, size in pairs:  # written after each, so a stopped run keeps the ones done
             rows.append(measure(advisor, name, size))
-            results_file.write(out, {"budget": "quick", "floor_parts": list(FLOOR), "runs": rows})
+            _write(out, rows, moved)
 
 
 if __name__ == "__main__":
