@@ -40,11 +40,11 @@ from embedding_advisor_server.core.config import PipelineDefaults
 from embedding_advisor_server.core.pilots.plan import Plan
 from embedding_advisor_server.core.schema import AdviceOptions, Budget
 from embedding_advisor_server.evaluation.collection import collect
+from embedding_advisor_server.evaluation.scoring import BANDS
 
 EVAL = ROOT / "benchmarks" / "results" / "eval_all" / "eval.json"
 RESULTS = ROOT / "benchmarks" / "results" / "width_floor.json"
 Z = {0.95: 1.960, 0.90: 1.645}
-BANDS = (("< 2,000", 0, 2000), ("2,000-9,999", 2000, 10_000), (">= 10,000", 10_000, math.inf))
 
 
 def held_out(size: int, dev: int | None, budget: str) -> int:

@@ -204,7 +204,14 @@ def _pretraining(rows: list[dict]) -> dict:
     }
 
 
-LARGE = ">= 10,000"  # the band of the cost target
+# The training sizes' bands the summary reports by: name, lowest size, first size above it.
+BANDS = (("< 2,000", 0, 2000), ("2,000-9,999", 2000, 10_000), (">= 10,000", 10_000, math.inf))
+LARGE = BANDS[-1][0]  # the band of the cost target
+
+
+def band_of(size: int) -> str:
+    """The name of the band ``size`` training examples fall in."""
+    return next(name for name, low, high in BANDS if low <= size < high)
 
 
 def _widths(row: dict) -> list[float]:
@@ -217,10 +224,9 @@ def _cost(row: dict) -> list[float]:
 
 def _bands(rows: list[dict], values: Callable[[dict], list[float]]) -> dict[str, list[float]]:
     """``values`` of each comparison, NaN left out, by its training size's band."""
-    bands: dict[str, list[float]] = {"< 2,000": [], "2,000-9,999": [], LARGE: []}
+    bands: dict[str, list[float]] = {name: [] for name, _, _ in BANDS}
     for r in rows:
-        band = "< 2,000" if r["size"] < 2000 else "2,000-9,999" if r["size"] < 10_000 else LARGE
-        bands[band] += [v for v in values(r) if not math.isnan(v)]
+        bands[band_of(r["size"])] += [v for v in values(r) if not math.isnan(v)]
     return bands
 
 
