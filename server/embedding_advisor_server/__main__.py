@@ -9,7 +9,7 @@ import threading
 
 from pydantic import ValidationError
 
-from .settings import parse
+from .settings import SettingsError, parse
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,10 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = parse(args)
     except ValidationError as exc:  # one line per bad setting, never the value (it may be a secret)
-        for err in exc.errors():
-            name = ".".join(str(p) for p in err["loc"]) or "settings"
-            flag, env = f"--{name.replace('_', '-')}", f"ADVISOR_{name.upper()}"
-            print(f"advise-server: bad setting {name} ({flag} or {env}): {err['msg']}", file=sys.stderr)
+        for line in SettingsError(exc).lines:
+            print(f"advise-server: {line}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, CliApp, CliSettingsSource, SettingsConfigDict
 
 from .core.config import ServiceConfig, default_data_dir
@@ -37,12 +37,17 @@ class ServerSettings(BaseSettings, ServiceConfig):
         16 * 1024**2, ge=1024**2, description="largest gRPC message accepted"
     )
     max_concurrent_rpcs: int = Field(
-        512, ge=1, description="calls in progress at once (beyond the 32 server threads they "
+        512,
+        ge=1,
+        description="calls in progress at once (beyond the 32 server threads they "
         "wait their turn); more get RESOURCE_EXHAUSTED from gRPC itself, health checks too",
     )
     grace_seconds: float = Field(5.0, ge=0, description="time given to in-flight calls on shutdown")
     gil_switch_ms: float = Field(
-        1.0, gt=0, le=100, description="how long one of the server's threads may hold Python's "
+        1.0,
+        gt=0,
+        le=100,
+        description="how long one of the server's threads may hold Python's "
         "interpreter lock while another waits for it (Python's own default is 5): shorter lets "
         "the event loop answer health checks sooner while the handler threads are busy",
     )
@@ -69,7 +74,6 @@ class ServerSettings(BaseSettings, ServiceConfig):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "datasets"
-
 
 
 class _Help(CliSettingsSource):
@@ -100,3 +104,27 @@ def parse(args: list[str]) -> ServerSettings:
     variable."""
     source = _Help(ServerSettings, cli_prog_name="advise-server")
     return CliApp.run(ServerSettings, cli_args=args, cli_settings_source=source)
+
+
+class SettingsError(ValueError):
+    """Settings that do not validate; ``lines``: one per bad setting, naming it and its flag and
+    variable, never its value (it may be a secret)."""
+
+    def __init__(self, exc: ValidationError, flags: bool = True) -> None:
+        self.lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            env = f"{ServerSettings.model_config['env_prefix']}{name.upper()}"
+            where = f"--{name.replace('_', '-')} or {env}" if flags else env
+            self.lines.append(f"bad setting {name} ({where}): {err['msg']}")
+        super().__init__("; ".join(self.lines))
+
+
+def embedded(**fields) -> ServerSettings:
+    """The settings of a server started in-process (``advise``'s, ``advise eval``'s): ``fields``
+    and the ``ADVISOR_*`` variables, read as ``advise-server`` reads them; a bad variable raises
+    ``SettingsError`` (naming variables only: an embedded server takes no flags)."""
+    try:
+        return ServerSettings(**fields)
+    except ValidationError as exc:
+        raise SettingsError(exc, flags=False) from None

@@ -13,7 +13,7 @@ import time
 import jsonschema
 import tomllib
 
-from conftest import ARMS, ROOT, write_jsonl
+from conftest import ARMS, EXAMPLE, ROOT, write_jsonl
 from embedding_advisor import __version__, output
 
 ADVISE = [sys.executable, "-m", "embedding_advisor.cli"]
@@ -230,6 +230,12 @@ def test_a_bad_server_setting_is_one_line_per_setting_and_exit_2(tmp_path):
     ok = subprocess.run([*ADVISE, "serve", "--feature-backend", "onnx-fp32", "--port", "-1"],
                         capture_output=True, text=True, timeout=60)  # fmt: skip
     assert "feature_backend" not in ok.stderr and "bad setting port" in ok.stderr
+    # The embedded server of `advise FILE` reads the same variables: a bad one is named, exit 2.
+    embedded = subprocess.run([*ADVISE, str(EXAMPLE), "--data-dir", str(tmp_path)],
+                              capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert embedded.returncode == 2 and "Traceback" not in embedded.stderr
+    assert "bad setting workers (ADVISOR_WORKERS)" in embedded.stderr
+    assert "many" not in embedded.stderr and "secret-token-value" not in embedded.stderr
 
 
 def test_client_imports_without_torch():

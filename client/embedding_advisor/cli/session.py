@@ -65,16 +65,20 @@ def connect(
         return
     try:
         from embedding_advisor_server.app import AdvisorServer
-        from embedding_advisor_server.settings import ServerSettings
+        from embedding_advisor_server.settings import SettingsError, embedded
     except ImportError as exc:
         raise errors.FailedPreconditionError(
-            "no --server given and the embedded server cannot start "
-            f"({exc}); {SERVER_INSTALL}"
+            f"no --server given and the embedded server cannot start ({exc}); {SERVER_INSTALL}"
         ) from None
     overrides = {"host": "127.0.0.1", "port": 0}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
-    settings = ServerSettings(**overrides)
+    try:
+        settings = embedded(**overrides)
+    except SettingsError as exc:  # an ADVISOR_* variable the embedded server cannot take
+        raise errors.InvalidArgumentError(
+            "the embedded server's settings: " + "; ".join(exc.lines)
+        ) from None
     # The user runs this server: what they named on the command line is theirs to open.
     settings.model_roots = [*settings.model_roots, *(Path(p) for p in model_paths if p)]
     with (
@@ -170,7 +174,9 @@ def _track(rec: pb.Recommendation, inputs: dict, tracking: Tracking, files: list
     except Exception as exc:  # the store's own errors: unreachable, locked, refused
         error(f"cannot log to MLflow at {tracking.uri}: {type(exc).__name__}: {exc}")
         return EXIT_FAILED
-    stderr.print(f"logged to MLflow: run {run_id} in experiment {tracking.experiment!r} ({tracking.uri})")
+    stderr.print(
+        f"logged to MLflow: run {run_id} in experiment {tracking.experiment!r} ({tracking.uri})"
+    )
     return 0
 
 

@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from embedding_advisor.errors import InvalidArgumentError
 
+    from ..settings import SettingsError
     from .run import Settings, evaluate
 
     settings = Settings(
@@ -129,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         evaluate(settings)
     except (CollectionError, InvalidArgumentError) as exc:
         print(f"advise eval: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SettingsError as exc:  # an ADVISOR_* variable the embedded server cannot take
+        for line in exc.lines:
+            print(f"advise eval: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print((args.out / "eval.md").read_text(encoding="utf-8"))
     return 0

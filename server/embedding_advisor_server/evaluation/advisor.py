@@ -3,7 +3,7 @@ port, as ``advise`` starts it), the sampled training file uploaded, the dataset'
 as the test file when there is one (the test split is the sweep's alone), the advice asked for
 at the sampled size, timed. The embedded server reads the ``ADVISOR_*`` variables as
 ``advise-server`` does; those that move a pipeline default (``overrides``) are part of the cached
-advice's key."""
+advice's key, and a bad one stops the evaluation before any work (``settings.SettingsError``)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ from embedding_advisor.v1 import advisor_pb2 as pb
 
 from ..app import AdvisorServer
 from ..core.config import PipelineDefaults
-from ..settings import ServerSettings
+from ..settings import ServerSettings, embedded
 
 
 def _settings(data_dir: Path) -> ServerSettings:
-    return ServerSettings(host="127.0.0.1", port=0, data_dir=data_dir)
+    return embedded(host="127.0.0.1", port=0, data_dir=data_dir)
 
 
 def overrides() -> dict[str, object]:
