@@ -8,10 +8,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..core.config import PipelineDefaults
 from ..core.pilots.sweep import SWEPT, TAPT
 from .collection import FULL, CollectionError
 
 EXIT_BAD_INPUT, EXIT_FAILED = 2, 1
+POOL = PipelineDefaults.model_fields["max_train_examples"].default
 
 
 def _sizes(text: str) -> list[int]:
@@ -25,6 +27,12 @@ def _sizes(text: str) -> list[int]:
         else:
             raise argparse.ArgumentTypeError(f"{part!r}: a size is a number >= 20 or 'full'")
     return out
+
+
+def _pool(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 10:
+        raise argparse.ArgumentTypeError(f"{text!r}: the pool is a number of examples >= 10")
+    return int(text)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -82,6 +90,13 @@ def parser() -> argparse.ArgumentParser:
         choices=["quick", "standard", "thorough"],
         help="the advice's budget (default quick)",
     )
+    p.add_argument(
+        "--max-train",
+        type=_pool,
+        default=0,
+        help="the advice's pool, most training examples per pilot, as advise --max-train "
+        f"(default: the advisor's, {POOL:,}; advice under another pool is cached apart)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
     p.add_argument(
         "--out",
@@ -125,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         datasets=[d for d in args.datasets.split(",") if d],
         seed=args.seed,
         cached_only=args.cached_only,
+        max_train=args.max_train,
     )
     try:
         evaluate(settings)

@@ -26,16 +26,18 @@ def _settings(data_dir: Path) -> ServerSettings:
     return embedded(host="127.0.0.1", port=0, data_dir=data_dir)
 
 
-def overrides() -> dict[str, object]:
-    """The pipeline defaults the environment moves (``ADVISOR_MAX_TRAIN_EXAMPLES=500``: a pool
-    of 500), by field name, in the order ``PipelineDefaults`` declares them; empty under the
-    defaults. Advice under another pool or budget is another advice: neither served from the
-    cache of the defaults' nor served to them."""
+def overrides(requested: dict[str, object] | None = None) -> dict[str, object]:
+    """The pipeline defaults the environment (``ADVISOR_MAX_TRAIN_EXAMPLES=500``: a pool of 500)
+    or the advice's ``requested`` options (``{"max_train_examples": 500}``, as ``--max-train``
+    asks for it; they win, as a request's options win over the server's defaults) move, by field
+    name, in the order ``PipelineDefaults`` declares them; empty under the defaults. Advice
+    under another pool is another advice: neither served from the defaults' cache nor served to
+    them, and the same whichever way the pool was asked for."""
     with tempfile.TemporaryDirectory(prefix="advise-eval-") as tmp:
         settings = _settings(Path(tmp))
     moved = {}
     for name, spec in PipelineDefaults.model_fields.items():
-        value = getattr(settings, name)
+        value = (requested or {}).get(name, getattr(settings, name))
         if value != spec.get_default(call_default_factory=True):
             moved[name] = value.value if isinstance(value, enum.Enum) else value
     return moved
@@ -63,14 +65,17 @@ class Advisor:
         budget: str,
         seed: int,
         progress: Callable[[float, str], None] | None = None,
+        max_train: int | None = None,
     ) -> dict:
         """The advice's claims on ``train`` for ``size`` examples, and the seconds it took;
-        ``progress(fraction, message)`` hears the job's progress as the server reports it."""
+        ``progress(fraction, message)`` hears the job's progress as the server reports it;
+        ``max_train``: the pilots' pool (None: the server's default)."""
         t0 = time.perf_counter()
+        asked = options(target_size=size, budget=budget, seed=seed, max_train_examples=max_train)
         rec = self._client.advise(
             train,
             test_path=dev,
-            advice_options=options(target_size=size, budget=budget, seed=seed),
+            advice_options=asked,
             on_progress=(lambda p: progress(p.fraction, p.message)) if progress else None,
         )
         return claims(rec) | {"seconds": round(time.perf_counter() - t0, 1)}

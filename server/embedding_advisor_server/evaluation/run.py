@@ -57,6 +57,7 @@ class Settings:
     datasets: list[str] = field(default_factory=list)  # folder names; empty: every one
     seed: int = 0
     cached_only: bool = False  # report what the cache holds; train nothing (module docstring)
+    max_train: int = 0  # the advice's pool (most training examples per pilot); 0: the advisor's
 
 
 def evaluate(s: Settings, say: Callable[[str], None] | None = None) -> tuple[list[dict], dict]:
@@ -71,8 +72,8 @@ def evaluate(s: Settings, say: Callable[[str], None] | None = None) -> tuple[lis
         )
     rows: list[dict] = []
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(s).items()}
-    moved = overrides()
-    if moved:  # a pool of 500 (ADVISOR_MAX_TRAIN_EXAMPLES) is named in the report and the key
+    moved = overrides({"max_train_examples": s.max_train} if s.max_train else None)
+    if moved:  # a pool of 500 (--max-train, ADVISOR_MAX_TRAIN_EXAMPLES): in the report and key
         settings["advisor_settings"] = {k: str(v) for k, v in moved.items()}
         say(
             "the advisor's settings moved from their defaults: "
@@ -159,7 +160,8 @@ class _Evaluation:
             self.say(f"{where}: advising ({s.budget} budget)")
             dev = ds.folder / "dev.jsonl" if ds.dev is not None else None
             progress = _progress(self.say, f"{where}: advice")
-            claimed = self.advisor.advise(drawn()[1], dev, size, s.budget, s.seed, progress)
+            asked = s.max_train or None
+            claimed = self.advisor.advise(drawn()[1], dev, size, s.budget, s.seed, progress, asked)
             self.cache.put("advice", akey, claimed)
         self.say(f"{where}: advised {claimed['pick'] or 'nothing'} in {claimed['seconds']:.0f} s")
         return claimed

@@ -23,6 +23,24 @@ def test_a_moved_pool_and_budget_are_named_in_declaration_order(monkeypatch):
     assert overrides() == {"max_train_examples": 500, "budget": "thorough"}
 
 
+def test_a_pool_asked_for_by_flag_or_by_variable_is_the_same_advice(monkeypatch):
+    asked = overrides({"max_train_examples": 500})  # advise eval --max-train 500
+    monkeypatch.setenv("ADVISOR_MAX_TRAIN_EXAMPLES", "500")
+    assert overrides() == asked == {"max_train_examples": 500}  # one cache key either way
+    monkeypatch.setenv("ADVISOR_MAX_TRAIN_EXAMPLES", "1000")
+    assert overrides({"max_train_examples": 500}) == asked  # the request's option wins
+    assert overrides({"max_train_examples": 2000}) == {}  # the default asked for: the default
+
+
+def test_a_pool_under_ten_examples_is_refused_before_any_work(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main([str(tmp_path), "--max-train", "5", "--out", str(tmp_path / "out")])
+    assert stopped.value.code == 2 and "the pool is a number of examples >= 10" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_bad_variable_stops_the_evaluation_before_any_work_naming_it(
     tmp_path, monkeypatch, capsys
 ):
