@@ -118,6 +118,14 @@ def test_an_evaluation_compares_the_advice_with_a_cached_sweep(tmp_path, monkeyp
         "moved from their defaults: `max_train_examples=30`."
         in (tmp_path / "out" / "eval.md").read_text()
     )
+    # --max-train asks for the same pool in the request: advised on it (no pilot above 30
+    # examples), against the sweep runs already cached (the sweep does not depend on the pool).
+    monkeypatch.delenv("ADVISOR_MAX_TRAIN_EXAMPLES")
+    said.clear()
+    (pooled,), _ = evaluate(replace(settings, max_train=30), said.append)
+    assert any("advising" in m for m in said) and not any("sweeping" in m for m in said)
+    assert max(n for o in pooled["options"] for n, _, _ in o["curve"]) <= 30 < 60
+    assert pooled["truth"] == row["truth"]
 
 
 def test_the_sweep_checks_the_pretraining_answer_with_tapt_runs(tmp_path):
