@@ -35,6 +35,23 @@ def _pool(text: str) -> int:
     return int(text)
 
 
+def _advice_arguments(p: argparse.ArgumentParser) -> None:
+    """What the advice is asked for, as a user asks ``advise`` for it."""
+    p.add_argument(
+        "--budget",
+        default="quick",
+        choices=["quick", "standard", "thorough"],
+        help="the advice's budget (default quick)",
+    )
+    p.add_argument(
+        "--max-train",
+        type=_pool,
+        default=0,
+        help="the advice's pool, most training examples per pilot, as advise --max-train "
+        f"(default: the advisor's, {POOL:,}; advice under another pool is cached apart)",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="advise eval",
@@ -84,19 +101,7 @@ def parser() -> argparse.ArgumentParser:
         "answer's check; default: all)",
     )
     p.add_argument("--datasets", default="", help="only these dataset folders, comma-separated")
-    p.add_argument(
-        "--budget",
-        default="quick",
-        choices=["quick", "standard", "thorough"],
-        help="the advice's budget (default quick)",
-    )
-    p.add_argument(
-        "--max-train",
-        type=_pool,
-        default=0,
-        help="the advice's pool, most training examples per pilot, as advise --max-train "
-        f"(default: the advisor's, {POOL:,}; advice under another pool is cached apart)",
-    )
+    _advice_arguments(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
     p.add_argument(
         "--out",
