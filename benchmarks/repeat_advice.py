@@ -5,8 +5,9 @@ Timings (seconds, throughput, latency, memory, the bf16 probe) may differ, and s
 that quote them; everything else must be identical.
 
 ``advise eval`` caches advice across sittings; its report warned that pilots did not repeat
-between sittings (docs/evaluation.md, "Pilots that did not repeat"). This separates the two causes: if one
-code advises one file twice alike, the differences came from the code changing in between.
+between sittings (docs/evaluation.md, "Pilots that did not repeat"). This separates the two
+causes: if one code advises one file twice alike, the differences came from the code changing in
+between.
 
     .venv/bin/python benchmarks/repeat_advice.py [TRAIN.jsonl [--test DEV.jsonl]] [--out FILE]
 

@@ -91,8 +91,12 @@ class _Help(CliSettingsSource):
         if isinstance(field_info.default, enum.Enum):
             member = field_info.default
             text = text.replace(f"(default: {member.name})", f"(default: {_word(member)})")
-        env = f"{ServerSettings.model_config['env_prefix']}{field_name.upper()}"
-        return f"{text} [env {env}]"
+        return f"{text} [env {variable(field_name)}]"
+
+
+def variable(name: str) -> str:
+    """The environment variable of setting ``name`` (``ADVISOR_MAX_TRAIN_EXAMPLES``)."""
+    return f"{ServerSettings.model_config['env_prefix']}{name.upper()}"
 
 
 def _word(member: enum.Enum) -> str:
@@ -114,8 +118,7 @@ class SettingsError(ValueError):
         self.lines = []
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]) or "settings"
-            env = f"{ServerSettings.model_config['env_prefix']}{name.upper()}"
-            where = f"--{name.replace('_', '-')} or {env}" if flags else env
+            where = f"--{name.replace('_', '-')} or {variable(name)}" if flags else variable(name)
             self.lines.append(f"bad setting {name} ({where}): {err['msg']}")
         super().__init__("; ".join(self.lines))
 

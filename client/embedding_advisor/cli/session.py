@@ -76,9 +76,7 @@ def connect(
     try:
         settings = embedded(**overrides)
     except SettingsError as exc:  # an ADVISOR_* variable the embedded server cannot take
-        raise errors.InvalidArgumentError(
-            "the embedded server's settings: " + "; ".join(exc.lines)
-        ) from None
+        raise errors.InvalidArgumentError(f"the embedded server's settings: {exc}") from None
     # The user runs this server: what they named on the command line is theirs to open.
     settings.model_roots = [*settings.model_roots, *(Path(p) for p in model_paths if p)]
     with (

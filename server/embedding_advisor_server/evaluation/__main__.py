@@ -13,7 +13,9 @@ from ..core.pilots.sweep import SWEPT, TAPT
 from .collection import FULL, CollectionError
 
 EXIT_BAD_INPUT, EXIT_FAILED = 2, 1
-POOL = PipelineDefaults.model_fields["max_train_examples"].default
+_FIELD = PipelineDefaults.model_fields["max_train_examples"]
+POOL = _FIELD.default
+MIN_POOL = next(m.ge for m in _FIELD.metadata if hasattr(m, "ge"))  # as a request's bound
 
 
 def _sizes(text: str) -> list[int]:
@@ -30,8 +32,10 @@ def _sizes(text: str) -> list[int]:
 
 
 def _pool(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 10:
-        raise argparse.ArgumentTypeError(f"{text!r}: the pool is a number of examples >= 10")
+    if not text.strip().isdigit() or int(text) < MIN_POOL:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the pool is a number of examples >= {MIN_POOL}"
+        )
     return int(text)
 
 

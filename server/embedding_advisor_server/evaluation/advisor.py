@@ -19,11 +19,9 @@ from embedding_advisor.v1 import advisor_pb2 as pb
 
 from ..app import AdvisorServer
 from ..core.config import PipelineDefaults
-from ..settings import ServerSettings, embedded
+from ..settings import embedded
 
-
-def _settings(data_dir: Path) -> ServerSettings:
-    return embedded(host="127.0.0.1", port=0, data_dir=data_dir)
+LOOPBACK = {"host": "127.0.0.1", "port": 0}  # the embedded server's address: a free port
 
 
 def overrides(requested: dict[str, object] | None = None) -> dict[str, object]:
@@ -33,8 +31,7 @@ def overrides(requested: dict[str, object] | None = None) -> dict[str, object]:
     name, in the order ``PipelineDefaults`` declares them; empty under the defaults. Advice
     under another pool is another advice: neither served from the defaults' cache nor served to
     them, and the same whichever way the pool was asked for."""
-    with tempfile.TemporaryDirectory(prefix="advise-eval-") as tmp:
-        settings = _settings(Path(tmp))
+    settings = embedded(**LOOPBACK)  # reading settings creates no folder
     moved = {}
     for name, spec in PipelineDefaults.model_fields.items():
         value = (requested or {}).get(name, getattr(settings, name))
@@ -48,7 +45,8 @@ class Advisor:
 
     def __enter__(self) -> Advisor:
         self._dir = tempfile.TemporaryDirectory(prefix="advise-eval-")
-        self._server = AdvisorServer(_settings(Path(self._dir.name))).__enter__()
+        settings = embedded(**LOOPBACK, data_dir=Path(self._dir.name))
+        self._server = AdvisorServer(settings).__enter__()
         self._client = AdvisorClient(self._server.target).__enter__()
         return self
 

@@ -72,12 +72,13 @@ def evaluate(s: Settings, say: Callable[[str], None] | None = None) -> tuple[lis
         )
     rows: list[dict] = []
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(s).items()}
-    moved = overrides({"max_train_examples": s.max_train} if s.max_train else None)
+    asked = overrides({"max_train_examples": s.max_train} if s.max_train else None)
+    moved = {k: str(v) for k, v in asked.items()}
     if moved:  # a pool of 500 (--max-train, ADVISOR_MAX_TRAIN_EXAMPLES): in the report and key
-        settings["advisor_settings"] = {k: str(v) for k, v in moved.items()}
+        settings["advisor_settings"] = moved
         say(
             "the advisor's settings moved from their defaults: "
-            + ", ".join(f"{k}={v}" for k, v in settings["advisor_settings"].items())
+            + ", ".join(f"{k}={v}" for k, v in moved.items())
         )
     with nullcontext() if s.cached_only else Advisor() as advisor:
         e = _Evaluation(s, Cache(s.cache), advisor, say, moved)
@@ -96,11 +97,13 @@ def evaluate(s: Settings, say: Callable[[str], None] | None = None) -> tuple[lis
 class _Evaluation:
     """The parts one evaluation shares: its settings, cache, embedded advisor and models."""
 
-    def __init__(self, s: Settings, cache: Cache, advisor: Advisor, say, moved: dict) -> None:
+    def __init__(
+        self, s: Settings, cache: Cache, advisor: Advisor, say, moved: dict[str, str]
+    ) -> None:
         self.s, self.cache, self.advisor, self.say = s, cache, advisor, say
         # the advisor's settings away from their defaults: part of the advice's key (none: the
         # key as it always was, so the defaults' cached advice stays valid)
-        self.moved = tuple((k, str(v)) for k, v in moved.items())
+        self.moved = tuple(moved.items())
         specs = (*SWEPT, TAPT)
         self.specs = [spec for spec in specs if not s.options or spec.id in s.options]
         self.resources = None
